@@ -1,0 +1,122 @@
+/**
+ * What the generator's parent and its worker processes say to each other: one JSON object per
+ * line, commands on the worker's stdin, events on its stdout.
+ * @module
+ */
+import type { HistogramData } from "./histogram.ts";
+
+/** One WebSocket client a worker holds; `gi` is its index across all workers. */
+export interface ClientSpec {
+  gi: number;
+  url: string;
+  /** Conversations it is a member of (for counting what it should receive). */
+  convs: string[];
+}
+
+export interface InitCmd {
+  cmd: "init";
+  workerIndex: number;
+  clients: ClientSpec[];
+  /** Connections opening at once. */
+  connectConcurrency: number;
+  readyTimeoutMs: number;
+  /** The worker exits by itself after this long, whatever happens. */
+  lifetimeMs: number;
+  /** A client that sent nothing for this long sends a ping (the contract asks for < 25 s). */
+  pingIdleMs: number;
+}
+
+/** One sender in a phase: sends to `conv` at `rate` msgs/s starting `offsetMs` after start. */
+export interface SenderSpec {
+  gi: number;
+  conv: string;
+  rate: number;
+  offsetMs: number;
+}
+
+export interface PhaseCmd {
+  cmd: "phase";
+  phase: number;
+  /** Epoch ms (performance.timeOrigin + performance.now()) at which sending starts. */
+  startAt: number;
+  durationMs: number;
+  /** After the send window: wait until quiet for `quietMs`, at most `drainMaxMs`. */
+  drainMaxMs: number;
+  quietMs: number;
+  senders: SenderSpec[];
+  /** Extra characters in each body, to model message size. */
+  pad: string;
+}
+
+export interface CloseCmd {
+  cmd: "close";
+}
+
+export type Cmd = InitCmd | PhaseCmd | CloseCmd;
+
+export interface ConnectedEv {
+  ev: "connected";
+  workerIndex: number;
+  ok: number;
+  failed: number[];
+  ms: number;
+  errorSample: string | null;
+}
+
+export interface PhaseStats {
+  phase: number;
+  windowStart: number;
+  windowEnd: number;
+  /** Messages sent inside the window. */
+  sent: number;
+  acked: number;
+  /** Sent but neither acked nor refused when the worker reported. */
+  unanswered: number;
+  errors: Record<string, number>;
+  ackLatency: HistogramData;
+  deliveryLatency: HistogramData;
+  /** Every `message` frame of this phase received, duplicates included. */
+  deliveries: number;
+  /** Of which received before the window closed. */
+  deliveriesInWindow: number;
+  /** The same message id received twice by one client. */
+  duplicates: number;
+  /** A client received the message it sent itself (the contract says it must not). */
+  echoes: number;
+  /** Frames of an earlier phase that came after it was reported. */
+  late: number;
+  /** `[id, conversationId]` for every ack this worker's senders received. */
+  acks: [string, string][];
+  /** `[id, distinct receiving clients in this worker]`, echoes excluded. */
+  received: [string, number][];
+  closes: Record<string, number>;
+  otherFrames: Record<string, number>;
+  /** Largest coalesced array seen, and how many server messages were arrays. */
+  maxBatch: number;
+  batches: number;
+  lastEventAt: number;
+}
+
+export interface PhaseEv {
+  ev: "phase";
+  workerIndex: number;
+  stats: PhaseStats;
+}
+
+export interface ClosedEv {
+  ev: "closed";
+  workerIndex: number;
+}
+
+export interface FatalEv {
+  ev: "fatal";
+  workerIndex: number;
+  message: string;
+}
+
+export type Ev = ConnectedEv | PhaseEv | ClosedEv | FatalEv;
+
+/** Epoch milliseconds with sub-millisecond precision; comparable across processes. */
+export function now(): number {
+  return performance.timeOrigin + performance.now();
+}

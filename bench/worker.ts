@@ -1,0 +1,364 @@
+/**
+ * One generator process: holds its share of the WebSocket clients, sends on the parent's
+ * schedule, and counts what arrives. Started by bench/main.ts; speaks bench/wire.ts over
+ * stdin/stdout. It exits when stdin closes (the parent is gone) or its lifetime runs out.
+ * @module
+ */
+import { Histogram } from "./histogram.ts";
+import { lines } from "./proc.ts";
+import {
+  type ClientSpec,
+  type Cmd,
+  type Ev,
+  type InitCmd,
+  now,
+  type PhaseCmd,
+  type PhaseStats,
+} from "./wire.ts";
+
+const enc = new TextEncoder();
+let workerIndex = -1;
+
+async function emit(ev: Ev) {
+  const data = enc.encode(JSON.stringify(ev) + "\n");
+  let off = 0;
+  while (off < data.length) off += await Deno.stdout.write(data.subarray(off));
+}
+
+interface Client {
+  spec: ClientSpec;
+  ws: WebSocket | null;
+  ready: boolean;
+  lastSentAt: number;
+  /** Bit per message index of the current phase: seen already. */
+  seen: Uint8Array;
+}
+
+/** Everything counted for the running phase. */
+class Phase {
+  ids = new Map<string, number>();
+  recv = new Uint32Array(1024);
+  /** id → [sender gi, send time] until answered. */
+  pending = new Map<string, [number, number]>();
+  own = new Map<string, number>();
+  ackLatency = new Histogram();
+  deliveryLatency = new Histogram();
+  acks: [string, string][] = [];
+  errors: Record<string, number> = {};
+  sent = 0;
+  deliveries = 0;
+  deliveriesInWindow = 0;
+  duplicates = 0;
+  echoes = 0;
+  lastEventAt = 0;
+  constructor(readonly cmd: PhaseCmd) {}
+
+  index(id: string): number {
+    let i = this.ids.get(id);
+    if (i === undefined) {
+      i = this.ids.size;
+      this.ids.set(id, i);
+      if (i >= this.recv.length) {
+        const bigger = new Uint32Array(this.recv.length * 2);
+        bigger.set(this.recv);
+        this.recv = bigger;
+      }
+    }
+    return i;
+  }
+}
+
+let clients: Client[] = [];
+let phase: Phase | null = null;
+let late = 0;
+let closes: Record<string, number> = {};
+let otherFrames: Record<string, number> = {};
+let maxBatch = 0;
+let batches = 0;
+
+function onDelivery(c: Client, message: { id: string; body: string }, t: number) {
+  const body = message.body;
+  // Bench bodies are "t:<epoch ms>|p:<phase>|...".
+  if (typeof body !== "string" || !body.startsWith("t:")) {
+    otherFrames["message_foreign"] = (otherFrames["message_foreign"] ?? 0) + 1;
+    return;
+  }
+  const bar = body.indexOf("|p:");
+  const sentAt = Number(body.slice(2, bar));
+  const p = parseInt(body.slice(bar + 3), 10);
+  const ph = phase;
+  if (!ph || ph.cmd.phase !== p) {
+    late++;
+    return;
+  }
+  ph.deliveries++;
+  ph.lastEventAt = t;
+  if (t <= ph.cmd.startAt + ph.cmd.durationMs) ph.deliveriesInWindow++;
+  ph.deliveryLatency.record(t - sentAt);
+  if (ph.own.get(message.id) === c.spec.gi) {
+    ph.echoes++;
+    return;
+  }
+  const i = ph.index(message.id);
+  const byte = i >> 3, bit = 1 << (i & 7);
+  if (byte >= c.seen.length) {
+    const bigger = new Uint8Array(Math.max(byte + 1, c.seen.length * 2, 256));
+    bigger.set(c.seen);
+    c.seen = bigger;
+  }
+  if (c.seen[byte] & bit) {
+    ph.duplicates++;
+    return;
+  }
+  c.seen[byte] |= bit;
+  ph.recv[i]++;
+}
+
+// deno-lint-ignore no-explicit-any
+function onFrame(c: Client, f: any, t: number) {
+  switch (f?.type) {
+    case "message":
+      return onDelivery(c, f.message, t);
+    case "ack": {
+      const ph = phase;
+      const p = ph?.pending.get(f.id);
+      if (!ph || !p) return void late++;
+      ph.pending.delete(f.id);
+      ph.ackLatency.record(t - p[1]);
+      ph.acks.push([f.id, f.conversationId]);
+      ph.lastEventAt = t;
+      return;
+    }
+    case "error": {
+      const code = f.error?.code ?? "unknown";
+      const ph = phase;
+      if (ph && typeof f.id === "string" && ph.pending.delete(f.id)) {
+        ph.errors[code] = (ph.errors[code] ?? 0) + 1;
+        ph.lastEventAt = t;
+      } else {
+        otherFrames[`error_${code}`] = (otherFrames[`error_${code}`] ?? 0) + 1;
+      }
+      return;
+    }
+    default:
+      otherFrames[f?.type ?? "?"] = (otherFrames[f?.type ?? "?"] ?? 0) + 1;
+  }
+}
+
+function onData(c: Client, data: unknown) {
+  const t = now();
+  if (typeof data !== "string") return;
+  // deno-lint-ignore no-explicit-any
+  let parsed: any;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    otherFrames["unparsable"] = (otherFrames["unparsable"] ?? 0) + 1;
+    return;
+  }
+  if (Array.isArray(parsed)) {
+    batches++;
+    if (parsed.length > maxBatch) maxBatch = parsed.length;
+    for (const f of parsed) onFrame(c, f, t);
+  } else onFrame(c, parsed, t);
+}
+
+function connect(c: Client, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(c.spec.url);
+    c.ws = ws;
+    const timer = setTimeout(() => {
+      reject(new Error("no ready frame in time"));
+      try {
+        ws.close();
+      } catch { /* ignore */ }
+    }, timeoutMs);
+    ws.onmessage = (e) => {
+      if (!c.ready) {
+        // The first frame must be `ready`; after that, everything goes through onData.
+        try {
+          const f = JSON.parse(e.data);
+          const first = Array.isArray(f) ? f[0] : f;
+          if (first?.type === "ready") {
+            c.ready = true;
+            c.lastSentAt = now();
+            clearTimeout(timer);
+            resolve();
+            if (Array.isArray(f)) { for (const g of f.slice(1)) onFrame(c, g, now()); }
+            ws.onmessage = (ev) => onData(c, ev.data);
+            return;
+          }
+        } catch { /* fall through */ }
+        otherFrames["before_ready"] = (otherFrames["before_ready"] ?? 0) + 1;
+      }
+    };
+    ws.onclose = (e) => {
+      if (!c.ready) {
+        clearTimeout(timer);
+        reject(new Error(`closed before ready: ${e.code} ${e.reason}`));
+      } else {
+        closes[String(e.code)] = (closes[String(e.code)] ?? 0) + 1;
+      }
+      c.ready = false;
+    };
+    ws.onerror = () => {};
+  });
+}
+
+async function init(cmd: InitCmd) {
+  workerIndex = cmd.workerIndex;
+  setTimeout(() => Deno.exit(3), cmd.lifetimeMs);
+  clients = cmd.clients.map((spec) => ({
+    spec,
+    ws: null,
+    ready: false,
+    lastSentAt: 0,
+    seen: new Uint8Array(0),
+  }));
+  const t0 = performance.now();
+  const failed: number[] = [];
+  let errorSample: string | null = null;
+  let next = 0;
+  const lane = async () => {
+    while (next < clients.length) {
+      const c = clients[next++];
+      try {
+        await connect(c, cmd.readyTimeoutMs);
+      } catch (err) {
+        failed.push(c.spec.gi);
+        errorSample ??= String((err as Error).message ?? err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, cmd.connectConcurrency) }, lane));
+  // Heartbeat: the contract wants a frame at least every 25 s from each client.
+  setInterval(() => {
+    const t = now();
+    for (const c of clients) {
+      if (c.ready && t - c.lastSentAt > cmd.pingIdleMs) {
+        c.ws!.send('{"type":"ping"}');
+        c.lastSentAt = t;
+      }
+    }
+  }, 1000);
+  await emit({
+    ev: "connected",
+    workerIndex,
+    ok: clients.length - failed.length,
+    failed,
+    ms: Math.round(performance.now() - t0),
+    errorSample,
+  });
+}
+
+async function runPhase(cmd: PhaseCmd) {
+  for (const c of clients) c.seen = new Uint8Array(0);
+  const ph = new Phase(cmd);
+  phase = ph;
+  const byGi = new Map(clients.map((c) => [c.spec.gi, c]));
+  const senders = cmd.senders.flatMap((s) => {
+    const c = byGi.get(s.gi);
+    return c && s.rate > 0
+      ? [{ c, conv: s.conv, interval: 1000 / s.rate, nextAt: cmd.startAt + s.offsetMs }]
+      : [];
+  });
+  const end = cmd.startAt + cmd.durationMs;
+  const prefix = `|p:${cmd.phase}|${cmd.pad}`;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const t = now();
+      let earliest = end;
+      for (const s of senders) {
+        while (s.nextAt <= t && s.nextAt < end) {
+          s.nextAt += s.interval;
+          if (!s.c.ready) continue;
+          const id = crypto.randomUUID();
+          const sentAt = now();
+          s.c.ws!.send(
+            `{"type":"send","id":"${id}","conversationId":"${s.conv}","body":"t:${sentAt}${prefix}"}`,
+          );
+          s.c.lastSentAt = sentAt;
+          ph.pending.set(id, [s.c.spec.gi, sentAt]);
+          ph.own.set(id, s.c.spec.gi);
+          ph.sent++;
+        }
+        if (s.nextAt < earliest) earliest = s.nextAt;
+      }
+      if (t >= end) return resolve();
+      // Sleep until the next send is due (at least 1 ms, at most 5 ms between looks).
+      setTimeout(tick, Math.max(1, Math.min(5, earliest - now())));
+    };
+    setTimeout(tick, Math.max(0, cmd.startAt - now()));
+  });
+  // Drain: wait for answers and stragglers until quiet, within bounds.
+  const hardEnd = end + cmd.drainMaxMs;
+  while (true) {
+    const t = now();
+    if (t >= hardEnd) break;
+    if (ph.pending.size === 0 && t - Math.max(ph.lastEventAt, end) >= cmd.quietMs) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  phase = null;
+  const received: [string, number][] = [];
+  for (const [id, i] of ph.ids) received.push([id, ph.recv[i]]);
+  const stats: PhaseStats = {
+    phase: cmd.phase,
+    windowStart: cmd.startAt,
+    windowEnd: end,
+    sent: ph.sent,
+    acked: ph.acks.length,
+    unanswered: ph.pending.size,
+    errors: ph.errors,
+    ackLatency: ph.ackLatency.toJSON(),
+    deliveryLatency: ph.deliveryLatency.toJSON(),
+    deliveries: ph.deliveries,
+    deliveriesInWindow: ph.deliveriesInWindow,
+    duplicates: ph.duplicates,
+    echoes: ph.echoes,
+    late,
+    acks: ph.acks,
+    received,
+    closes,
+    otherFrames,
+    maxBatch,
+    batches,
+    lastEventAt: ph.lastEventAt,
+  };
+  late = 0;
+  closes = {};
+  otherFrames = {};
+  maxBatch = 0;
+  batches = 0;
+  await emit({ ev: "phase", workerIndex, stats });
+}
+
+async function closeAll() {
+  const closed = clients.map((c) =>
+    new Promise<void>((resolve) => {
+      if (!c.ws || c.ws.readyState === WebSocket.CLOSED) return resolve();
+      c.ws.addEventListener("close", () => resolve());
+      try {
+        c.ws.close(1000, "bench done");
+      } catch {
+        resolve();
+      }
+    })
+  );
+  await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000))]);
+  await emit({ ev: "closed", workerIndex });
+  Deno.exit(0);
+}
+
+try {
+  for await (const line of lines(Deno.stdin.readable)) {
+    if (!line.trim()) continue;
+    const cmd = JSON.parse(line) as Cmd;
+    if (cmd.cmd === "init") await init(cmd);
+    else if (cmd.cmd === "phase") await runPhase(cmd);
+    else if (cmd.cmd === "close") await closeAll();
+  }
+} catch (err) {
+  await emit({ ev: "fatal", workerIndex, message: String((err as Error)?.stack ?? err) });
+}
+// stdin closed: the parent is gone.
+Deno.exit(0);

@@ -1,0 +1,114 @@
+/**
+ * Accounts and sessions: register, login, refresh, logout, and turning a request's
+ * credentials into a user. Routes call this; it never sees HTTP objects.
+ * @module
+ */
+import { AppError } from "../errors.ts";
+import type { User } from "../protocol.ts";
+import {
+  createSession,
+  getSession,
+  revokeSession,
+  rotateSession,
+  sessionFromCookie,
+  type SessionSecrets,
+} from "../store/sessions.ts";
+import { createUser, getUser, getUserByName, publicUser } from "../store/users.ts";
+import { burnPasswordCheck, hashPassword, verifyPassword } from "./password.ts";
+import { clearLoginFailures, loginBlockedFor, recordLoginFailure } from "./throttle.ts";
+import type { TokenSigner } from "./tokens.ts";
+
+/** What a successful register, login or refresh hands back. */
+export interface Grant {
+  user: User;
+  sessionId: string;
+  accessToken: string;
+  expiresIn: number;
+  secrets: SessionSecrets;
+}
+
+/** Who is making a request. */
+export interface Principal {
+  user: User;
+  sessionId: string;
+}
+
+export class AuthService {
+  constructor(
+    private kv: Deno.Kv,
+    private signer: TokenSigner,
+    private sessionTtlSec: number,
+  ) {}
+
+  async #grant(user: User, sessionId: string, secrets: SessionSecrets): Promise<Grant> {
+    const accessToken = await this.signer.sign({ userId: user.id, sessionId });
+    return { user, sessionId, accessToken, expiresIn: this.signer.ttlSec, secrets };
+  }
+
+  /** Creates an account and signs it in. */
+  async register(input: { username: string; password: string; displayName?: string }) {
+    const passwordHash = await hashPassword(input.password);
+    const record = await createUser(this.kv, { ...input, passwordHash });
+    const { session, secrets } = await createSession(this.kv, record.id, this.sessionTtlSec);
+    return await this.#grant(publicUser(record), session.id, secrets);
+  }
+
+  /**
+   * Signs in. Unknown user and wrong password get the same answer after the same work.
+   * @throws AppError `rate_limited` past the throttle, `unauthorized` on bad credentials.
+   */
+  async login(input: { username: string; password: string }, addr: string): Promise<Grant> {
+    const username = input.username.toLowerCase();
+    const wait = await loginBlockedFor(this.kv, username, addr);
+    if (wait > 0) {
+      throw new AppError(
+        "rate_limited",
+        "Too many failed sign-in attempts. Please wait a few minutes and try again.",
+        { retryAfterMs: wait },
+      );
+    }
+    const record = await getUserByName(this.kv, username);
+    const ok = record
+      ? await verifyPassword(input.password, record.passwordHash)
+      : (await burnPasswordCheck(input.password), false);
+    if (!record || !ok) {
+      await recordLoginFailure(this.kv, username, addr);
+      throw new AppError("unauthorized", "That username and password do not match.");
+    }
+    await clearLoginFailures(this.kv, username);
+    const { session, secrets } = await createSession(this.kv, record.id, this.sessionTtlSec);
+    return await this.#grant(publicUser(record), session.id, secrets);
+  }
+
+  /** Rotates a session by its refresh token (JSON clients) or cookie (browsers). */
+  async refresh(token: string, kind: "refresh" | "cookie"): Promise<Grant> {
+    const rotated = await rotateSession(this.kv, token, kind, this.sessionTtlSec);
+    const record = rotated && await getUser(this.kv, rotated.session.userId);
+    if (!rotated || !record) {
+      throw new AppError("unauthorized", "Your session has ended. Please sign in again.");
+    }
+    return await this.#grant(publicUser(record), rotated.session.id, rotated.secrets);
+  }
+
+  /** Revokes a session: its tokens stop working and its sockets close with 4001. */
+  async logout(sessionId: string): Promise<void> {
+    await revokeSession(this.kv, sessionId);
+  }
+
+  /** The principal behind a bearer access token, if it is valid and its session is live. */
+  async fromAccessToken(token: string): Promise<Principal | null> {
+    const claims = await this.signer.verify(token);
+    if (!claims) return null;
+    const session = await getSession(this.kv, claims.sessionId);
+    if (!session || session.userId !== claims.userId) return null;
+    const record = await getUser(this.kv, claims.userId);
+    return record ? { user: publicUser(record), sessionId: session.id } : null;
+  }
+
+  /** The principal behind a browser session cookie, if it is live. */
+  async fromCookie(cookieToken: string): Promise<Principal | null> {
+    const session = await sessionFromCookie(this.kv, cookieToken);
+    const record = session && await getUser(this.kv, session.userId);
+    return record && session ? { user: publicUser(record), sessionId: session.id } : null;
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * The chat service: conversations, membership, sending, history, sync and read receipts.
+ * HTTP routes and the WebSocket handler both call it, so the two paths cannot drift apart.
+ * @module
+ */
+import { AppError, notFound } from "../errors.ts";
+import {
+  type Conversation,
+  LIMITS,
+  type Member,
+  type Message,
+  type MessageKind,
+  type Role,
+  type User,
+  type UserWithPresence,
+} from "../protocol.ts";
+import type { Realtime } from "../realtime/engine.ts";
+import {
+  addMember,
+  type ConversationRecord,
+  createDirect,
+  createGroup,
+  getConversation,
+  getConversations,
+  getMember,
+  listMembers,
+  listMemberships,
+  type MemberRecord,
+  removeMember,
+  setRole,
+  setTitle,
+} from "../store/conversations.ts";
+import { keys } from "../store/keys.ts";
+import { getMany } from "../store/kv.ts";
+import {
+  advanceCursor,
+  getIdem,
+  type Head,
+  listCursors,
+  messagesAfter,
+  messagesBefore,
+} from "../store/messages.ts";
+import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";
+import { RateLimiter } from "./ratelimit.ts";
+import { SendBatcher } from "./sender.ts";
+
+/** The answer to a send: the contract's ack fields. */
+export interface Ack {
+  id: string;
+  conversationId: string;
+  seq: number;
+  ts: number;
+  /** True when this id was stored before: the first ack, repeated. */
+  duplicate: boolean;
+}
+
+const ACK_CACHE = 50_000;
+
+export class ChatService {
+  #batcher: SendBatcher;
+  #limiter = new RateLimiter(30, 10);
+  #acks = new Map<string, { seq: number; ts: number; senderId: string }>();
+
+  constructor(private kv: Deno.Kv, private realtime: Realtime) {
+    this.#batcher = new SendBatcher(kv, (convId, msgs, origins) => {
+      for (const m of msgs) this.#rememberAck(convId, m.id, m);
+      realtime.publishMessages(convId, msgs, origins);
+    });
+    realtime.setViewer((userId, convId) => this.view(userId, convId));
+  }
+
+  // ---- membership checks -------------------------------------------------------------------
+
+  async #member(userId: string, convId: string): Promise<MemberRecord> {
+    const member = await getMember(this.kv, convId, userId);
+    if (!member) throw notFound();
+    return member;
+  }
+
+  async #group(actorId: string, convId: string) {
+    const [member, conv] = await Promise.all([
+      this.#member(actorId, convId),
+      getConversation(this.kv, convId),
+    ]);
+    if (!conv.value) throw notFound();
+    if (conv.value.kind !== "group") {
+      throw new AppError("forbidden", "A direct conversation always has exactly its two members.");
+    }
+    return { member, conv: conv.value };
+  }
+
+  // ---- views ---------------------------------------------------------------------------------
+
+  async #views(userId: string, convs: ConversationRecord[]): Promise<Conversation[]> {
+    const [heads, cursors] = await Promise.all([
+      getMany<Head>(this.kv, convs.map((c) => keys.head(c.id))),
+      getMany<number>(this.kv, convs.map((c) => keys.cursor(c.id, userId))),
+    ]);
+    const peerIds = convs.map((c) => c.pair?.find((id) => id !== userId) ?? null);
+    const wanted = [...new Set(peerIds.filter((p): p is string => !!p))];
+    const [peers, presence] = await Promise.all([
+      getUsers(this.kv, wanted),
+      this.realtime.presence.lookup(wanted),
+    ]);
+    const peerById = new Map(peers.map((p) => [p.id, p]));
+    return convs.map((c, i) => {
+      const head = heads[i].value ?? { seq: 0, ts: c.createdAt, last: null };
+      const lastReadSeq = Math.min(cursors[i].value ?? 0, head.seq);
+      const peerRecord = peerIds[i] ? peerById.get(peerIds[i]!) : undefined;
+      const p = peerRecord ? presence.get(peerRecord.id) : undefined;
+      const peer = peerRecord
+        ? { ...publicUser(peerRecord), online: p?.online ?? false, lastSeen: p?.lastSeen ?? null }
+        : null;
+      return {
+        id: c.id,
+        kind: c.kind,
+        title: c.kind === "direct" ? (peer?.displayName ?? "Deleted user") : c.title,
+        peer,
+        lastMessage: head.last,
+        lastSeq: head.seq,
+        lastReadSeq,
+        unread: Math.max(0, head.seq - lastReadSeq),
+        lastActivityTs: Math.max(head.ts, c.createdAt),
+      };
+    });
+  }
+
+  /** A user's view of one conversation, or null when they are not a member. */
+  async view(userId: string, convId: string): Promise<Conversation | null> {
+    const [member, conv] = await Promise.all([
+      getMember(this.kv, convId, userId),
+      getConversation(this.kv, convId),
+    ]);
+    if (!member || !conv.value) return null;
+    return (await this.#views(userId, [conv.value]))[0];
+  }
+
+  /** A user's conversations, most recent activity first. */
+  async listConversations(userId: string): Promise<Conversation[]> {
+    const ids = await listMemberships(this.kv, userId);
+    const convs = await getConversations(this.kv, ids);
+    const views = await this.#views(userId, convs);
+    return views.sort((a, b) => b.lastActivityTs - a.lastActivityTs);
+  }
+
+  /** A conversation with its members, for a member. */
+  async detail(userId: string, convId: string) {
+    await this.#member(userId, convId);
+    const conversation = await this.view(userId, convId);
+    if (!conversation) throw notFound();
+    const [records, cursors] = await Promise.all([
+      listMembers(this.kv, convId),
+      listCursors(this.kv, convId),
+    ]);
+    const ids = records.map((r) => r.userId);
+    const [users, presence] = await Promise.all([
+      getUsers(this.kv, ids),
+      this.realtime.presence.lookup(ids),
+    ]);
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const rank: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
+    const members: Member[] = records.flatMap((r) => {
+      const u = byId.get(r.userId);
+      if (!u) return [];
+      return [{
+        ...publicUser(u),
+        role: r.role,
+        online: presence.get(r.userId)?.online ?? false,
+        lastReadSeq: Math.min(cursors.get(r.userId) ?? 0, conversation.lastSeq),
+      }];
+    }).sort((a, b) => rank[a.role] - rank[b.role] || a.username.localeCompare(b.username));
+    return { conversation, members };
+  }
+
+  // ---- creating and changing conversations ---------------------------------------------------
+
+  /** Finds or creates the direct conversation with another user. */
+  async createDirect(userId: string, otherId: string) {
+    if (otherId === userId) {
+      throw new AppError("invalid_input", "You cannot start a conversation with yourself.", {
+        field: "userId",
+      });
+    }
+    if (!(await getUser(this.kv, otherId))) {
+      throw new AppError("not_found", "That user does not exist.", { field: "userId" });
+    }
+    const { conversation, created } = await createDirect(this.kv, userId, otherId);
+    return { conversation: (await this.view(userId, conversation.id))!, created };
+  }
+
+  /** Creates a group owned by the caller. */
+  async createGroup(userId: string, title: string, memberIds: string[]) {
+    const wanted = [...new Set(memberIds)].filter((id) => id !== userId);
+    const found = await getUsers(this.kv, wanted);
+    if (found.length !== wanted.length) {
+      const known = new Set(found.map((u) => u.id));
+      const missing = wanted.find((id) => !known.has(id));
+      throw new AppError("invalid_input", `memberIds: user ${missing} does not exist.`, {
+        field: "memberIds",
+      });
+    }
+    const conv = await createGroup(this.kv, userId, title, wanted);
+    return (await this.view(userId, conv.id))!;
+  }
+
+  /** Renames a group (owner or admin). */
+  async rename(actorId: string, convId: string, title: string): Promise<void> {
+    const { member } = await this.#group(actorId, convId);
+    if (member.role === "member") {
+      throw new AppError("forbidden", "Only the group's owner and admins can rename it.");
+    }
+    await setTitle(this.kv, convId, title);
+  }
+
+  /** Adds a member to a group (owner or admin). */
+  async addMember(actorId: string, convId: string, userId: string): Promise<void> {
+    const { member } = await this.#group(actorId, convId);
+    if (member.role === "member") {
+      throw new AppError("forbidden", "Only the group's owner and admins can add members.");
+    }
+    if (!(await getUser(this.kv, userId))) {
+      throw new AppError("not_found", "That user does not exist.", { field: "userId" });
+    }
+    await addMember(this.kv, convId, userId);
+  }
+
+  /** Makes a member an admin or a plain member (owner only). */
+  async setRole(actorId: string, convId: string, userId: string, role: "admin" | "member") {
+    const { member } = await this.#group(actorId, convId);
+    if (member.role !== "owner") {
+      throw new AppError("forbidden", "Only the group's owner can change roles.");
+    }
+    const target = await getMember(this.kv, convId, userId);
+    if (!target) throw new AppError("not_found", "That user is not a member of this group.");
+    if (target.role === "owner") {
+      throw new AppError("forbidden", "The owner's role cannot be changed.");
+    }
+    await setRole(this.kv, convId, userId, role);
+  }
+
+  /** Removes a member, or leaves when actor and user are the same. */
+  async removeMember(actorId: string, convId: string, userId: string): Promise<void> {
+    const { member } = await this.#group(actorId, convId);
+    if (actorId !== userId) {
+      const target = await getMember(this.kv, convId, userId);
+      if (!target) throw new AppError("not_found", "That user is not a member of this group.");
+      const allowed = member.role === "owner" ||
+        (member.role === "admin" && target.role === "member");
+      if (!allowed) {
+        throw new AppError("forbidden", "You do not have permission to remove that member.");
+      }
+    }
+    await removeMember(this.kv, convId, userId);
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  #rememberAck(convId: string, id: string, rec: { seq: number; ts: number; senderId: string }) {
+    const key = convId + "\u0000" + id;
+    this.#acks.set(key, { seq: rec.seq, ts: rec.ts, senderId: rec.senderId });
+    if (this.#acks.size > ACK_CACHE) this.#acks.delete(this.#acks.keys().next().value!);
+  }
+
+  #ackOf(
+    convId: string,
+    id: string,
+    rec: { seq: number; ts: number; senderId: string },
+    senderId: string,
+    duplicate: boolean,
+  ): Ack {
+    if (rec.senderId !== senderId) {
+      throw new AppError(
+        "conflict",
+        "That message id was already used by someone else in this conversation.",
+      );
+    }
+    return { id, conversationId: convId, seq: rec.seq, ts: rec.ts, duplicate };
+  }
+
+  /**
+   * Sends a message: validate → authorize → idempotency → rate limit → store atomically →
+   * publish. A resend of a stored id gets the first ack and costs no rate-limit token.
+   * @throws AppError `not_found`, `conflict`, `rate_limited`
+   */
+  async send(
+    senderId: string,
+    convId: string,
+    input: { id: string; body: string; kind?: MessageKind },
+    originConnId: string | null,
+  ): Promise<Ack> {
+    if (!this.realtime.hub.isSubscribed(senderId, convId)) await this.#member(senderId, convId);
+    const cached = this.#acks.get(convId + "\u0000" + input.id);
+    if (cached) return this.#ackOf(convId, input.id, cached, senderId, true);
+    const wait = this.#limiter.take(senderId);
+    if (wait > 0) {
+      const known = (await getIdem(this.kv, convId, [input.id])).get(input.id);
+      if (known) return this.#ackOf(convId, input.id, known, senderId, true);
+      throw new AppError("rate_limited", "You are sending messages too fast. Slow down a little.", {
+        retryAfterMs: wait,
+      });
+    }
+    const outcome = await this.#batcher.submit(
+      convId,
+      { id: input.id, senderId, kind: input.kind ?? "text", body: input.body },
+      originConnId,
+    );
+    if ("stored" in outcome) return this.#ackOf(convId, input.id, outcome.stored, senderId, false);
+    this.#limiter.refund(senderId);
+    this.#rememberAck(convId, input.id, outcome.existing);
+    return this.#ackOf(convId, input.id, outcome.existing, senderId, true);
+  }
+
+  /** A page of history: below `before`, above `after`, or the latest. Ascending by seq. */
+  async history(
+    userId: string,
+    convId: string,
+    q: { before?: number; after?: number; limit?: number },
+  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+    await this.#member(userId, convId);
+    const limit = Math.min(q.limit ?? LIMITS.pageDefault, LIMITS.pageMax);
+    if (q.after !== undefined) return await messagesAfter(this.kv, convId, q.after, limit);
+    return await messagesBefore(this.kv, convId, q.before ?? null, limit);
+  }
+
+  /** What a client missed after `afterSeq`, up to 100 messages at a time. */
+  async sync(userId: string, convId: string, afterSeq: number, limit?: number) {
+    if (!this.realtime.hub.isSubscribed(userId, convId)) await this.#member(userId, convId);
+    return await messagesAfter(
+      this.kv,
+      convId,
+      afterSeq,
+      Math.min(limit ?? LIMITS.syncMax, LIMITS.syncMax),
+    );
+  }
+
+  /** Moves the caller's read cursor forward; other members get a `receipt`. */
+  async read(userId: string, convId: string, seq: number, connId: string | null): Promise<void> {
+    await this.#member(userId, convId);
+    const moved = await advanceCursor(this.kv, convId, userId, seq, connId);
+    if (moved) {
+      this.realtime.publishEvents([{
+        seq: moved.eventSeq,
+        event: {
+          type: "receipt",
+          conversationId: convId,
+          userId,
+          seq: moved.seq,
+          connectionId: connId,
+        },
+      }]);
+    }
+  }
+
+  /** Users by username or display-name prefix, with their online state. */
+  async searchUsers(q: string): Promise<UserWithPresence[]> {
+    const users: User[] = q.trim() ? await searchUsers(this.kv, q.trim(), LIMITS.searchMax) : [];
+    const presence = await this.realtime.presence.lookup(users.map((u) => u.id));
+    return users.map((u) => ({ ...u, online: presence.get(u.id)?.online ?? false }));
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Configuration from the environment. Nothing secret has a default: an unset JWT_SECRET is
+ * generated once and kept in KV (see `auth/secret.ts`), so every isolate and restart agrees.
+ * @module
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** A file path, `:memory:` (one isolate only), or an http(s) URL of a remote KV. */
+  kvPath: string;
+  jwtSecret: string | null;
+  /** Origins besides the server's own that may open WebSockets and post forms. */
+  allowedOrigins: string[];
+  logLevel: string;
+  /** BroadcastChannel fast path between isolates; KV watch works without it. */
+  broadcast: boolean;
+  /** Close a WebSocket that sent nothing for this long (code 4002). */
+  heartbeatTimeoutMs: number;
+  /** Presence: how long a user stays "online" after their last connection goes. */
+  accessTokenTtlSec: number;
+  sessionTtlSec: number;
+}
+
+/** Reads the configuration; `env` is injectable so tests never mutate the process. */
+export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+  const int = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number.`);
+    return n;
+  };
+  return {
+    port: int("PORT", 8000),
+    host: env.HOST || "0.0.0.0",
+    kvPath: env.KV_PATH || "./data/parley.kv",
+    jwtSecret: env.JWT_SECRET || null,
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    logLevel: env.LOG_LEVEL || "info",
+    broadcast: !["0", "false", "off", "no"].includes((env.BROADCAST ?? "on").toLowerCase()),
+    heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 60_000),
+    accessTokenTtlSec: int("ACCESS_TOKEN_TTL_SEC", 15 * 60),
+    sessionTtlSec: int("SESSION_TTL_SEC", 30 * 24 * 3600),
+  };
+}

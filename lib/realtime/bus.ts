@@ -1,0 +1,126 @@
+/**
+ * Carrying events between isolates. BroadcastChannel is the fast path and may lose events;
+ * `kv.watch` on small head keys is the path that does not, so delivery stays correct with the
+ * channel switched off. A watch call takes at most 10 keys, so watched keys are kept in
+ * buckets of 10, each its own watch stream, rebuilt when its keys change.
+ * @module
+ */
+import { log } from "../log.ts";
+
+/** The fast path: a BroadcastChannel, or nothing when switched off. */
+export class FastBus<T> {
+  #channel: BroadcastChannel | null;
+
+  constructor(name: string, enabled: boolean, onEvent: (event: T) => void) {
+    this.#channel = enabled ? new BroadcastChannel(name) : null;
+    if (this.#channel) {
+      this.#channel.onmessage = (e: MessageEvent<T>) => onEvent(e.data);
+    }
+  }
+
+  post(event: T): void {
+    try {
+      this.#channel?.postMessage(event);
+    } catch (err) {
+      log.warn("broadcast failed", { error: String(err) });
+    }
+  }
+
+  close(): void {
+    this.#channel?.close();
+    this.#channel = null;
+  }
+}
+
+const BUCKET = 10;
+
+interface Bucket {
+  ids: Set<string>;
+  reader: ReadableStreamDefaultReader<Deno.KvEntryMaybe<unknown>[]> | null;
+  dirty: boolean;
+}
+
+/**
+ * Watches one KV key per id (for example a conversation's head) and reports each change.
+ * @example
+ * const w = new KeyWatcher(kv, (id) => ["head", id], (id, value) => onHead(id, value));
+ * w.add("conv-1");
+ */
+export class KeyWatcher<V> {
+  #buckets: Bucket[] = [];
+  #where = new Map<string, Bucket>();
+  #scheduled = false;
+  #closed = false;
+
+  constructor(
+    private kv: Deno.Kv,
+    private keyOf: (id: string) => Deno.KvKey,
+    private onChange: (id: string, value: V | null) => void,
+  ) {}
+
+  add(id: string): void {
+    if (this.#where.has(id) || this.#closed) return;
+    let bucket = this.#buckets.find((b) => b.ids.size < BUCKET);
+    if (!bucket) this.#buckets.push(bucket = { ids: new Set(), reader: null, dirty: false });
+    bucket.ids.add(id);
+    this.#where.set(id, bucket);
+    this.#markDirty(bucket);
+  }
+
+  remove(id: string): void {
+    const bucket = this.#where.get(id);
+    if (!bucket) return;
+    this.#where.delete(id);
+    bucket.ids.delete(id);
+    this.#markDirty(bucket);
+  }
+
+  has(id: string): boolean {
+    return this.#where.has(id);
+  }
+
+  #markDirty(bucket: Bucket): void {
+    bucket.dirty = true;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      for (const b of this.#buckets) if (b.dirty) this.#restart(b);
+      this.#buckets = this.#buckets.filter((b) => b.ids.size > 0);
+    });
+  }
+
+  #restart(bucket: Bucket): void {
+    bucket.dirty = false;
+    bucket.reader?.cancel().catch(() => {});
+    bucket.reader = null;
+    if (bucket.ids.size === 0 || this.#closed) return;
+    const ids = [...bucket.ids];
+    const reader = this.kv.watch(ids.map(this.keyOf)).getReader();
+    bucket.reader = reader;
+    (async () => {
+      try {
+        for (;;) {
+          const { value: entries, done } = await reader.read();
+          if (done || bucket.reader !== reader) break;
+          entries.forEach((e, i) => this.onChange(ids[i], e.value as V | null));
+        }
+      } catch (err) {
+        if (bucket.reader === reader && !this.#closed) {
+          log.warn("kv watch ended; restarting", { error: String(err) });
+          setTimeout(() => this.#markDirty(bucket), 500);
+        }
+      }
+    })();
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const b of this.#buckets) {
+      b.reader?.cancel().catch(() => {});
+      b.reader = null;
+    }
+    this.#buckets = [];
+    this.#where.clear();
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * The realtime engine of one isolate: its connections (hub), ordered delivery of messages per
+ * conversation and of the event log (sequencers fed by the local commit, BroadcastChannel and
+ * KV watches), presence and typing. The socket handler and the chat service talk to it; it
+ * never talks HTTP.
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { log } from "../log.ts";
+import { CLOSE, type Conversation, type Message, type ServerFrame } from "../protocol.ts";
+import { getConversations, listMemberships } from "../store/conversations.ts";
+import { eventsHead, type LoggedEvent, readEvents } from "../store/events.ts";
+import { keys } from "../store/keys.ts";
+import { getHead, type Head, messagesBetween } from "../store/messages.ts";
+import { FastBus, KeyWatcher } from "./bus.ts";
+import type { Connection } from "./connection.ts";
+import { Hub } from "./hub.ts";
+import { PresenceStore } from "./presence.ts";
+import { Sequencer } from "./sequencer.ts";
+
+/** What travels on BroadcastChannel between isolates. */
+type BusEvent =
+  | { t: "m"; convId: string; msgs: Message[] }
+  | { t: "e"; items: LoggedEvent[] }
+  | { t: "typing"; convId: string; userId: string }
+  | { t: "presence"; userId: string; online: boolean; lastSeen: number | null; convIds: string[] };
+
+/** Presence is announced through direct chats and groups up to this size only, so a big group
+ * coming online at once costs O(members) frames, not O(members²). */
+export const PRESENCE_GROUP_MAX = 50;
+const PRESENCE_FLUSH_MS = 100;
+const CONV_REFRESH_MS = 30;
+const TYPING_INTERVAL_MS = 1000;
+
+/** Builds a user's view of a conversation (for `conversation` frames). */
+export type ConversationViewer = (userId: string, convId: string) => Promise<Conversation | null>;
+
+interface ConvMeta {
+  kind: string;
+  memberCount: number;
+}
+
+export class Realtime {
+  readonly hub = new Hub();
+  readonly presence: PresenceStore;
+  #streams = new Map<string, { seq: Sequencer<Message>; ready: Promise<void> }>();
+  #exclude = new Map<string, string>();
+  #heads: KeyWatcher<Head>;
+  #eventsWatch: KeyWatcher<number>;
+  #events: Sequencer<LoggedEvent>;
+  #bus: FastBus<BusEvent>;
+  #meta = new Map<string, ConvMeta>();
+  #viewer: ConversationViewer = () => Promise.resolve(null);
+  #pendingPresence = new Map<string, { frame: string; convIds: string[] }>();
+  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  #pendingRefresh = new Set<string>();
+  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  #typingLast = new Map<string, number>();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #closed = false;
+
+  constructor(
+    private kv: Deno.Kv,
+    private config: Config,
+    readonly isolateId: string,
+  ) {
+    this.presence = new PresenceStore(kv, isolateId, 90_000);
+    this.#heads = new KeyWatcher<Head>(kv, keys.head, (convId, head) => {
+      if (head) this.#streams.get(convId)?.seq.hint(head.seq);
+    });
+    this.#events = new Sequencer<LoggedEvent>(
+      (after, upTo) => readEvents(kv, after, upTo),
+      (e) => this.#applyEvent(e),
+    );
+    this.#eventsWatch = new KeyWatcher<number>(kv, () => keys.eventsHead(), (_, head) => {
+      if (head) this.#events.hint(head);
+    });
+    this.#bus = new FastBus<BusEvent>("parley-bus", config.broadcast, (e) => this.#onBus(e));
+  }
+
+  /** Starts following the event log and the timers. */
+  async start(): Promise<void> {
+    this.#events.start(await eventsHead(this.kv));
+    this.#eventsWatch.add("events");
+    const beat = Math.max(50, Math.min(5000, Math.floor(this.config.heartbeatTimeoutMs / 4)));
+    this.#timers.push(setInterval(() => this.#checkHeartbeats(), beat));
+    this.#timers.push(setInterval(() => {
+      this.presence.markOnline([...this.hub.users()]).catch((err) =>
+        log.warn("presence refresh failed", { error: String(err) })
+      );
+    }, 30_000));
+  }
+
+  /** Lets the engine build `conversation` frames (the chat service provides this). */
+  setViewer(viewer: ConversationViewer): void {
+    this.#viewer = viewer;
+  }
+
+  /**
+   * Registers a new connection: subscribes it to the user's conversations and announces
+   * presence. Resolves when live delivery is set up, so a `ready` sent after it followed by a
+   * `sync` from the client misses nothing.
+   */
+  async connect(conn: Connection): Promise<void> {
+    const first = this.hub.add(conn);
+    const convIds = await listMemberships(this.kv, conn.userId);
+    if (!conn.open || !this.hub.hasUser(conn.userId)) return;
+    await this.#follow(conn.userId, convIds);
+    if (first) {
+      await this.presence.markOnline([conn.userId]);
+      await this.#announcePresence(conn.userId, true, null, convIds);
+    }
+  }
+
+  /** Unregisters a connection; the user's last one going makes them offline. */
+  async disconnect(conn: Connection): Promise<void> {
+    const { last, idle } = this.hub.remove(conn);
+    for (const convId of idle) this.#unfollowConv(convId);
+    if (!last || this.#closed) return;
+    const lastSeen = await this.presence.markOffline(conn.userId);
+    if (lastSeen !== null && !this.hub.hasUser(conn.userId)) {
+      const convIds = await listMemberships(this.kv, conn.userId);
+      await this.#announcePresence(conn.userId, false, lastSeen, convIds);
+    }
+  }
+
+  async #follow(userId: string, convIds: string[]): Promise<void> {
+    const fresh = this.hub.subscribe(userId, convIds);
+    for (const convId of fresh) this.#followConv(convId);
+    await Promise.all(convIds.map((c) => this.#streams.get(c)?.ready));
+  }
+
+  #followConv(convId: string): void {
+    if (this.#streams.has(convId)) return;
+    const seq = new Sequencer<Message>(
+      (after, upTo) => messagesBetween(this.kv, convId, after, upTo),
+      (m) => this.#deliverMessage(m),
+    );
+    const ready = (async () => {
+      this.#heads.add(convId);
+      const head = await getHead(this.kv, convId);
+      seq.start(head.value?.seq ?? 0);
+    })().catch((err) => log.error("could not follow conversation", { convId, error: String(err) }));
+    this.#streams.set(convId, { seq, ready });
+  }
+
+  #unfollowConv(convId: string): void {
+    const s = this.#streams.get(convId);
+    if (!s) return;
+    s.seq.stop();
+    this.#streams.delete(convId);
+    this.#heads.remove(convId);
+    this.#meta.delete(convId);
+  }
+
+  #deliverMessage(m: Message): void {
+    const key = m.conversationId + "\u0000" + m.seq;
+    const except = this.#exclude.get(key);
+    if (except !== undefined) this.#exclude.delete(key);
+    const raw = '{"type":"message","message":' + JSON.stringify(m) + "}";
+    this.hub.toConversation(m.conversationId, raw, except);
+  }
+
+  /**
+   * Publishes messages just committed here: delivered to local sockets (but the sender's own
+   * connection) and to other isolates.
+   */
+  publishMessages(convId: string, msgs: Message[], origins: (string | null)[]): void {
+    const stream = this.#streams.get(convId);
+    if (stream) {
+      msgs.forEach((m, i) => {
+        const origin = origins[i];
+        if (origin) this.#exclude.set(convId + "\u0000" + m.seq, origin);
+      });
+      for (const m of msgs) stream.seq.offer(m);
+    }
+    this.#bus.post({ t: "m", convId, msgs });
+  }
+
+  /** Publishes events just appended to the log here. */
+  publishEvents(items: LoggedEvent[]): void {
+    for (const e of items) this.#events.offer(e);
+    this.#bus.post({ t: "e", items });
+  }
+
+  /** A member is typing: other members' connections hear of it (at most once a second). */
+  typing(userId: string, convId: string): void {
+    if (!this.hub.isSubscribed(userId, convId)) return;
+    const key = userId + "\u0000" + convId;
+    const now = Date.now();
+    if (now - (this.#typingLast.get(key) ?? 0) < TYPING_INTERVAL_MS) return;
+    this.#typingLast.set(key, now);
+    if (this.#typingLast.size > 10_000) this.#typingLast.clear();
+    this.#deliverTyping(convId, userId);
+    this.#bus.post({ t: "typing", convId, userId });
+  }
+
+  #deliverTyping(convId: string, userId: string): void {
+    const raw = JSON.stringify({ type: "typing", conversationId: convId, userId });
+    for (const u of this.hub.usersIn(convId)) if (u !== userId) this.hub.toUser(u, raw);
+  }
+
+  #onBus(e: BusEvent): void {
+    if (this.#closed) return;
+    switch (e.t) {
+      case "m": {
+        const stream = this.#streams.get(e.convId);
+        if (stream) { for (const m of e.msgs) stream.seq.offer(m); }
+        break;
+      }
+      case "e":
+        for (const item of e.items) this.#events.offer(item);
+        break;
+      case "typing":
+        this.#deliverTyping(e.convId, e.userId);
+        break;
+      case "presence":
+        this.#queuePresence(e.userId, e.online, e.lastSeen, e.convIds);
+        break;
+    }
+  }
+
+  async #announcePresence(
+    userId: string,
+    online: boolean,
+    lastSeen: number | null,
+    convIds: string[],
+  ): Promise<void> {
+    const small = await this.#presenceConvs(convIds);
+    this.#queuePresence(userId, online, lastSeen, small);
+    this.#bus.post({ t: "presence", userId, online, lastSeen, convIds: small });
+  }
+
+  /** The conversations through which presence is announced: direct ones and small groups. */
+  async #presenceConvs(convIds: string[]): Promise<string[]> {
+    const unknown = convIds.filter((c) => !this.#meta.has(c));
+    if (unknown.length) {
+      for (const c of await getConversations(this.kv, unknown)) {
+        this.#meta.set(c.id, { kind: c.kind, memberCount: c.memberCount });
+      }
+    }
+    return convIds.filter((c) => {
+      const m = this.#meta.get(c);
+      return m && (m.kind === "direct" || m.memberCount <= PRESENCE_GROUP_MAX);
+    });
+  }
+
+  #queuePresence(userId: string, online: boolean, lastSeen: number | null, convIds: string[]) {
+    const frame = JSON.stringify({ type: "presence", userId, online, lastSeen });
+    this.#pendingPresence.set(userId, { frame, convIds });
+    if (this.#presenceTimer === null) {
+      this.#presenceTimer = setTimeout(() => this.#flushPresence(), PRESENCE_FLUSH_MS);
+    }
+  }
+
+  #flushPresence(): void {
+    this.#presenceTimer = null;
+    const pending = this.#pendingPresence;
+    this.#pendingPresence = new Map();
+    for (const [userId, { frame, convIds }] of pending) {
+      const recipients = new Set<string>();
+      for (const c of convIds) {
+        for (const u of this.hub.usersIn(c)) if (u !== userId) recipients.add(u);
+      }
+      for (const u of recipients) this.hub.toUser(u, frame);
+    }
+  }
+
+  #applyEvent({ event }: LoggedEvent): void {
+    switch (event.type) {
+      case "revoke":
+        for (const conn of [...this.hub.connections()]) {
+          if (conn.sessionId === event.sessionId) conn.close(CLOSE.revoked, "session revoked");
+        }
+        break;
+      case "receipt": {
+        const raw = JSON.stringify({
+          type: "receipt",
+          conversationId: event.conversationId,
+          userId: event.userId,
+          seq: event.seq,
+        });
+        this.hub.toConversation(event.conversationId, raw, event.connectionId);
+        break;
+      }
+      case "member_added":
+        this.#meta.delete(event.conversationId);
+        if (this.hub.hasUser(event.userId)) {
+          this.#follow(event.userId, [event.conversationId]).catch(() => {});
+        }
+        this.#queueRefresh(event.conversationId);
+        break;
+      case "member_removed": {
+        this.#meta.delete(event.conversationId);
+        const raw = JSON.stringify({ type: "removed", conversationId: event.conversationId });
+        if (this.hub.isSubscribed(event.userId, event.conversationId)) {
+          this.hub.toUser(event.userId, raw);
+          if (this.hub.unsubscribe(event.userId, event.conversationId)) {
+            this.#unfollowConv(event.conversationId);
+          }
+        }
+        this.#queueRefresh(event.conversationId);
+        break;
+      }
+      case "conversation_changed":
+        this.#queueRefresh(event.conversationId);
+        break;
+    }
+  }
+
+  /** Sends `conversation` frames to local members, coalescing bursts (a group of 5,000 made). */
+  #queueRefresh(convId: string): void {
+    this.#pendingRefresh.add(convId);
+    if (this.#refreshTimer === null) {
+      this.#refreshTimer = setTimeout(() => this.#flushRefresh(), CONV_REFRESH_MS);
+    }
+  }
+
+  async #flushRefresh(): Promise<void> {
+    this.#refreshTimer = null;
+    const convIds = [...this.#pendingRefresh];
+    this.#pendingRefresh.clear();
+    for (const convId of convIds) {
+      await this.#streams.get(convId)?.ready;
+      await Promise.all([...this.hub.usersIn(convId)].map(async (userId) => {
+        try {
+          const conversation = await this.#viewer(userId, convId);
+          if (conversation) this.send(userId, { type: "conversation", conversation });
+        } catch (err) {
+          log.warn("conversation frame failed", { convId, error: String(err) });
+        }
+      }));
+    }
+  }
+
+  /** Sends a frame to every local connection of a user. */
+  send(userId: string, frame: ServerFrame): void {
+    this.hub.toUser(userId, JSON.stringify(frame));
+  }
+
+  #checkHeartbeats(): void {
+    const deadline = Date.now() - this.config.heartbeatTimeoutMs;
+    for (const conn of [...this.hub.connections()]) {
+      if (conn.lastHeard < deadline) conn.close(CLOSE.heartbeatTimeout, "heartbeat timeout");
+    }
+  }
+
+  /** Closes every connection with 1001 and stops; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    const users = [...this.hub.users()];
+    for (const conn of [...this.hub.connections()]) {
+      conn.close(CLOSE.goingAway, "server restarting");
+    }
+    this.#heads.close();
+    this.#eventsWatch.close();
+    this.#events.stop();
+    for (const s of this.#streams.values()) s.seq.stop();
+    this.#bus.close();
+    await this.presence.forget(users).catch(() => {});
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * One WebSocket's life: the `ready` frame, frame size and shape checks, dispatch of client
+ * frames to the chat service, and the answers. The route only upgrades and hands over.
+ * @module
+ */
+import type { ChatService } from "../chat/service.ts";
+import { AppError, toAppError } from "../errors.ts";
+import { log } from "../log.ts";
+import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
+import { ClientFrameSchema, parse } from "../validate.ts";
+import { WsConnection } from "./connection.ts";
+import type { Realtime } from "./engine.ts";
+
+let counter = 0;
+
+function byteLength(text: string): number {
+  // Every UTF-16 unit is at most 3 UTF-8 bytes: only measure when it could matter.
+  return text.length * 3 <= LIMITS.frameMaxBytes
+    ? text.length
+    : new TextEncoder().encode(text).length;
+}
+
+/**
+ * Serves an upgraded socket for a signed-in user.
+ * @example
+ * const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
+ * serveSocket(socket, principal, realtime, chat);
+ * return response;
+ */
+export function serveSocket(
+  socket: WebSocket,
+  who: { userId: string; sessionId: string },
+  realtime: Realtime,
+  chat: ChatService,
+): void {
+  const conn = new WsConnection(
+    `${realtime.isolateId}.${(++counter).toString(36)}`,
+    who.userId,
+    who.sessionId,
+    socket,
+  );
+  let ready = false;
+  const early: string[] = [];
+
+  const fail = (err: unknown, ids: { id?: string; reqId?: string }) => {
+    const e = toAppError(err);
+    if (e.code === "internal") {
+      log.error("frame failed", { error: String(err), stack: (err as Error)?.stack });
+    }
+    conn.send({ type: "error", ...ids, error: e.toBody() });
+  };
+
+  const handle = async (data: string) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data);
+    } catch {
+      return fail(new AppError("invalid_input", "A frame must be a JSON object."), {});
+    }
+    const ids = {
+      id: typeof (raw as { id?: unknown })?.id === "string"
+        ? (raw as { id: string }).id
+        : undefined,
+      reqId: typeof (raw as { reqId?: unknown })?.reqId === "string"
+        ? (raw as { reqId: string }).reqId
+        : undefined,
+    };
+    let frame: ClientFrame;
+    try {
+      if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+        throw new AppError("invalid_input", "A frame must be a JSON object.");
+      }
+      frame = parse(ClientFrameSchema, raw) as ClientFrame;
+    } catch (err) {
+      return fail(err, ids);
+    }
+    try {
+      switch (frame.type) {
+        case "send": {
+          const ack = await chat.send(conn.userId, frame.conversationId, frame, conn.id);
+          conn.send({
+            type: "ack",
+            id: ack.id,
+            conversationId: ack.conversationId,
+            seq: ack.seq,
+            ts: ack.ts,
+          });
+          break;
+        }
+        case "sync": {
+          const page = await chat.sync(
+            conn.userId,
+            frame.conversationId,
+            frame.afterSeq,
+            frame.limit,
+          );
+          conn.send({
+            type: "messages",
+            conversationId: frame.conversationId,
+            ...page,
+            ...(frame.reqId ? { reqId: frame.reqId } : {}),
+          });
+          break;
+        }
+        case "read":
+          await chat.read(conn.userId, frame.conversationId, frame.seq, conn.id);
+          break;
+        case "typing":
+          realtime.typing(conn.userId, frame.conversationId);
+          break;
+        case "ping":
+          conn.send({
+            type: "pong",
+            ts: Date.now(),
+            ...(frame.reqId ? { reqId: frame.reqId } : {}),
+          });
+          break;
+      }
+    } catch (err) {
+      fail(err, frame.type === "send" ? { id: frame.id } : { reqId: ids.reqId });
+    }
+  };
+
+  socket.onopen = async () => {
+    try {
+      await realtime.connect(conn);
+      if (!conn.open) return;
+      conn.send({ type: "ready", userId: conn.userId, connectionId: conn.id });
+      ready = true;
+      for (const data of early.splice(0)) handle(data);
+    } catch (err) {
+      log.error("connection set-up failed", { error: String(err) });
+      conn.close(1011, "internal error");
+    }
+  };
+  socket.onmessage = (e) => {
+    conn.lastHeard = Date.now();
+    if (typeof e.data !== "string") {
+      return fail(new AppError("invalid_input", "Frames must be JSON text messages."), {});
+    }
+    if (byteLength(e.data) > LIMITS.frameMaxBytes) {
+      return conn.close(CLOSE.tooBig, "frame too big");
+    }
+    if (!ready) {
+      if (early.length < 100) early.push(e.data);
+      return;
+    }
+    handle(e.data);
+  };
+  socket.onclose = () => {
+    realtime.disconnect(conn).catch((err) => log.warn("disconnect failed", { error: String(err) }));
+  };
+  socket.onerror = () => {};
+}

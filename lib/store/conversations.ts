@@ -1,0 +1,278 @@
+/**
+ * Conversations and membership (both directions), with membership events appended to the
+ * event log in the same atomic commit, so other isolates learn of them even without
+ * BroadcastChannel.
+ * @module
+ */
+import { AppError } from "../errors.ts";
+import type { ConversationKind, Role } from "../protocol.ts";
+import { appendEvents, type LogEvent } from "./events.ts";
+import { keys } from "./keys.ts";
+import { getMany, listAll, retry } from "./kv.ts";
+import type { Head } from "./messages.ts";
+
+export interface ConversationRecord {
+  id: string;
+  kind: ConversationKind;
+  /** Groups only; a direct conversation is titled by the peer's name. */
+  title: string;
+  createdAt: number;
+  createdBy: string;
+  memberCount: number;
+  /** Direct conversations only: the two members. */
+  pair?: [string, string];
+}
+
+export interface MemberRecord {
+  role: Role;
+  joinedAt: number;
+}
+
+const MEMBERS_PER_COMMIT = 300;
+
+/** Reads a conversation. */
+export async function getConversation(kv: Deno.Kv, convId: string) {
+  return await retry(() => kv.get<ConversationRecord>(keys.conversation(convId)));
+}
+
+/** A user's membership record in a conversation, or null when not a member. */
+export async function getMember(
+  kv: Deno.Kv,
+  convId: string,
+  userId: string,
+): Promise<MemberRecord | null> {
+  return (await retry(() => kv.get<MemberRecord>(keys.member(convId, userId)))).value;
+}
+
+/** Every member of a conversation with their record. */
+export async function listMembers(kv: Deno.Kv, convId: string) {
+  const entries = await listAll<MemberRecord>(kv, { prefix: keys.membersOf(convId) });
+  return entries.map((e) => ({ userId: e.key[2] as string, ...e.value }));
+}
+
+/** The ids of the conversations a user belongs to. */
+export async function listMemberships(kv: Deno.Kv, userId: string): Promise<string[]> {
+  const entries = await listAll(kv, { prefix: keys.membershipsOf(userId) });
+  return entries.map((e) => e.key[2] as string);
+}
+
+/** The id of the direct conversation between two users, if any. */
+export async function findDirect(kv: Deno.Kv, a: string, b: string): Promise<string | null> {
+  return (await retry(() => kv.get<string>(keys.direct(a, b)))).value;
+}
+
+function addMemberOps(
+  op: Deno.AtomicOperation,
+  convId: string,
+  userId: string,
+  role: Role,
+  startSeq: number,
+  now: number,
+) {
+  return op
+    .set(keys.member(convId, userId), { role, joinedAt: now } satisfies MemberRecord)
+    .set(keys.membership(userId, convId), { joinedAt: now })
+    .set(keys.cursor(convId, userId), startSeq);
+}
+
+/**
+ * Creates the direct conversation of two users, or returns the existing one. Exactly one of
+ * two concurrent creations wins: the pair index is checked in the same commit.
+ */
+export async function createDirect(
+  kv: Deno.Kv,
+  a: string,
+  b: string,
+): Promise<{ conversation: ConversationRecord; created: boolean }> {
+  for (;;) {
+    const existing = await findDirect(kv, a, b);
+    if (existing) {
+      const conv = (await getConversation(kv, existing)).value;
+      if (conv) return { conversation: conv, created: false };
+    }
+    const now = Date.now();
+    const conv: ConversationRecord = {
+      id: crypto.randomUUID(),
+      kind: "direct",
+      title: "",
+      createdAt: now,
+      createdBy: a,
+      memberCount: 2,
+      pair: [a, b],
+    };
+    const events: LogEvent[] = [a, b].map((userId) => ({
+      type: "member_added",
+      conversationId: conv.id,
+      userId,
+    }));
+    const logged = await appendEvents(kv, events, (op) => {
+      op = op.check({ key: keys.direct(a, b), versionstamp: null })
+        .set(keys.direct(a, b), conv.id)
+        .set(keys.conversation(conv.id), conv)
+        .set(keys.head(conv.id), { seq: 0, ts: now, last: null } satisfies Head);
+      op = addMemberOps(op, conv.id, a, "member", 0, now);
+      return addMemberOps(op, conv.id, b, "member", 0, now);
+    });
+    if (logged) return { conversation: conv, created: true };
+  }
+}
+
+/**
+ * Creates a group owned by `ownerId`. Members are written in chunks (KV caps one commit's
+ * size); the conversation record comes last, so a group is never seen half-made.
+ */
+export async function createGroup(
+  kv: Deno.Kv,
+  ownerId: string,
+  title: string,
+  memberIds: string[],
+): Promise<ConversationRecord> {
+  const others = [...new Set(memberIds)].filter((id) => id !== ownerId);
+  const now = Date.now();
+  const conv: ConversationRecord = {
+    id: crypto.randomUUID(),
+    kind: "group",
+    title,
+    createdAt: now,
+    createdBy: ownerId,
+    memberCount: others.length + 1,
+  };
+  for (let i = 0; i < others.length; i += MEMBERS_PER_COMMIT) {
+    let op = kv.atomic();
+    for (const userId of others.slice(i, i + MEMBERS_PER_COMMIT)) {
+      op = addMemberOps(op, conv.id, userId, "member", 0, now);
+    }
+    await retry(() => op.commit());
+  }
+  const events: LogEvent[] = [ownerId, ...others].map((userId) => ({
+    type: "member_added",
+    conversationId: conv.id,
+    userId,
+  }));
+  // The event log takes the announcements in slices too; the last slice carries the record.
+  for (let i = 0; i < events.length; i += MEMBERS_PER_COMMIT) {
+    const slice = events.slice(i, i + MEMBERS_PER_COMMIT);
+    const last = i + MEMBERS_PER_COMMIT >= events.length;
+    await appendEvents(kv, slice, (op) => {
+      if (!last) return op;
+      op = op.set(keys.conversation(conv.id), conv)
+        .set(keys.head(conv.id), { seq: 0, ts: now, last: null } satisfies Head);
+      return addMemberOps(op, conv.id, ownerId, "owner", 0, now);
+    });
+  }
+  return conv;
+}
+
+/** Changes a group's title. */
+export async function setTitle(kv: Deno.Kv, convId: string, title: string): Promise<void> {
+  for (;;) {
+    const entry = await getConversation(kv, convId);
+    if (!entry.value) throw new AppError("not_found", "That conversation does not exist.");
+    const next = { ...entry.value, title };
+    const ok = await appendEvents(
+      kv,
+      [{ type: "conversation_changed", conversationId: convId }],
+      (op) => op.check(entry).set(keys.conversation(convId), next),
+    );
+    if (ok) return;
+  }
+}
+
+/** Adds a member (no-op when already one). A new member sees the history, nothing unread. */
+export async function addMember(kv: Deno.Kv, convId: string, userId: string): Promise<boolean> {
+  for (;;) {
+    const [convEntry, memberEntry, headEntry] = await retry(() =>
+      kv.getMany<[ConversationRecord, MemberRecord, Head]>([
+        keys.conversation(convId),
+        keys.member(convId, userId),
+        keys.head(convId),
+      ])
+    );
+    if (memberEntry.value) return false;
+    const conv = convEntry.value;
+    if (!conv) throw new AppError("not_found", "That conversation does not exist.");
+    if (conv.memberCount >= 5000) {
+      throw new AppError("invalid_input", "A group has at most 5,000 members.");
+    }
+    const now = Date.now();
+    const ok = await appendEvents(
+      kv,
+      [{ type: "member_added", conversationId: convId, userId }],
+      (op) =>
+        addMemberOps(
+          op.check(convEntry).check(memberEntry).check(headEntry)
+            .set(keys.conversation(convId), { ...conv, memberCount: conv.memberCount + 1 }),
+          convId,
+          userId,
+          "member",
+          headEntry.value?.seq ?? 0,
+          now,
+        ),
+    );
+    if (ok) return true;
+  }
+}
+
+/** Changes a member's role. */
+export async function setRole(kv: Deno.Kv, convId: string, userId: string, role: Role) {
+  for (;;) {
+    const entry = await retry(() => kv.get<MemberRecord>(keys.member(convId, userId)));
+    if (!entry.value) throw new AppError("not_found", "That user is not a member of this group.");
+    const ok = await appendEvents(
+      kv,
+      [{ type: "conversation_changed", conversationId: convId }],
+      (op) => op.check(entry).set(keys.member(convId, userId), { ...entry.value!, role }),
+    );
+    if (ok) return;
+  }
+}
+
+/**
+ * Removes a member. When the owner goes, the earliest-joined admin (else member) becomes owner;
+ * when the last member goes, the group is left empty but kept (its history stays readable to
+ * nobody).
+ */
+export async function removeMember(kv: Deno.Kv, convId: string, userId: string): Promise<boolean> {
+  for (;;) {
+    const [convEntry, memberEntry] = await retry(() =>
+      kv.getMany<[ConversationRecord, MemberRecord]>([
+        keys.conversation(convId),
+        keys.member(convId, userId),
+      ])
+    );
+    const conv = convEntry.value;
+    if (!conv || !memberEntry.value) return false;
+    let successor: { userId: string; entry: Deno.KvEntry<MemberRecord> } | null = null;
+    if (memberEntry.value.role === "owner") {
+      const rest = (await listAll<MemberRecord>(kv, { prefix: keys.membersOf(convId) }))
+        .filter((e) => e.key[2] !== userId)
+        .sort((x, y) =>
+          (x.value.role === "admin" ? 0 : 1) - (y.value.role === "admin" ? 0 : 1) ||
+          x.value.joinedAt - y.value.joinedAt || String(x.key[2]).localeCompare(String(y.key[2]))
+        );
+      if (rest[0]) successor = { userId: rest[0].key[2] as string, entry: rest[0] };
+    }
+    const events: LogEvent[] = [{ type: "member_removed", conversationId: convId, userId }];
+    const ok = await appendEvents(kv, events, (op) => {
+      op = op.check(convEntry).check(memberEntry)
+        .set(keys.conversation(convId), { ...conv, memberCount: Math.max(0, conv.memberCount - 1) })
+        .delete(keys.member(convId, userId))
+        .delete(keys.membership(userId, convId))
+        .delete(keys.cursor(convId, userId));
+      if (successor) {
+        op = op.check(successor.entry).set(keys.member(convId, successor.userId), {
+          ...successor.entry.value,
+          role: "owner",
+        });
+      }
+      return op;
+    });
+    if (ok) return true;
+  }
+}
+
+/** Conversation records for many ids; missing ones are left out. */
+export async function getConversations(kv: Deno.Kv, ids: string[]) {
+  const entries = await getMany<ConversationRecord>(kv, ids.map(keys.conversation));
+  return entries.flatMap((e) => (e.value ? [e.value] : []));
+}

@@ -1,0 +1,64 @@
+/**
+ * Every Deno KV key Parley uses is built here, and only here.
+ *
+ * | key                                   | value                      | written by                  |
+ * |---------------------------------------|----------------------------|-----------------------------|
+ * | ["config", "jwt_secret"]              | string (random, base64url) | auth/secret.ts, once        |
+ * | ["users", userId]                     | UserRecord                 | store/users.ts              |
+ * | ["users_by_name", username]           | userId                     | store/users.ts (atomic)     |
+ * | ["users_by_display", lower, userId]   | userId                     | store/users.ts (atomic)     |
+ * | ["sessions", sessionId]               | SessionRecord (expiring)   | store/sessions.ts           |
+ * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| auth/throttle.ts            |
+ * | ["conversations", convId]             | ConversationRecord         | store/conversations.ts      |
+ * | ["direct", userIdA, userIdB] (sorted) | convId                     | store/conversations.ts      |
+ * | ["members", convId, userId]           | MemberRecord               | store/conversations.ts      |
+ * | ["memberships", userId, convId]       | {joinedAt}                 | store/conversations.ts      |
+ * | ["head", convId]                      | Head {seq, ts, last}       | store/messages.ts (watched) |
+ * | ["messages", convId, seq]             | Message                    | store/messages.ts           |
+ * | ["idem", convId, messageId]           | {seq, ts, senderId}        | store/messages.ts           |
+ * | ["cursor", convId, userId]            | number (last read seq)     | store/messages.ts           |
+ * | ["events_head"]                       | number (last event seq)    | store/events.ts (watched)   |
+ * | ["events", seq]                       | BusEvent (expiring)        | store/events.ts             |
+ * | ["online", userId, isolateId]         | {since} (expiring)         | realtime/presence.ts        |
+ * | ["last_seen", userId]                 | number (ts)                | realtime/presence.ts        |
+ *
+ * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
+ * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
+ * @module
+ */
+
+export const keys = {
+  jwtSecret: () => ["config", "jwt_secret"] as const,
+  user: (userId: string) => ["users", userId] as const,
+  usersPrefix: () => ["users"] as const,
+  userByName: (username: string) => ["users_by_name", username] as const,
+  usersByNamePrefix: () => ["users_by_name"] as const,
+  userByDisplay: (lowerDisplay: string, userId: string) =>
+    ["users_by_display", lowerDisplay, userId] as const,
+  usersByDisplayPrefix: () => ["users_by_display"] as const,
+  session: (sessionId: string) => ["sessions", sessionId] as const,
+  loginFail: (scope: "user" | "addr", subject: string) => ["login_fail", scope, subject] as const,
+  conversation: (convId: string) => ["conversations", convId] as const,
+  direct: (a: string, b: string) =>
+    (a < b ? ["direct", a, b] : ["direct", b, a]) as readonly [
+      string,
+      string,
+      string,
+    ],
+  member: (convId: string, userId: string) => ["members", convId, userId] as const,
+  membersOf: (convId: string) => ["members", convId] as const,
+  membership: (userId: string, convId: string) => ["memberships", userId, convId] as const,
+  membershipsOf: (userId: string) => ["memberships", userId] as const,
+  head: (convId: string) => ["head", convId] as const,
+  message: (convId: string, seq: number) => ["messages", convId, seq] as const,
+  messagesOf: (convId: string) => ["messages", convId] as const,
+  idem: (convId: string, messageId: string) => ["idem", convId, messageId] as const,
+  cursor: (convId: string, userId: string) => ["cursor", convId, userId] as const,
+  cursorsOf: (convId: string) => ["cursor", convId] as const,
+  eventsHead: () => ["events_head"] as const,
+  event: (seq: number) => ["events", seq] as const,
+  eventsPrefix: () => ["events"] as const,
+  online: (userId: string, isolateId: string) => ["online", userId, isolateId] as const,
+  onlineOf: (userId: string) => ["online", userId] as const,
+  lastSeen: (userId: string) => ["last_seen", userId] as const,
+};

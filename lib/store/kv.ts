@@ -1,0 +1,61 @@
+/**
+ * Opening KV and committing to it safely. Two isolates writing one local KV file contend for
+ * SQLite's lock and a commit can throw "database is locked"; re-running the same atomic
+ * operation is safe, so every write goes through `retry`.
+ * @module
+ */
+
+/** Opens the store at a path, `:memory:`, or a remote URL. The caller owns the handle. */
+export async function openKv(path: string): Promise<Deno.Kv> {
+  if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
+    const dir = path.replace(/[\\/][^\\/]*$/, "");
+    if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+  }
+  return await Deno.openKv(path);
+}
+
+function isTransient(err: unknown): boolean {
+  const text = String((err as Error)?.message ?? err);
+  return /database is locked|SQLITE_BUSY|busy/i.test(text);
+}
+
+/**
+ * Runs `fn` again while it fails with a transient lock error (up to ~2 s in all).
+ * @example
+ * const res = await retry(() => kv.atomic().check(x).set(k, v).commit());
+ */
+export async function retry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || attempt >= 30) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(100, 2 + attempt * 5 * Math.random())));
+    }
+  }
+}
+
+/** Reads many keys, 10 at a time (KV's getMany limit), in parallel. */
+export async function getMany<T>(
+  kv: Deno.Kv,
+  keyList: readonly Deno.KvKey[],
+): Promise<Deno.KvEntryMaybe<T>[]> {
+  const chunks: Promise<Deno.KvEntryMaybe<T>[]>[] = [];
+  for (let i = 0; i < keyList.length; i += 10) {
+    chunks.push(retry(() => kv.getMany<T[]>(keyList.slice(i, i + 10) as Deno.KvKey[])));
+  }
+  return (await Promise.all(chunks)).flat();
+}
+
+/** Collects a list query into an array. */
+export async function listAll<T>(
+  kv: Deno.Kv,
+  selector: Deno.KvListSelector,
+  options: Deno.KvListOptions = {},
+): Promise<Deno.KvEntry<T>[]> {
+  return await retry(async () => {
+    const out: Deno.KvEntry<T>[] = [];
+    for await (const entry of kv.list<T>(selector, options)) out.push(entry);
+    return out;
+  });
+}

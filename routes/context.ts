@@ -1,0 +1,92 @@
+/**
+ * What every route module gets: the runtime's services, and helpers for the HTTP edge
+ * (credentials from headers or cookies, JSON bodies, the session cookie).
+ * @module
+ */
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Grant, Principal } from "../lib/auth/service.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Runtime } from "../lib/runtime.ts";
+
+export type Env = {
+  Bindings: { remoteAddr?: { hostname?: string } };
+  Variables: { principal: Principal };
+};
+
+export const SESSION_COOKIE = "parley_session";
+
+/** The bearer token of a request, from the Authorization header. */
+export function bearerToken(c: Context): string | null {
+  const header = c.req.header("authorization") ?? "";
+  const m = /^Bearer\s+(.+)$/i.exec(header);
+  return m ? m[1].trim() : null;
+}
+
+/** Finds who is calling: bearer token first (or `?token=` where allowed), then the cookie. */
+export async function principalOf(
+  rt: Runtime,
+  c: Context,
+  opts: { allowQueryToken?: boolean } = {},
+): Promise<Principal | null> {
+  const token = bearerToken(c) ?? (opts.allowQueryToken ? c.req.query("token") : null);
+  if (token) return await rt.auth.fromAccessToken(token);
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? await rt.auth.fromCookie(cookie) : null;
+}
+
+/** The client's address, for login throttling. */
+export function clientAddr(c: Context<Env>): string {
+  return c.env?.remoteAddr?.hostname ?? "unknown";
+}
+
+/** Sets the browser session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS. */
+export function setSessionCookie(c: Context, grant: Grant, maxAgeSec: number): void {
+  const https = new URL(c.req.url).protocol === "https:" ||
+    c.req.header("x-forwarded-proto") === "https";
+  setCookie(c, SESSION_COOKIE, grant.secrets.cookieToken, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: https,
+    path: "/",
+    maxAge: maxAgeSec,
+  });
+}
+
+export function clearSessionCookie(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, { path: "/" });
+}
+
+export function sessionCookie(c: Context): string | undefined {
+  return getCookie(c, SESSION_COOKIE);
+}
+
+/** Reads a JSON body; anything that is not a JSON object is `invalid_input`. */
+export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError("invalid_input", "The request body must be a JSON object.");
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) {
+    throw new AppError("invalid_input", "The request body must be a JSON object.");
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Middleware for API routes that need a signed-in caller. */
+export function requireAuth(rt: Runtime) {
+  return async (c: Context<Env>, next: () => Promise<void>) => {
+    const principal = await principalOf(rt, c);
+    if (!principal) {
+      throw new AppError(
+        "unauthorized",
+        "Please sign in: your credentials are missing or expired.",
+      );
+    }
+    c.set("principal", principal);
+    await next();
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The conversations API: list, create, read, rename, membership, history, send, read cursor.
+ * @module
+ */
+import { Hono } from "hono";
+import { AppError } from "../lib/errors.ts";
+import type { Runtime } from "../lib/runtime.ts";
+import {
+  AddMemberInput,
+  CreateConversationInput,
+  parse,
+  ReadInput,
+  RoleInput,
+  SendInput,
+  TitleInput,
+} from "../lib/validate.ts";
+import { type Env, jsonBody, requireAuth } from "./context.ts";
+
+function seqParam(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new AppError("invalid_input", `${name} must be a whole number of 0 or more.`, {
+      field: name,
+    });
+  }
+  return n;
+}
+
+export function conversationRoutes(rt: Runtime) {
+  const chat = rt.chat;
+  return new Hono<Env>()
+    .use("*", requireAuth(rt))
+    .get("/", async (c) => {
+      return c.json({ conversations: await chat.listConversations(c.get("principal").user.id) });
+    })
+    .post("/", async (c) => {
+      const me = c.get("principal").user.id;
+      const input = parse(CreateConversationInput, await jsonBody(c));
+      if (input.kind === "direct") {
+        const { conversation, created } = await chat.createDirect(me, input.userId);
+        return c.json({ conversation }, created ? 201 : 200);
+      }
+      return c.json(
+        { conversation: await chat.createGroup(me, input.title, input.memberIds) },
+        201,
+      );
+    })
+    .get("/:id", async (c) => {
+      return c.json(await chat.detail(c.get("principal").user.id, c.req.param("id")));
+    })
+    .patch("/:id", async (c) => {
+      const { title } = parse(TitleInput, await jsonBody(c));
+      await chat.rename(c.get("principal").user.id, c.req.param("id"), title);
+      return c.body(null, 204);
+    })
+    .post("/:id/members", async (c) => {
+      const { userId } = parse(AddMemberInput, await jsonBody(c));
+      await chat.addMember(c.get("principal").user.id, c.req.param("id"), userId);
+      return c.body(null, 204);
+    })
+    .patch("/:id/members/:userId", async (c) => {
+      const { role } = parse(RoleInput, await jsonBody(c));
+      await chat.setRole(
+        c.get("principal").user.id,
+        c.req.param("id"),
+        c.req.param("userId"),
+        role,
+      );
+      return c.body(null, 204);
+    })
+    .delete("/:id/members/:userId", async (c) => {
+      await chat.removeMember(c.get("principal").user.id, c.req.param("id"), c.req.param("userId"));
+      return c.body(null, 204);
+    })
+    .get("/:id/messages", async (c) => {
+      const before = seqParam(c.req.query("before"), "before");
+      const after = seqParam(c.req.query("after"), "after");
+      const limit = seqParam(c.req.query("limit"), "limit");
+      if (before !== undefined && after !== undefined) {
+        throw new AppError("invalid_input", "Use either before or after, not both.", {
+          field: "before",
+        });
+      }
+      if (limit !== undefined && limit < 1) {
+        throw new AppError("invalid_input", "limit must be at least 1.", { field: "limit" });
+      }
+      return c.json(
+        await chat.history(c.get("principal").user.id, c.req.param("id"), { before, after, limit }),
+      );
+    })
+    .post("/:id/messages", async (c) => {
+      const input = parse(SendInput, await jsonBody(c));
+      const ack = await chat.send(c.get("principal").user.id, c.req.param("id"), input, null);
+      return c.json({ id: ack.id, seq: ack.seq, ts: ack.ts }, ack.duplicate ? 200 : 201);
+    })
+    .post("/:id/read", async (c) => {
+      const { seq } = parse(ReadInput, await jsonBody(c));
+      await chat.read(c.get("principal").user.id, c.req.param("id"), seq, null);
+      return c.body(null, 204);
+    });
+}
+
+export function userRoutes(rt: Runtime) {
+  return new Hono<Env>()
+    .use("*", requireAuth(rt))
+    .get("/", async (c) => c.json({ users: await rt.chat.searchUsers(c.req.query("q") ?? "") }));
+}

@@ -1,0 +1,105 @@
+/**
+ * The server-rendered pages: sign-up, sign-in, sign-out and the entry redirect. They take
+ * plain HTML form posts (CSRF-checked by origin) and answer with HTML or redirects; they never
+ * hand out the JSON API's tokens.
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { render } from "preact-render-to-string";
+import type { VNode } from "preact";
+import { AuthForm, type AuthFormProps } from "../components/AuthForm.tsx";
+import { Layout } from "../components/Layout.tsx";
+import { AppError } from "../lib/errors.ts";
+import type { Runtime } from "../lib/runtime.ts";
+import { LoginInput, parse, RegisterInput } from "../lib/validate.ts";
+import {
+  clearSessionCookie,
+  clientAddr,
+  type Env,
+  principalOf,
+  setSessionCookie,
+} from "./context.ts";
+
+/** Renders a page as a full HTML document. */
+export function page(c: Context, vnode: VNode, status: 200 | 400 | 401 | 404 | 429 = 200) {
+  return c.html("<!doctype html>" + render(vnode), status);
+}
+
+function authPage(c: Context, props: AuthFormProps, status: 200 | 400 | 401 | 429 = 200) {
+  const title = props.mode === "login" ? "Sign in · Parley" : "Create account · Parley";
+  return page(
+    c,
+    <Layout title={title}>
+      <AuthForm {...props} />
+    </Layout>,
+    status,
+  );
+}
+
+async function formFields(c: Context): Promise<Record<string, string>> {
+  const form = await c.req.parseBody();
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(form)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** An AppError as `{field: message}` for the form, the rest as a form-level message. */
+function formErrors(err: AppError): Record<string, string> {
+  return { [err.field ?? "form"]: err.message.charAt(0).toUpperCase() + err.message.slice(1) };
+}
+
+export function pageRoutes(rt: Runtime) {
+  const ttl = rt.config.sessionTtlSec;
+  return new Hono<Env>()
+    .get("/", async (c) => c.redirect((await principalOf(rt, c)) ? "/chat" : "/login", 302))
+    .get("/login", async (c) => {
+      if (await principalOf(rt, c)) return c.redirect("/chat", 302);
+      return authPage(c, { mode: "login" });
+    })
+    .get("/register", async (c) => {
+      if (await principalOf(rt, c)) return c.redirect("/chat", 302);
+      return authPage(c, { mode: "register" });
+    })
+    .post("/register", async (c) => {
+      const fields = await formFields(c);
+      const values = { username: fields.username, displayName: fields.displayName };
+      try {
+        const input = parse(RegisterInput, {
+          username: fields.username ?? "",
+          password: fields.password ?? "",
+          displayName: fields.displayName || undefined,
+        });
+        const grant = await rt.auth.register(input);
+        setSessionCookie(c, grant, ttl);
+        return c.redirect("/chat", 303);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code === "internal") throw err;
+        return authPage(c, { mode: "register", values, errors: formErrors(err) }, 400);
+      }
+    })
+    .post("/login", async (c) => {
+      const fields = await formFields(c);
+      const values = { username: fields.username };
+      try {
+        const input = parse(LoginInput, {
+          username: fields.username ?? "",
+          password: fields.password ?? "",
+        });
+        const grant = await rt.auth.login(input, clientAddr(c));
+        setSessionCookie(c, grant, ttl);
+        return c.redirect("/chat", 303);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code === "internal") throw err;
+        const status = err.code === "rate_limited" ? 429 : err.code === "unauthorized" ? 401 : 400;
+        const errors = err.code === "invalid_input" ? formErrors(err) : { form: err.message };
+        return authPage(c, { mode: "login", values, errors }, status);
+      }
+    })
+    .post("/logout", async (c) => {
+      const principal = await principalOf(rt, c);
+      if (principal) await rt.auth.logout(principal.sessionId);
+      clearSessionCookie(c);
+      return c.redirect("/login", 303);
+    });
+}

@@ -1,0 +1,36 @@
+/**
+ * `GET /api/ws`: authenticates before upgrading, refuses foreign origins, then hands the
+ * socket to the realtime engine.
+ * @module
+ */
+import { Hono } from "hono";
+import { AppError } from "../lib/errors.ts";
+import { serveSocket } from "../lib/realtime/socket.ts";
+import type { Runtime } from "../lib/runtime.ts";
+import { type Env, principalOf } from "./context.ts";
+
+export function wsRoutes(rt: Runtime) {
+  return new Hono<Env>().get("/", async (c) => {
+    const origin = c.req.header("origin");
+    if (
+      origin && origin !== new URL(c.req.url).origin && !rt.config.allowedOrigins.includes(origin)
+    ) {
+      throw new AppError("forbidden", "This origin may not open a Parley connection.");
+    }
+    const principal = await principalOf(rt, c, { allowQueryToken: true });
+    if (!principal) throw new AppError("unauthorized", "Please sign in before connecting.");
+    if ((c.req.header("upgrade") ?? "").toLowerCase() !== "websocket") {
+      throw new AppError("invalid_input", "This endpoint speaks WebSocket only.");
+    }
+    // idleTimeout 0: Deno's own 30 s ping timeout would close with 1001; the contract's
+    // 60 s silence rule (close 4002) is enforced by the engine instead.
+    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0 });
+    serveSocket(
+      socket,
+      { userId: principal.user.id, sessionId: principal.sessionId },
+      rt.realtime,
+      rt.chat,
+    );
+    return response;
+  });
+}

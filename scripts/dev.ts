@@ -1,0 +1,29 @@
+/**
+ * Development: one isolate, server restarts on code changes, client assets rebuilt on change.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { loadConfig } from "../lib/config.ts";
+import { build } from "./build.ts";
+
+const config = loadConfig();
+const root = new URL("../", import.meta.url).pathname;
+await build();
+const child = new Deno.Command(Deno.execPath(), {
+  args: ["serve", "--watch", "-A", "--port", String(config.port), "--host", config.host, "main.ts"],
+  cwd: root,
+}).spawn();
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+const watcher = Deno.watchFs(
+  ["client", "islands", "components", "static"].map((d) => `${root}${d}`),
+);
+Deno.addSignalListener("SIGINT", () => {
+  watcher.close();
+  child.kill("SIGTERM");
+});
+for await (const _ of watcher) {
+  clearTimeout(timer);
+  timer = setTimeout(() => build().catch((err) => console.error(String(err))), 150);
+}
+await child.status;
