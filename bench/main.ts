@@ -12,6 +12,7 @@ import {
   type CpuMark,
   cpuMark,
   cpuPercent,
+  hostMark,
   killAllNow,
   lines,
   machine,
@@ -272,11 +273,13 @@ async function runPhase(
     })
   ));
   const marks: { start?: CpuMark[]; end?: CpuMark[] } = {};
-  const pids = [server.proc.pid, ...workers.map((w) => w.proc.pid)];
+  // Server, workers, this process, and last the whole machine (to see other load on it).
+  const pids = [server.proc.pid, ...workers.map((w) => w.proc.pid), Deno.pid];
+  const mark = () => [...pids.map(cpuMark), hostMark()];
   const sampler = rssSampler(server.proc.pid);
-  const t1 = setTimeout(() => marks.start = pids.map(cpuMark), Math.max(0, startAt - now()));
+  const t1 = setTimeout(() => marks.start = mark(), Math.max(0, startAt - now()));
   const t2 = setTimeout(
-    () => marks.end = pids.map(cpuMark),
+    () => marks.end = mark(),
     Math.max(0, startAt + durationMs - now()),
   );
   let evs: PhaseEv[];
@@ -296,11 +299,17 @@ async function runPhase(
     cpuPct: cpu(i + 1),
     rssMb: mb(rssBytes(w.proc.pid)),
   }));
+  const hostCpuPct = cpu(pids.length);
+  const ours = pids.map((_, i) => cpu(i) ?? 0).reduce((a, b) => a + b, 0);
   return summarize(step, evs.map((e) => e.stats), members, {
     rate,
     senders: senders.length,
     durationS: opts.duration,
   }, {
+    hostCpuPct,
+    otherCpuPct: hostCpuPct === null
+      ? null
+      : Math.max(0, Math.round((hostCpuPct - ours) * 10) / 10),
     serverCpuPct: cpu(0),
     serverRssMb: mb(rss.last),
     serverRssPeakMb: mb(rss.peak),
@@ -529,6 +538,7 @@ async function runTarget(target: TargetName): Promise<Result> {
         serverRssPeakMb: p.serverRssPeakMb,
         memoryPerConnKb: perConn,
         serverCpuPctHolding: p.serverCpuPct,
+        otherCpuPct: p.otherCpuPct,
         closesWhileHolding: p.closes,
         framesWhileHolding: p.otherFrames,
         generator: p.generator,
@@ -543,6 +553,12 @@ async function runTarget(target: TargetName): Promise<Result> {
     for (let step = 0; step < (opts.ramp ? opts.rampSteps : 1); step++) {
       const senders = sendersFor(plan, rate, failedGis, opts.ramp);
       const perSender = rate / Math.max(1, senders.length);
+      if (opts.ramp && step > 0 && perSender > opts.maxSenderRate) {
+        // Both targets stop here, so that their ramps stay comparable.
+        stopReason = `${senders.length} clients cannot offer ${rate.toFixed(0)} msgs/s within ` +
+          `${opts.maxSenderRate} msgs/s each (Parley's per-user rate limit): add --clients`;
+        break;
+      }
       if (target === "parley" && perSender > opts.maxSenderRate) {
         base.warnings.push(
           `step ${step}: ${perSender.toFixed(1)} msgs/s per sender exceeds Parley's per-user ` +
@@ -585,6 +601,12 @@ async function runTarget(target: TargetName): Promise<Result> {
           } above 90% CPU: the generator, not the server, may be the bottleneck`,
         );
       }
+      if ((p.otherCpuPct ?? 0) > 15) {
+        base.warnings.push(
+          `step ${p.step}: other processes on this machine used ${p.otherCpuPct}% CPU during ` +
+            `the window: figures are disturbed`,
+        );
+      }
       if (p.lost || p.duplicates || p.echoes) {
         base.warnings.push(
           `step ${p.step}: ${p.lost} lost, ${p.duplicates} duplicated, ${p.echoes} echoed ` +
@@ -594,8 +616,10 @@ async function runTarget(target: TargetName): Promise<Result> {
     }
     const result: Result = { ...base, serverRssConnectedMb: mb(rssConnected) };
     if (opts.ramp) {
+      // A step counts only when it stayed within the bound with nothing refused or lost.
       const within = steps.filter((s) =>
-        Math.max(s.deliveryLatencyMs.p99 ?? 0, s.ackLatencyMs.p99 ?? 0) <= opts.p99Bound
+        Math.max(s.deliveryLatencyMs.p99 ?? 0, s.ackLatencyMs.p99 ?? 0) <= opts.p99Bound &&
+        !s.lost && !s.unanswered && !Object.keys(s.errors).length
       );
       const sat = within.length
         ? within.reduce((a, b) => (b.deliveredPerSec > a.deliveredPerSec ? b : a))

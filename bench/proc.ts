@@ -234,3 +234,19 @@ export function machine(): { nproc: number; cpuModel: string; memGiB: number; de
     deno: Deno.version.deno,
   };
 }
+
+/** Busy CPU seconds of the whole machine so far (all cores), or null without /proc. */
+export function hostBusySeconds(): number | null {
+  try {
+    const f = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1)
+      .map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - f[3] - f[4]) / CLK_TCK; // minus idle and iowait
+  } catch {
+    return null;
+  }
+}
+
+export function hostMark(): CpuMark {
+  return { wall: performance.now(), cpu: hostBusySeconds() };
+}

@@ -36,6 +36,10 @@ export interface PhaseSummary {
   late: number;
   ackLatencyMs: Percentiles;
   deliveryLatencyMs: Percentiles;
+  /** Busy CPU of the whole machine, in % of one core (200 = both cores of two). */
+  hostCpuPct: number | null;
+  /** What neither the server, the workers nor the orchestrator used: other load on the box. */
+  otherCpuPct: number | null;
   serverCpuPct: number | null;
   serverRssMb: number | null;
   serverRssPeakMb: number | null;
@@ -61,6 +65,8 @@ export function summarize(
   members: Map<string, number>,
   offered: { rate: number; senders: number; durationS: number },
   use: {
+    hostCpuPct: number | null;
+    otherCpuPct: number | null;
     serverCpuPct: number | null;
     serverRssMb: number | null;
     serverRssPeakMb: number | null;
@@ -177,6 +183,7 @@ export function phaseRows(target: string, phases: PhaseSummary[]): (string | num
     p.serverCpuPct,
     p.serverRssPeakMb,
     p.generator.map((g) => g.cpuPct ?? "-").join(","),
+    p.otherCpuPct,
   ]);
 }
 
@@ -195,4 +202,5 @@ export const PHASE_HEADER = [
   "srv cpu%",
   "srv rss MB",
   "gen cpu%",
+  "other cpu%",
 ];

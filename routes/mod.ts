@@ -7,6 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { serveStatic } from "hono/deno";
+import { HTTPException } from "hono/http-exception";
 import { AppError, toAppError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
@@ -42,7 +43,10 @@ export function createApp(rt: Runtime): Hono<Env> {
       crossOriginEmbedderPolicy: false,
     }),
   );
-  app.use("*", csrf({ origin: allowed }));
+  // CSRF matters only where the browser attaches credentials by itself (the cookie); a request
+  // carrying a bearer token cannot be forged cross-site.
+  const csrfCheck = csrf({ origin: allowed });
+  app.use("*", (c, next) => (c.req.header("authorization") ? next() : csrfCheck(c, next)));
   app.use(
     "/api/*",
     bodyLimit({
@@ -80,7 +84,7 @@ export function createApp(rt: Runtime): Hono<Env> {
     return c.redirect("/", 302);
   });
   app.onError((err, c) => {
-    const e = toAppError(err);
+    const e = err instanceof HTTPException ? fromHttpException(err) : toAppError(err);
     if (e.code === "internal") {
       log.error("request failed", {
         path: c.req.path,
@@ -94,4 +98,19 @@ export function createApp(rt: Runtime): Hono<Env> {
     return c.json({ error: e.toBody() }, e.status as 400);
   });
   return app;
+}
+
+/** Hono's own refusals (CSRF, malformed requests) in the contract's error shape. */
+function fromHttpException(err: HTTPException): AppError {
+  if (err.status === 403) {
+    return new AppError("forbidden", "This request did not come from Parley's own pages.");
+  }
+  if (err.status === 413) {
+    return new AppError("too_large", "The request body is larger than 64 KiB.");
+  }
+  if (err.status === 401) return new AppError("unauthorized", "Please sign in.");
+  if (err.status < 500) {
+    return new AppError("invalid_input", "The request could not be understood.");
+  }
+  return toAppError(err);
 }

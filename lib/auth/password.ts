@@ -35,8 +35,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [n, r, p] = parts.slice(1, 4).map(Number);
   const salt = Buffer.from(parts[4], "base64");
   const expected = Buffer.from(parts[5], "base64");
-  const key = await derive(password, salt, n, r, p);
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (expected.length !== KEYLEN || ![n, r, p].every((x) => Number.isSafeInteger(x) && x > 0)) {
+    return false;
+  }
+  // Bad scrypt parameters make node:crypto throw; a malformed hash must just fail to verify.
+  const key = await derive(password, salt, n, r, p).catch(() => null);
+  return key !== null && key.length === expected.length && timingSafeEqual(key, expected);
 }
 
 let dummy: Promise<string> | null = null;

@@ -1,0 +1,215 @@
+/**
+ * The browser's one WebSocket to `/api/ws`: waits for `ready`, keeps the connection alive with
+ * pings, and reconnects with exponential backoff and jitter. It knows nothing about chat state:
+ * frames go to `onFrame`, and every `ready` (the first and each one after a reconnect) goes to
+ * `onReady`, where the caller syncs what it holds. Browser only; no UI.
+ * @module
+ */
+import { type ClientFrame, CLOSE, type ServerFrame } from "../lib/protocol.ts";
+
+/** `connecting` before the first `ready`; `reconnecting` after losing a connection. */
+export type ConnectionState = "connecting" | "open" | "reconnecting";
+
+export interface ConnectionOptions {
+  url: string;
+  onFrame(frame: ServerFrame): void;
+  onReady(frame: { userId: string; connectionId: string }): void;
+  onState(state: ConnectionState): void;
+  /** The session is gone (close 4001, or `/api/me` answers 401): go sign in again. */
+  onSignedOut(): void;
+}
+
+/** Ping when we have said nothing for this long (the server allows 60 s of silence). */
+const PING_MS = 20_000;
+/** Treat the socket as dead when the server has said nothing for this long after a ping. */
+const DEAD_MS = 45_000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+/** After this many failed attempts in a row, ask `/api/me` whether we are still signed in. */
+const CHECK_AUTH_AFTER = 3;
+
+/** The delay before reconnect attempt `n` (0-based): exponential, capped, with jitter. */
+export function backoffDelay(n: number, random = Math.random): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** n);
+  return Math.round(ceiling / 2 + random() * ceiling / 2);
+}
+
+/** Parses one server text message: a frame, or an array of frames to handle in order. */
+export function parseFrames(data: string): ServerFrame[] {
+  const parsed = JSON.parse(data);
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
+
+export class Connection {
+  #opts: ConnectionOptions;
+  #ws: WebSocket | null = null;
+  #ready = false;
+  #failures = 0;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  #beat: ReturnType<typeof setInterval> | null = null;
+  #lastSent = 0;
+  #lastHeard = 0;
+  #stopped = false;
+  #state: ConnectionState = "connecting";
+
+  constructor(opts: ConnectionOptions) {
+    this.#opts = opts;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Opens the socket and starts listening to the browser's online/offline events. */
+  start(): void {
+    addEventListener("online", this.#onOnline);
+    addEventListener("offline", this.#onOffline);
+    document.addEventListener("visibilitychange", this.#onVisible);
+    this.#beat = setInterval(() => this.#heartbeat(), 5_000);
+    this.#open();
+  }
+
+  /** Sends a frame when the socket is ready; false when it could not (the caller retries). */
+  send(frame: ClientFrame): boolean {
+    if (!this.#ready || this.#ws?.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(JSON.stringify(frame));
+    this.#lastSent = Date.now();
+    return true;
+  }
+
+  /** Drops the current socket and reconnects at once (used when the network comes back). */
+  reconnectNow(): void {
+    if (this.#stopped) return;
+    this.#failures = 0;
+    this.#drop();
+    this.#open();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    removeEventListener("online", this.#onOnline);
+    removeEventListener("offline", this.#onOffline);
+    document.removeEventListener("visibilitychange", this.#onVisible);
+    if (this.#beat) clearInterval(this.#beat);
+    this.#drop();
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#opts.onState(state);
+  }
+
+  #open(): void {
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    const ws = new WebSocket(this.#opts.url);
+    this.#ws = ws;
+    ws.onmessage = (e) => {
+      if (ws !== this.#ws) return;
+      this.#lastHeard = Date.now();
+      let frames: ServerFrame[];
+      try {
+        frames = parseFrames(String(e.data));
+      } catch {
+        return;
+      }
+      for (const frame of frames) {
+        if (frame.type === "ready") {
+          this.#ready = true;
+          this.#failures = 0;
+          this.#lastSent = Date.now();
+          this.#setState("open");
+          this.#opts.onReady(frame);
+        } else {
+          this.#opts.onFrame(frame);
+        }
+      }
+    };
+    ws.onclose = (e) => {
+      if (ws !== this.#ws) return;
+      this.#ws = null;
+      this.#lost(e.code);
+    };
+  }
+
+  #drop(): void {
+    const ws = this.#ws;
+    this.#ws = null;
+    this.#ready = false;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      try {
+        ws.close(1000);
+      } catch { /* already closing */ }
+    }
+  }
+
+  #lost(code: number): void {
+    const wasReady = this.#ready;
+    this.#ready = false;
+    if (this.#stopped) return;
+    if (code === CLOSE.revoked) {
+      this.#opts.onSignedOut();
+      return;
+    }
+    this.#setState("reconnecting");
+    if (!wasReady) this.#failures++;
+    if (this.#failures >= CHECK_AUTH_AFTER && this.#failures % CHECK_AUTH_AFTER === 0) {
+      this.#checkAuth();
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#retry || this.#stopped) return;
+    // While the browser says it is offline, wait for its `online` event (checked slowly too).
+    const delay = navigator.onLine ? backoffDelay(this.#failures) : BACKOFF_MAX_MS;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.#open();
+    }, delay);
+  }
+
+  async #checkAuth(): Promise<void> {
+    try {
+      const res = await fetch("/api/me", { credentials: "same-origin" });
+      if (res.status === 401) {
+        this.stop();
+        this.#opts.onSignedOut();
+      }
+    } catch { /* offline: keep trying */ }
+  }
+
+  #heartbeat(): void {
+    if (!this.#ready || !this.#ws) return;
+    const now = Date.now();
+    if (now - this.#lastHeard > DEAD_MS && now - this.#lastSent < DEAD_MS) {
+      // We pinged and heard nothing back: the socket is half-dead.
+      this.#dropAndRetry();
+      return;
+    }
+    if (now - this.#lastSent >= PING_MS) this.send({ type: "ping" });
+  }
+
+  #onOnline = () => this.reconnectNow();
+
+  #onOffline = () => {
+    if (this.#ws) this.#dropAndRetry();
+  };
+
+  #dropAndRetry(): void {
+    this.#drop();
+    this.#setState("reconnecting");
+    this.#schedule();
+  }
+
+  #onVisible = () => {
+    if (document.visibilityState === "visible" && !this.#ready && this.#retry) {
+      this.reconnectNow();
+    }
+  };
+}
