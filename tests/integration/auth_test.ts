@@ -381,12 +381,20 @@ Deno.test("refresh by cookie (no body) answers new tokens and sets a new cookie;
   });
 });
 
-Deno.test("refresh by cookie also works for a non-browser client that sends no Origin", async () => {
+Deno.test("cookie-authenticated API posts from a foreign Origin are refused with 403 forbidden", async () => {
   await withServer(async (srv) => {
     const acct = await register(srv.url);
-    const res = await api(srv.url, "POST", "/api/auth/refresh", { cookie: acct.cookie });
-    equal(res.status, 200, JSON.stringify(res.body));
-    ok(sessionCookieOf(res.headers));
+    for (const path of ["/api/auth/refresh", "/api/auth/logout"]) {
+      const res = await api(srv.url, "POST", path, {
+        cookie: acct.cookie,
+        headers: { origin: "https://evil.example" },
+      });
+      equal(res.status, 403, `${path}: ${JSON.stringify(res.body)}`);
+      equal(res.body.error.code, "forbidden", path);
+      equal(sessionCookieOf(res.headers), null, path);
+    }
+    // The session is untouched: the cookie was neither rotated nor revoked.
+    equal((await api(srv.url, "GET", "/api/me", { cookie: acct.cookie })).status, 200);
   });
 });
 
