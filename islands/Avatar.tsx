@@ -1,0 +1,43 @@
+import { initials } from "../client/format.ts";
+
+const COLOURS = [
+  "bg-indigo-100 text-indigo-700",
+  "bg-emerald-100 text-emerald-700",
+  "bg-amber-100 text-amber-800",
+  "bg-rose-100 text-rose-700",
+  "bg-sky-100 text-sky-700",
+  "bg-violet-100 text-violet-700",
+];
+
+function colour(seed: string): string {
+  let h = 0;
+  for (let i = 0; i < seed.length; i++) h = (h * 31 + seed.charCodeAt(i)) | 0;
+  return COLOURS[Math.abs(h) % COLOURS.length];
+}
+
+/** A round initials avatar; `online` adds a presence dot (undefined: no dot at all). */
+export function Avatar(
+  props: { name: string; seed: string; online?: boolean; group?: boolean; small?: boolean },
+) {
+  const size = props.small ? "h-8 w-8 text-xs" : "h-10 w-10 text-sm";
+  return (
+    <span class={`relative inline-flex shrink-0 ${size}`} aria-hidden="true">
+      <span
+        class={`flex h-full w-full items-center justify-center ${
+          props.group ? "rounded-xl" : "rounded-full"
+        } font-semibold ${colour(props.seed)}`}
+      >
+        {initials(props.name)}
+      </span>
+      {props.online === undefined ? null : (
+        <span
+          data-testid="presence-dot"
+          data-online={String(props.online)}
+          class={`absolute -right-0.5 -bottom-0.5 h-3 w-3 rounded-full border-2 border-white ${
+            props.online ? "bg-emerald-500" : "bg-slate-300"
+          }`}
+        />
+      )}
+    </span>
+  );
+}

@@ -1,0 +1,104 @@
+import type { Conversation } from "../lib/protocol.ts";
+import { shortWhen } from "../client/format.ts";
+import { Avatar } from "./Avatar.tsx";
+import { useStore } from "./context.ts";
+
+/** A plain left click, which the island handles in place; anything else is the browser's. */
+export function plainClick(e: MouseEvent): boolean {
+  return e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
+}
+
+function Item(props: { c: Conversation; active: boolean }) {
+  const store = useStore();
+  const { c, active } = props;
+  const last = c.lastMessage;
+  const preview = last ? (last.senderId === store.me.id ? "You: " : "") + last.body : "No messages yet";
+  const when = last ? shortWhen(last.ts, store.localTime.value) : "";
+  const online = c.kind === "direct" ? !!c.peer?.online : undefined;
+  return (
+    <li>
+      <a
+        href={`/chat/${encodeURIComponent(c.id)}`}
+        aria-current={active ? "page" : undefined}
+        data-testid="conversation-item"
+        data-id={c.id}
+        data-unread={c.unread}
+        onClick={(e) => {
+          if (!plainClick(e)) return;
+          e.preventDefault();
+          store.open(c.id);
+        }}
+        class={`flex items-center gap-3 px-4 py-3 outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500 ${
+          active ? "bg-indigo-50" : "hover:bg-slate-50"
+        }`}
+      >
+        <Avatar name={c.title} seed={c.id} online={online} group={c.kind === "group"} />
+        <span class="min-w-0 flex-1">
+          <span class="flex items-baseline justify-between gap-2">
+            <span
+              class={`truncate ${c.unread ? "font-semibold" : "font-medium"} text-slate-900`}
+              data-testid="conversation-title"
+            >
+              {c.title}
+            </span>
+            <span class="shrink-0 text-xs text-slate-500">{when}</span>
+          </span>
+          <span class="mt-0.5 flex items-center justify-between gap-2">
+            <span
+              class={`truncate text-sm ${c.unread ? "text-slate-800" : "text-slate-500"}`}
+              data-testid="conversation-preview"
+            >
+              {preview}
+            </span>
+            {c.unread > 0
+              ? (
+                <span
+                  data-testid="unread-badge"
+                  class="shrink-0 rounded-full bg-indigo-600 px-2 py-0.5 text-xs font-semibold text-white"
+                >
+                  {c.unread > 99 ? "99+" : c.unread}
+                  <span class="sr-only">unread</span>
+                </span>
+              )
+              : null}
+          </span>
+        </span>
+      </a>
+    </li>
+  );
+}
+
+/** The conversation list, most recent activity first. */
+export function Sidebar() {
+  const store = useStore();
+  const list = store.conversations.value;
+  const open = store.openId.value;
+  return (
+    <div class="flex h-full min-h-0 flex-col">
+      <div class="flex items-center justify-between border-b border-slate-200 px-4 py-3">
+        <h2 class="text-sm font-semibold tracking-wide text-slate-500 uppercase">Chats</h2>
+        <button
+          type="button"
+          data-testid="new-conversation"
+          onClick={() => store.dialog.value = "new"}
+          class="rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+        >
+          New chat
+        </button>
+      </div>
+      {list.length === 0
+        ? (
+          <p class="px-4 py-8 text-center text-sm text-slate-500">
+            No conversations yet. Start one with “New chat”.
+          </p>
+        )
+        : (
+          <nav aria-label="Conversations" class="min-h-0 flex-1 overflow-y-auto">
+            <ul class="divide-y divide-slate-100" data-testid="conversation-list">
+              {list.map((c) => <Item key={c.id} c={c} active={c.id === open} />)}
+            </ul>
+          </nav>
+        )}
+    </div>
+  );
+}
