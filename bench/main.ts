@@ -601,6 +601,13 @@ async function runTarget(target: TargetName): Promise<Result> {
           } above 90% CPU: the generator, not the server, may be the bottleneck`,
         );
       }
+      if ((p.generatorLoopLagMs.p99 ?? 0) > 50) {
+        base.warnings.push(
+          `step ${p.step}: the generator's event loop stalled (timer lag p99 ` +
+            `${p.generatorLoopLagMs.p99} ms, max ${p.generatorLoopLagMs.max} ms): latency ` +
+            `figures include generator stalls`,
+        );
+      }
       if ((p.otherCpuPct ?? 0) > 15) {
         base.warnings.push(
           `step ${p.step}: other processes on this machine used ${p.otherCpuPct}% CPU during ` +

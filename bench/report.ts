@@ -45,6 +45,8 @@ export interface PhaseSummary {
   serverRssPeakMb: number | null;
   generator: ProcessUse[];
   generatorSaturated: boolean;
+  /** Lateness of a 10 ms timer in the workers during the window (stalls of the generator). */
+  generatorLoopLagMs: Percentiles;
   coalescedBatches: number;
   maxBatch: number;
   closes: Record<string, number>;
@@ -75,6 +77,7 @@ export function summarize(
 ): PhaseSummary {
   const ack = new Histogram();
   const del = new Histogram();
+  const lag = new Histogram();
   const errors: Record<string, number> = {};
   const closes: Record<string, number> = {};
   const otherFrames: Record<string, number> = {};
@@ -85,6 +88,7 @@ export function summarize(
   for (const s of stats) {
     ack.merge(s.ackLatency);
     del.merge(s.deliveryLatency);
+    lag.merge(s.loopLag);
     addCounts(errors, s.errors);
     addCounts(closes, s.closes);
     addCounts(otherFrames, s.otherFrames);
@@ -138,6 +142,7 @@ export function summarize(
     deliveryLatencyMs: del.summary(),
     ...use,
     generatorSaturated: use.generator.some((g) => (g.cpuPct ?? 0) > 90),
+    generatorLoopLagMs: lag.summary(),
     coalescedBatches: batches,
     maxBatch,
     closes,
@@ -184,6 +189,7 @@ export function phaseRows(target: string, phases: PhaseSummary[]): (string | num
     p.serverRssPeakMb,
     p.generator.map((g) => g.cpuPct ?? "-").join(","),
     p.otherCpuPct,
+    p.generatorLoopLagMs.count ? `${p.generatorLoopLagMs.p99}/${p.generatorLoopLagMs.max}` : "-",
   ]);
 }
 
@@ -203,4 +209,5 @@ export const PHASE_HEADER = [
   "srv rss MB",
   "gen cpu%",
   "other cpu%",
+  "gen lag p99/max",
 ];

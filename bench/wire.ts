@@ -91,6 +91,11 @@ export interface PhaseStats {
   received: [string, number][];
   closes: Record<string, number>;
   otherFrames: Record<string, number>;
+  /**
+   * How late a 10 ms timer fired in this worker during the window: large values mean the
+   * generator itself (or the machine under it) stalled, so latency figures are suspect.
+   */
+  loopLag: HistogramData;
   /** Largest coalesced array seen, and how many server messages were arrays. */
   maxBatch: number;
   batches: number;

@@ -263,6 +263,13 @@ async function runPhase(cmd: PhaseCmd) {
       : [];
   });
   const end = cmd.startAt + cmd.durationMs;
+  const loopLag = new Histogram();
+  let expectAt = 0;
+  const lagTimer = setInterval(() => {
+    const t = now();
+    if (expectAt && t >= cmd.startAt && t <= end) loopLag.record(Math.max(0, t - expectAt));
+    expectAt = t + 10;
+  }, 10);
   const prefix = `|p:${cmd.phase}|${cmd.pad}`;
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -298,6 +305,7 @@ async function runPhase(cmd: PhaseCmd) {
     if (ph.pending.size === 0 && t - Math.max(ph.lastEventAt, end) >= cmd.quietMs) break;
     await new Promise((r) => setTimeout(r, 50));
   }
+  clearInterval(lagTimer);
   phase = null;
   const received: [string, number][] = [];
   for (const [id, i] of ph.ids) received.push([id, ph.recv[i]]);
@@ -320,6 +328,7 @@ async function runPhase(cmd: PhaseCmd) {
     received,
     closes,
     otherFrames,
+    loopLag: loopLag.toJSON(),
     maxBatch,
     batches,
     lastEventAt: ph.lastEventAt,

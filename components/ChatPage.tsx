@@ -1,57 +1,74 @@
-import type { Conversation, User } from "../lib/protocol.ts";
+import type { ChatProps } from "../client/store.ts";
+import Chat from "../islands/Chat.tsx";
+import { Island } from "./Island.tsx";
 import { Layout, Logo } from "./Layout.tsx";
 
-/** The signed-in home: who you are, your conversations, and sign-out. */
-export function ChatPage(props: { user: User; conversations: Conversation[] }) {
-  const { user, conversations } = props;
+/** The browser bundle that hydrates the chat island. */
+export const CHAT_SCRIPT = "/static/js/chat.js";
+
+/** The signed-in page: who you are and sign-out (plain HTML), then the chat island, rendered
+ * in full on the server so it reads before any script runs. */
+export function ChatPage(props: ChatProps) {
+  const { me } = props;
+  const open = props.conversations.find((c) => c.id === props.openId);
   return (
-    <Layout title="Parley">
+    <Layout
+      title={open ? `${open.title} · Parley` : "Parley"}
+      scripts={[CHAT_SCRIPT]}
+      bodyClass="h-full overflow-hidden bg-slate-50 text-slate-900 antialiased"
+    >
       <div class="flex h-full flex-col">
-        <header class="flex items-center justify-between border-b border-slate-200 bg-white px-4 py-3">
-          <div class="flex items-center gap-2">
+        <header class="flex shrink-0 items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2.5">
+          <a
+            href="/chat"
+            class="flex items-center gap-2 rounded-lg focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+          >
             <Logo size={28} />
             <span class="text-lg font-semibold tracking-tight">Parley</span>
-          </div>
-          <div class="flex items-center gap-3">
-            <span class="text-sm text-slate-600">
-              Signed in as{" "}
-              <strong data-testid="me" class="font-medium text-slate-900">
-                {user.displayName}
-              </strong>
-              <span class="text-slate-400">@{user.username}</span>
+          </a>
+          <div class="flex min-w-0 items-center gap-3">
+            <span class="min-w-0 truncate text-sm text-slate-600">
+              <span class="hidden sm:inline">Signed in as{" "}</span>
+              <strong data-testid="me" class="font-medium text-slate-900">{me.displayName}</strong>
+              <span class="hidden text-slate-500 sm:inline">{" "}@{me.username}</span>
             </span>
             <form method="post" action="/logout">
               <button
                 type="submit"
-                class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                data-testid="sign-out"
+                class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium whitespace-nowrap text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
               >
                 Sign out
               </button>
             </form>
           </div>
         </header>
-        <main class="flex flex-1 items-center justify-center p-8 text-center">
-          {conversations.length === 0
-            ? (
-              <div>
-                <h1 class="text-xl font-semibold">No conversations yet</h1>
-                <p class="mt-2 text-slate-500">Start one to say hello.</p>
-              </div>
-            )
-            : (
-              <ul class="w-full max-w-md divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white text-left">
-                {conversations.map((c) => (
-                  <li key={c.id} class="px-4 py-3">
-                    <div class="font-medium">{c.title}</div>
-                    <div class="truncate text-sm text-slate-500">
-                      {c.lastMessage?.body ?? "No messages yet"}
-                    </div>
-                  </li>
-                ))}
-              </ul>
-            )}
-        </main>
+        <Island name="Chat" props={props} class="min-h-0 flex-1">
+          <Chat {...props} />
+        </Island>
       </div>
+    </Layout>
+  );
+}
+
+/** Shown for a conversation that does not exist or that the user is not in. */
+export function ChatNotFound() {
+  return (
+    <Layout title="Conversation not found · Parley">
+      <main class="flex h-full items-center justify-center p-8 text-center">
+        <div>
+          <h1 class="text-xl font-semibold">Conversation not found</h1>
+          <p class="mt-2 text-slate-500">
+            It does not exist, or you are not one of its members.
+          </p>
+          <a
+            href="/chat"
+            class="mt-6 inline-block rounded-lg bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+          >
+            Back to your conversations
+          </a>
+        </div>
+      </main>
     </Layout>
   );
 }

@@ -38,7 +38,8 @@ function authPage(c: Context, props: AuthFormProps, status: 200 | 400 | 401 | 42
 }
 
 async function formFields(c: Context): Promise<Record<string, string>> {
-  const form = await c.req.parseBody();
+  // A body that is not a readable form is treated as an empty form (a 400 page), not a 500.
+  const form = await c.req.parseBody().catch(() => ({}));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(form)) if (typeof v === "string") out[k] = v;
   return out;

@@ -15,7 +15,7 @@ import {
 } from "../store/sessions.ts";
 import { createUser, getUser, getUserByName, publicUser } from "../store/users.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./password.ts";
-import { clearLoginFailures, loginBlockedFor, recordLoginFailure } from "./throttle.ts";
+import { clearLoginFailures, reserveLoginAttempt } from "./throttle.ts";
 import type { TokenSigner } from "./tokens.ts";
 
 /** What a successful register, login or refresh hands back. */
@@ -59,7 +59,8 @@ export class AuthService {
    */
   async login(input: { username: string; password: string }, addr: string): Promise<Grant> {
     const username = input.username.toLowerCase();
-    const wait = await loginBlockedFor(this.kv, username, addr);
+    // Counted before the check, so parallel guesses cannot all slip under the limit.
+    const wait = await reserveLoginAttempt(this.kv, username, addr);
     if (wait > 0) {
       throw new AppError(
         "rate_limited",
@@ -72,10 +73,9 @@ export class AuthService {
       ? await verifyPassword(input.password, record.passwordHash)
       : (await burnPasswordCheck(input.password), false);
     if (!record || !ok) {
-      await recordLoginFailure(this.kv, username, addr);
       throw new AppError("unauthorized", "That username and password do not match.");
     }
-    await clearLoginFailures(this.kv, username);
+    await clearLoginFailures(this.kv, username, addr);
     const { session, secrets } = await createSession(this.kv, record.id, this.sessionTtlSec);
     return await this.#grant(publicUser(record), session.id, secrets);
   }

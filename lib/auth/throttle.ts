@@ -1,6 +1,10 @@
 /**
  * Login throttling, kept in KV so it holds across isolates: at most 5 failures per username
  * and 100 per client address in a 15-minute window.
+ *
+ * An attempt is counted *before* its password is checked and given back when it succeeds.
+ * Checking first and counting after would let many parallel guesses all pass the check before
+ * any of them is counted.
  * @module
  */
 import { keys } from "../store/keys.ts";
@@ -13,6 +17,10 @@ interface Window {
 
 export const THROTTLE = { windowMs: 15 * 60 * 1000, perUser: 5, perAddr: 100 } as const;
 
+function live(entry: Deno.KvEntryMaybe<Window>, now: number): Window | null {
+  return entry.value && entry.value.resetAt > now ? entry.value : null;
+}
+
 /** Milliseconds until another attempt is allowed, or 0 when it is allowed now. */
 export async function loginBlockedFor(kv: Deno.Kv, username: string, addr: string) {
   const now = Date.now();
@@ -22,40 +30,65 @@ export async function loginBlockedFor(kv: Deno.Kv, username: string, addr: strin
       keys.loginFail("addr", addr),
     ])
   );
+  return waitFor(live(u, now), live(a, now), now);
+}
+
+function waitFor(u: Window | null, a: Window | null, now: number): number {
   let wait = 0;
-  if (u.value && u.value.resetAt > now && u.value.count >= THROTTLE.perUser) {
-    wait = Math.max(wait, u.value.resetAt - now);
-  }
-  if (a.value && a.value.resetAt > now && a.value.count >= THROTTLE.perAddr) {
-    wait = Math.max(wait, a.value.resetAt - now);
-  }
+  if (u && u.count >= THROTTLE.perUser) wait = Math.max(wait, u.resetAt - now);
+  if (a && a.count >= THROTTLE.perAddr) wait = Math.max(wait, a.resetAt - now);
   return wait;
 }
 
-async function bump(kv: Deno.Kv, key: Deno.KvKey): Promise<void> {
+/**
+ * Counts a login attempt against the username and the address, atomically with the check.
+ * Returns the milliseconds to wait (and counts nothing) when either limit is already reached,
+ * else 0. Call `clearLoginFailures` when the attempt succeeds.
+ */
+export async function reserveLoginAttempt(
+  kv: Deno.Kv,
+  username: string,
+  addr: string,
+): Promise<number> {
+  const userKey = keys.loginFail("user", username);
+  const addrKey = keys.loginFail("addr", addr);
   for (;;) {
-    const entry = await retry(() => kv.get<Window>(key));
+    const [u, a] = await retry(() => kv.getMany<[Window, Window]>([userKey, addrKey]));
     const now = Date.now();
-    const current = entry.value && entry.value.resetAt > now
-      ? entry.value
-      : { count: 0, resetAt: now + THROTTLE.windowMs };
-    const next = { count: current.count + 1, resetAt: current.resetAt };
+    const wait = waitFor(live(u, now), live(a, now), now);
+    if (wait > 0) return wait;
+    const next = (entry: Deno.KvEntryMaybe<Window>): Window => {
+      const current = live(entry, now) ?? { count: 0, resetAt: now + THROTTLE.windowMs };
+      return { count: current.count + 1, resetAt: current.resetAt };
+    };
+    const nu = next(u), na = next(a);
     const res = await retry(() =>
-      kv.atomic().check(entry).set(key, next, { expireIn: next.resetAt - now }).commit()
+      kv.atomic().check(u).check(a)
+        .set(userKey, nu, { expireIn: nu.resetAt - now })
+        .set(addrKey, na, { expireIn: na.resetAt - now })
+        .commit()
     );
-    if (res.ok) return;
+    if (res.ok) return 0;
   }
 }
 
-/** Counts a failed login against the username and the address. */
-export async function recordLoginFailure(kv: Deno.Kv, username: string, addr: string) {
-  await Promise.all([
-    bump(kv, keys.loginFail("user", username)),
-    bump(kv, keys.loginFail("addr", addr)),
-  ]);
-}
-
-/** A successful login clears the username's failures (not the address's). */
-export async function clearLoginFailures(kv: Deno.Kv, username: string) {
+/**
+ * A successful login clears the username's failures and gives the address back the attempt
+ * `reserveLoginAttempt` counted (earlier failures from that address still count).
+ */
+export async function clearLoginFailures(kv: Deno.Kv, username: string, addr: string) {
   await retry(() => kv.delete(keys.loginFail("user", username)));
+  const addrKey = keys.loginFail("addr", addr);
+  for (;;) {
+    const entry = await retry(() => kv.get<Window>(addrKey));
+    const now = Date.now();
+    const current = live(entry, now);
+    if (!current) return;
+    const op = kv.atomic().check(entry);
+    if (current.count <= 1) op.delete(addrKey);
+    else {op.set(addrKey, { ...current, count: current.count - 1 }, {
+        expireIn: current.resetAt - now,
+      });}
+    if ((await retry(() => op.commit())).ok) return;
+  }
 }

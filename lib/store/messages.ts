@@ -69,7 +69,10 @@ export async function commitMessages(
   let head: Deno.KvEntryMaybe<Head> | undefined = knownHead;
   const existing = new Map<string, IdemRecord>();
   let pending = drafts;
-  let checkedIdem = false;
+  // Optimistic: the commit itself checks that no id is stored yet; only when it fails do we
+  // read the idempotency index to learn which ids were (resends are mostly answered earlier,
+  // from the isolate's recent acks).
+  let checkedIdem = true;
   for (let attempt = 0;; attempt++) {
     if (!checkedIdem) {
       const found = await getIdem(kv, convId, pending.map((d) => d.id));

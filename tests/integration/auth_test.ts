@@ -4,7 +4,14 @@
  */
 import { deepStrictEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import { SignJWT } from "jose";
-import { type Account, api, register, startServer, type TestServer, uniqueName } from "../helpers/server.ts";
+import {
+  type Account,
+  api,
+  register,
+  startServer,
+  type TestServer,
+  uniqueName,
+} from "../helpers/server.ts";
 
 async function withServer(
   fn: (srv: TestServer) => Promise<void>,
@@ -33,7 +40,9 @@ function sessionCookieOf(headers: Headers): string | null {
   return cookie ? cookie.split(";")[0] : null;
 }
 
-function assertUnauthorized(res: { status: number; body: any }, what: string) {
+type Answer = Awaited<ReturnType<typeof api>>;
+
+function assertUnauthorized(res: Answer, what: string) {
   equal(res.status, 401, `${what}: ${JSON.stringify(res.body)}`);
   equal(res.body?.error?.code, "unauthorized", what);
   equal(typeof res.body.error.message, "string", what);
@@ -131,9 +140,14 @@ Deno.test("logout answers 204 and the session's bearer token and cookie get 401 
       await api(srv.url, "GET", "/api/me", { token: acct.accessToken }),
       "revoked bearer",
     );
-    assertUnauthorized(await api(srv.url, "GET", "/api/me", { cookie: acct.cookie }), "revoked cookie");
     assertUnauthorized(
-      await api(srv.url, "POST", "/api/auth/refresh", { body: { refreshToken: acct.refreshToken } }),
+      await api(srv.url, "GET", "/api/me", { cookie: acct.cookie }),
+      "revoked cookie",
+    );
+    assertUnauthorized(
+      await api(srv.url, "POST", "/api/auth/refresh", {
+        body: { refreshToken: acct.refreshToken },
+      }),
       "revoked refresh token",
     );
     assertUnauthorized(
@@ -183,7 +197,11 @@ Deno.test("register rejects malformed bodies with 400 invalid_input naming the f
   await withServer(async (srv) => {
     const cases: { what: string; body: unknown; field?: string }[] = [
       { what: "missing username", body: { password: "password123" }, field: "username" },
-      { what: "short password", body: { username: uniqueName(), password: "short" }, field: "password" },
+      {
+        what: "short password",
+        body: { username: uniqueName(), password: "short" },
+        field: "password",
+      },
       {
         what: "long password",
         body: { username: uniqueName(), password: "x".repeat(257) },
@@ -194,13 +212,21 @@ Deno.test("register rejects malformed bodies with 400 invalid_input naming the f
         body: { username: "bad name!", password: "password123" },
         field: "username",
       },
-      { what: "too short username", body: { username: "ab", password: "password123" }, field: "username" },
+      {
+        what: "too short username",
+        body: { username: "ab", password: "password123" },
+        field: "username",
+      },
       {
         what: "too long username",
         body: { username: "a".repeat(33), password: "password123" },
         field: "username",
       },
-      { what: "username not text", body: { username: 42, password: "password123" }, field: "username" },
+      {
+        what: "username not text",
+        body: { username: 42, password: "password123" },
+        field: "username",
+      },
       {
         what: "display name too long",
         body: { username: uniqueName(), password: "password123", displayName: "d".repeat(65) },
@@ -232,7 +258,11 @@ Deno.test("register rejects malformed bodies with 400 invalid_input naming the f
 
 Deno.test("a JSON body over 64 KiB is refused with 413 too_large", async () => {
   await withServer(async (srv) => {
-    const body = { username: uniqueName(), password: "password123", displayName: "x".repeat(70_000) };
+    const body = {
+      username: uniqueName(),
+      password: "password123",
+      displayName: "x".repeat(70_000),
+    };
     for (const path of ["/api/auth/register", "/api/auth/login"]) {
       const res = await api(srv.url, "POST", path, { body });
       equal(res.status, 413, path);
@@ -305,13 +335,19 @@ Deno.test("an expired access token gets 401, and refresh hands out a working one
     const acct = await register(srv.url);
     equal((await api(srv.url, "GET", "/api/me", { token: acct.accessToken })).status, 200);
     await new Promise((r) => setTimeout(r, 1100));
-    assertUnauthorized(await api(srv.url, "GET", "/api/me", { token: acct.accessToken }), "expired");
+    assertUnauthorized(
+      await api(srv.url, "GET", "/api/me", { token: acct.accessToken }),
+      "expired",
+    );
     const refreshed = await api(srv.url, "POST", "/api/auth/refresh", {
       body: { refreshToken: acct.refreshToken },
     });
     equal(refreshed.status, 200);
     equal(refreshed.body.expiresIn, 1);
-    equal((await api(srv.url, "GET", "/api/me", { token: refreshed.body.accessToken })).status, 200);
+    equal(
+      (await api(srv.url, "GET", "/api/me", { token: refreshed.body.accessToken })).status,
+      200,
+    );
   }, { ACCESS_TOKEN_TTL_SEC: "1" });
 });
 
@@ -328,10 +364,15 @@ Deno.test("refresh with a refresh token answers new tokens and the used refresh 
     deepStrictEqual(Object.keys(res.body).sort(), ["accessToken", "expiresIn", "refreshToken"]);
     notEqual(res.body.refreshToken, acct.refreshToken);
     ok(res.body.expiresIn > 0);
-    equal((await api(srv.url, "GET", "/api/me", { token: res.body.accessToken })).body.user.id, acct.user.id);
+    equal(
+      (await api(srv.url, "GET", "/api/me", { token: res.body.accessToken })).body.user.id,
+      acct.user.id,
+    );
 
     assertUnauthorized(
-      await api(srv.url, "POST", "/api/auth/refresh", { body: { refreshToken: acct.refreshToken } }),
+      await api(srv.url, "POST", "/api/auth/refresh", {
+        body: { refreshToken: acct.refreshToken },
+      }),
       "used refresh token",
     );
   });
@@ -354,7 +395,9 @@ Deno.test("reusing a refresh token revokes the session: even the newest access t
       "newest access token",
     );
     assertUnauthorized(
-      await api(srv.url, "POST", "/api/auth/refresh", { body: { refreshToken: first.body.refreshToken } }),
+      await api(srv.url, "POST", "/api/auth/refresh", {
+        body: { refreshToken: first.body.refreshToken },
+      }),
       "newest refresh token",
     );
     assertUnauthorized(await api(srv.url, "GET", "/api/me", { cookie: acct.cookie }), "cookie");
@@ -483,6 +526,25 @@ Deno.test("login is throttled after 5 failures for a username: the 6th attempt, 
   });
 });
 
+Deno.test("parallel wrong-password logins for one username get at most 5 checks; the rest get 429", async () => {
+  await withServer(async (srv) => {
+    const acct = await register(srv.url);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api(srv.url, "POST", "/api/auth/login", {
+          body: { username: acct.user.username, password: "guess-guess-guess" },
+        })),
+    );
+    const statuses = answers.map((r) => r.status);
+    equal(statuses.filter((s) => s === 401).length, 5, statuses.join(","));
+    equal(statuses.filter((s) => s === 429).length, 15, statuses.join(","));
+    const right = await api(srv.url, "POST", "/api/auth/login", {
+      body: { username: acct.user.username, password: "password123" },
+    });
+    equal(right.status, 429);
+  });
+});
+
 Deno.test("a successful login clears the username's earlier failures", async () => {
   await withServer(async (srv) => {
     const acct = await register(srv.url);
@@ -599,7 +661,9 @@ Deno.test("a form POST from a foreign Origin is refused with 403", async () => {
     ok(!/at .*\.ts:\d+/.test(res.text), "no stack trace");
     // Nothing was created.
     equal(
-      (await api(srv.url, "POST", "/api/auth/login", { body: { username: name, password: "password123" } }))
+      (await api(srv.url, "POST", "/api/auth/login", {
+        body: { username: name, password: "password123" },
+      }))
         .status,
       401,
     );
@@ -611,6 +675,23 @@ Deno.test("a form POST from a foreign Origin is refused with 403", async () => {
     });
     equal(logout.status, 403);
     equal((await api(srv.url, "GET", "/api/me", { cookie: acct.cookie })).status, 200);
+  });
+});
+
+Deno.test("a form post whose body cannot be read answers a 400 page, not a 500 or a stack trace", async () => {
+  await withServer(async (srv) => {
+    for (const path of ["/register", "/login"]) {
+      const res = await fetch(srv.url + path, {
+        method: "POST",
+        headers: { origin: srv.url, "content-type": "multipart/form-data; boundary=xyz" },
+        body: "this is not multipart--xyz\r\n",
+        redirect: "manual",
+      });
+      const text = await res.text();
+      ok(res.status === 400 || res.status === 401, `${path}: ${res.status} ${text.slice(0, 200)}`);
+      match(text, /^<!doctype html>/i, path);
+      ok(!/\.tsx?:\d+|\.js:\d+|Error:/.test(text), `${path} leaks a stack trace`);
+    }
   });
 });
 

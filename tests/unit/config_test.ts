@@ -34,7 +34,9 @@ Deno.test("loadConfig reads overrides from the injected environment", () => {
   equal(config.accessTokenTtlSec, 60);
   equal(config.sessionTtlSec, 3600);
   equal(config.heartbeatTimeoutMs, 5000);
-  for (const off of ["0", "false", "FALSE", "no"]) equal(loadConfig({ BROADCAST: off }).broadcast, false);
+  for (const off of ["0", "false", "FALSE", "no"]) {
+    equal(loadConfig({ BROADCAST: off }).broadcast, false);
+  }
   equal(loadConfig({ BROADCAST: "1" }).broadcast, true);
 });
 

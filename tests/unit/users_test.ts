@@ -15,8 +15,11 @@ Deno.test("createUser lets exactly one of 20 concurrent registrations of one nam
   await withKv(async (kv) => {
     const variants = ["alice", "ALICE", "Alice", "aLiCe"];
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) =>
-        createUser(kv, { username: variants[i % variants.length], passwordHash: `h${i}` })),
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          createUser(kv, { username: variants[i % variants.length], passwordHash: `h${i}` }),
+      ),
     );
     const won = results.filter((r) => r.status === "fulfilled");
     const lost = results.filter((r) => r.status === "rejected");
@@ -85,7 +88,7 @@ Deno.test("searchUsers finds users by username prefix and by display-name prefix
 
     deepStrictEqual((await searchUsers(kv, "CAR", 20)).map((u) => u.id), [carol.id]);
     deepStrictEqual((await searchUsers(kv, "alfred", 20)).map((u) => u.id), [bob.id]);
-    deepStrictEqual((await searchUsers(kv, "zed", 20)), []);
+    deepStrictEqual(await searchUsers(kv, "zed", 20), []);
     // A user matching by both username and display name appears once.
     deepStrictEqual((await searchUsers(kv, "alice", 20)).map((u) => u.id), [alice.id]);
     equal((await searchUsers(kv, "a", 1)).length, 1);
