@@ -1,6 +1,6 @@
 /**
  * Configuration from the environment. Nothing secret has a default: an unset JWT_SECRET is
- * generated once and kept in KV (see `auth/secret.ts`), so every isolate and restart agrees.
+ * generated once and kept in KV (see `resolveSecret` in `auth/tokens.ts`), so every isolate and restart agrees.
  * @module
  */
 export interface Config {
@@ -21,6 +21,13 @@ export interface Config {
   sessionTtlSec: number;
 }
 
+function port(n: number): number {
+  if (!Number.isInteger(n) || n > 65535) {
+    throw new Error("PORT must be a whole number from 0 to 65535.");
+  }
+  return n;
+}
+
 /** Reads the configuration; `env` is injectable so tests never mutate the process. */
 export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
   const int = (name: string, fallback: number): number => {
@@ -31,7 +38,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     return n;
   };
   return {
-    port: int("PORT", 8000),
+    port: port(int("PORT", 8000)),
     host: env.HOST || "0.0.0.0",
     kvPath: env.KV_PATH || "./data/parley.kv",
     jwtSecret: env.JWT_SECRET || null,

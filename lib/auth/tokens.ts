@@ -1,7 +1,7 @@
 /**
  * Signed, short-lived access tokens (HS256 JWT via jose). Only HS256 is accepted, so `alg:
  * none` and tokens signed for another algorithm are refused. A valid signature is not enough:
- * `auth/authenticate.ts` also checks that the session still exists.
+ * `AuthService.fromAccessToken` (auth/service.ts) also checks that the session still exists.
  * @module
  */
 import { jwtVerify, SignJWT } from "jose";

@@ -3,7 +3,7 @@
  *
  * | key                                   | value                      | written by                  |
  * |---------------------------------------|----------------------------|-----------------------------|
- * | ["config", "jwt_secret"]              | string (random, base64url) | auth/secret.ts, once        |
+ * | ["config", "jwt_secret"]              | string (random, base64)    | auth/tokens.ts, once        |
  * | ["users", userId]                     | UserRecord                 | store/users.ts              |
  * | ["users_by_name", username]           | userId                     | store/users.ts (atomic)     |
  * | ["users_by_display", lower, userId]   | userId                     | store/users.ts (atomic)     |

@@ -1,0 +1,85 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { LIMITS } from "../lib/protocol.ts";
+import { useStore } from "./context.ts";
+
+const draftKey = (id: string) => `parley:draft:${id}`;
+
+function loadDraft(id: string): string {
+  try {
+    return sessionStorage.getItem(draftKey(id)) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function saveDraft(id: string, text: string): void {
+  try {
+    if (text) sessionStorage.setItem(draftKey(id), text);
+    else sessionStorage.removeItem(draftKey(id));
+  } catch { /* storage full or blocked: the draft just isn't kept */ }
+}
+
+/** The message box: Enter sends, Shift+Enter starts a new line; the draft is kept per
+ * conversation for the tab's lifetime. */
+export function Composer(props: { id: string }) {
+  const store = useStore();
+  const [text, setText] = useState("");
+  const area = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    setText(loadDraft(props.id));
+    if (matchMedia("(min-width: 768px)").matches) area.current?.focus();
+  }, [props.id]);
+
+  const update = (value: string) => {
+    setText(value);
+    saveDraft(props.id, value);
+    if (value.trim()) store.typingNow(props.id);
+  };
+
+  const submit = () => {
+    if (!text.trim()) return;
+    store.atBottom = true;
+    store.send(props.id, text);
+    update("");
+    area.current?.focus();
+  };
+
+  const rows = Math.min(6, Math.max(1, text.split("\n").length));
+  return (
+    <form
+      class="flex items-end gap-2 border-t border-slate-200 bg-white p-3"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <label for="composer" class="sr-only">Message</label>
+      <textarea
+        id="composer"
+        ref={area}
+        data-testid="composer"
+        rows={rows}
+        maxLength={LIMITS.bodyMaxCodePoints}
+        placeholder="Write a message…  (Enter to send, Shift+Enter for a new line)"
+        value={text}
+        onInput={(e) => update(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            submit();
+          }
+        }}
+        class="block max-h-40 min-h-10 flex-1 resize-none rounded-xl border border-slate-300 bg-white px-3 py-2 text-[15px] text-slate-900 shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
+      />
+      <button
+        type="submit"
+        data-testid="send"
+        disabled={!text.trim()}
+        class="rounded-xl bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50"
+      >
+        Send
+      </button>
+    </form>
+  );
+}

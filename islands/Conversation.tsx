@@ -1,0 +1,92 @@
+import { fullWhen } from "../client/format.ts";
+import { Avatar } from "./Avatar.tsx";
+import { Composer } from "./Composer.tsx";
+import { useStore } from "./context.ts";
+import { MessageList } from "./MessageList.tsx";
+import { plainClick } from "./Sidebar.tsx";
+
+function Typing(props: { id: string }) {
+  const store = useStore();
+  const conv = store.conversation(props.id);
+  const who = Object.keys(store.typing.value[props.id] ?? {});
+  const members = store.thread(props.id).members.value ?? [];
+  const name = (id: string) =>
+    members.find((m) => m.id === id)?.displayName ??
+      (conv?.peer?.id === id ? conv.peer.displayName : "Someone");
+  const names = who.map(name);
+  const text = names.length === 0
+    ? ""
+    : names.length === 1
+    ? `${names[0]} is typing…`
+    : names.length === 2
+    ? `${names[0]} and ${names[1]} are typing…`
+    : "Several people are typing…";
+  return (
+    <p aria-live="polite" data-testid="typing" class="h-5 px-4 text-xs text-slate-500 italic">
+      {text}
+    </p>
+  );
+}
+
+/** The open conversation: its header, messages, typing line and composer. */
+export function Conversation(props: { id: string }) {
+  const store = useStore();
+  const conv = store.conversation(props.id);
+  const members = store.thread(props.id).members.value;
+  if (!conv) return null;
+  const local = store.localTime.value;
+  const subtitle = conv.kind === "group"
+    ? members ? `${members.length} members` : "Group"
+    : conv.peer?.online
+    ? "Online"
+    : conv.peer?.lastSeen
+    ? `Last seen ${fullWhen(conv.peer.lastSeen, local)}`
+    : "Offline";
+  return (
+    <div class="flex h-full min-h-0 flex-col" data-testid="conversation" data-id={conv.id}>
+      <header class="flex items-center gap-3 border-b border-slate-200 bg-white px-3 py-2.5">
+        <a
+          href="/chat"
+          class="rounded-lg p-1.5 text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:hidden"
+          onClick={(e) => {
+            if (!plainClick(e)) return;
+            e.preventDefault();
+            store.open(null);
+          }}
+        >
+          <span aria-hidden="true">←</span>
+          <span class="sr-only">Back to conversations</span>
+        </a>
+        <Avatar
+          name={conv.title}
+          seed={conv.id}
+          group={conv.kind === "group"}
+          online={conv.kind === "direct" ? !!conv.peer?.online : undefined}
+        />
+        <div class="min-w-0 flex-1">
+          <h1 class="truncate font-semibold text-slate-900" data-testid="conversation-heading">
+            {conv.title}
+          </h1>
+          <p class="truncate text-xs text-slate-500" data-testid="conversation-subtitle">
+            {subtitle}
+          </p>
+        </div>
+        {conv.kind === "group"
+          ? (
+            <button
+              type="button"
+              data-testid="group-info"
+              onClick={() => store.dialog.value = "info"}
+              class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            >
+              Group info
+            </button>
+          )
+          : null}
+      </header>
+      <MessageList id={conv.id} />
+      <Typing id={conv.id} />
+      <Composer id={conv.id} />
+    </div>
+  );
+}

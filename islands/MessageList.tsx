@@ -1,0 +1,265 @@
+import type { ComponentChildren } from "preact";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { dayKey, dayLabel, fullWhen, linkify, timeOf } from "../client/format.ts";
+import type { Outgoing } from "../client/store.ts";
+import type { Member, Message } from "../lib/protocol.ts";
+import { useStore } from "./context.ts";
+
+/** A message body as text, with http(s) links made clickable; never parsed as HTML. */
+export function MessageText(props: { body: string }) {
+  return (
+    <>
+      {linkify(props.body).map((p, i) =>
+        p.href
+          ? (
+            <a
+              key={i}
+              href={p.href}
+              target="_blank"
+              rel="noopener noreferrer"
+              class="underline decoration-1 underline-offset-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+            >
+              {p.text}
+            </a>
+          )
+          : p.text
+      )}
+    </>
+  );
+}
+
+function Bubble(
+  props: {
+    mine: boolean;
+    sender?: string;
+    body: string;
+    ts: number;
+    status?: ComponentChildren;
+    seq?: number;
+    id: string;
+    pending?: boolean;
+  },
+) {
+  const local = useStore().localTime.value;
+  return (
+    <li
+      data-testid="message"
+      data-seq={props.seq}
+      data-id={props.id}
+      data-mine={String(props.mine)}
+      class={`flex px-4 py-0.5 ${props.mine ? "justify-end" : "justify-start"}`}
+    >
+      <div class={`flex max-w-[80%] flex-col ${props.mine ? "items-end" : "items-start"}`}>
+        {props.sender
+          ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
+          : null}
+        <div
+          data-testid="message-body"
+          class={`rounded-2xl px-3 py-2 text-[15px] leading-snug break-words whitespace-pre-wrap shadow-sm ${
+            props.mine
+              ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`
+              : "border border-slate-200 bg-white text-slate-900"
+          }`}
+        >
+          <MessageText body={props.body} />
+        </div>
+        <span class="mt-0.5 flex gap-1.5 px-1 text-[11px] text-slate-500">
+          <time dateTime={new Date(props.ts).toISOString()} title={fullWhen(props.ts, local)}>
+            {timeOf(props.ts, local)}
+          </time>
+          {props.status}
+        </span>
+      </div>
+    </li>
+  );
+}
+
+function Divider(props: { label: string; accent?: boolean; testid?: string }) {
+  return (
+    <li
+      role="separator"
+      data-testid={props.testid}
+      class={`flex items-center gap-3 px-4 py-3 text-xs font-medium ${
+        props.accent ? "text-rose-600" : "text-slate-500"
+      }`}
+    >
+      <span class={`h-px flex-1 ${props.accent ? "bg-rose-300" : "bg-slate-200"}`} />
+      {props.label}
+      <span class={`h-px flex-1 ${props.accent ? "bg-rose-300" : "bg-slate-200"}`} />
+    </li>
+  );
+}
+
+/** "Read", "Read by N" or "Sent" for one of our messages. */
+function readState(seq: number, meId: string, kind: string, members: Member[] | null): string {
+  const others = (members ?? []).filter((m) => m.id !== meId && m.lastReadSeq >= seq);
+  if (!others.length) return "Sent";
+  return kind === "direct" ? "Read" : `Read by ${others.length}`;
+}
+
+/** The open conversation's messages: date separators, the new-messages line, pending sends,
+ * paging up for history and staying pinned to the end only when the reader is there. */
+export function MessageList(props: { id: string }) {
+  const store = useStore();
+  const t = store.thread(props.id);
+  const conv = store.conversation(props.id);
+  const messages = t.messages.value;
+  const pending = t.pending.value;
+  const members = t.members.value;
+  const marker = t.marker.value;
+  const local = store.localTime.value;
+  const me = store.me.id;
+  const box = useRef<HTMLDivElement>(null);
+  const snap = useRef({ first: -1, height: 0, top: 0, bottom: true });
+  const [atBottom, setAtBottom] = useState(true);
+
+  const names = new Map((members ?? []).map((m) => [m.id, m.displayName]));
+  const lastMine = messages.findLast((m) => m.senderId === me)?.seq;
+
+  useLayoutEffect(() => {
+    const el = box.current!;
+    const s = snap.current;
+    const first = messages[0]?.seq ?? 0;
+    if (s.first !== -1 && first < s.first && s.height) {
+      el.scrollTop = s.top + (el.scrollHeight - s.height); // older page prepended: keep place
+    } else if (s.bottom) {
+      el.scrollTop = el.scrollHeight;
+    }
+    snap.current = { first, height: el.scrollHeight, top: el.scrollTop, bottom: s.bottom };
+  }, [messages, pending]);
+
+  const onScroll = () => {
+    const el = box.current!;
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop, bottom };
+    store.atBottom = bottom;
+    if (bottom !== atBottom) setAtBottom(bottom);
+    if (bottom) store.markRead();
+    if (el.scrollTop < 200) store.loadOlder(props.id).catch(() => {});
+  };
+
+  const jump = () => {
+    const el = box.current!;
+    el.scrollTop = el.scrollHeight;
+    onScroll();
+  };
+
+  const items: ComponentChildren[] = [];
+  let prevDay = "";
+  let prevSender = "";
+  const sep = (ts: number) => {
+    const day = dayKey(ts, local);
+    if (day !== prevDay) {
+      items.push(<Divider key={"d" + day} label={dayLabel(ts, local)} testid="date-separator" />);
+      prevDay = day;
+      prevSender = "";
+    }
+  };
+  const group = conv?.kind === "group";
+  messages.forEach((m: Message, i) => {
+    sep(m.ts);
+    if (marker !== null && m.seq > marker && (i === 0 || messages[i - 1].seq <= marker)) {
+      items.push(<Divider key="new" label="New messages" accent testid="new-marker" />);
+      prevSender = "";
+    }
+    const mine = m.senderId === me;
+    const showSender = group && !mine && m.senderId !== prevSender;
+    prevSender = m.senderId;
+    items.push(
+      <Bubble
+        key={m.id + m.seq}
+        id={m.id}
+        seq={m.seq}
+        mine={mine}
+        sender={showSender ? names.get(m.senderId) ?? "Former member" : undefined}
+        body={m.body}
+        ts={m.ts}
+        status={mine && m.seq === lastMine
+          ? (
+            <span data-testid="message-status">
+              · {readState(m.seq, me, conv?.kind ?? "direct", members)}
+            </span>
+          )
+          : undefined}
+      />,
+    );
+  });
+  pending.forEach((o: Outgoing) => {
+    sep(o.ts);
+    items.push(
+      <Bubble
+        key={o.id}
+        id={o.id}
+        mine
+        pending
+        body={o.body}
+        ts={o.ts}
+        status={o.failed
+          ? (
+            <span class="text-rose-600" data-testid="message-status">
+              · Not sent: {o.failed}{" "}
+              <button
+                type="button"
+                class="font-medium underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                onClick={() => store.retry(props.id, o.id)}
+              >
+                Retry
+              </button>
+            </span>
+          )
+          : <span data-testid="message-status">· Sending…</span>}
+      />,
+    );
+  });
+
+  const unseen = marker !== null && !atBottom ? (conv?.lastSeq ?? 0) - marker : 0;
+  return (
+    <div class="relative min-h-0 flex-1">
+      <div
+        ref={box}
+        onScroll={onScroll}
+        tabIndex={0}
+        aria-label="Messages"
+        class="h-full overflow-y-auto py-3 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
+        data-testid="message-scroller"
+      >
+        {t.hasMore.value
+          ? (
+            <p class="py-2 text-center text-xs text-slate-500">
+              {t.loadingOlder.value ? "Loading earlier messages…" : (
+                <button
+                  type="button"
+                  class="underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                  onClick={() => store.loadOlder(props.id)}
+                >
+                  Load earlier messages
+                </button>
+              )}
+            </p>
+          )
+          : null}
+        {items.length
+          ? (
+            <ol role="log" aria-live="polite" aria-label="Message history" data-testid="messages">
+              {items}
+            </ol>
+          )
+          : (
+            <p class="px-4 py-16 text-center text-sm text-slate-500" data-testid="messages-empty">
+              No messages yet. Say hello!
+            </p>
+          )}
+      </div>
+      {atBottom ? null : (
+        <button
+          type="button"
+          data-testid="jump-latest"
+          onClick={jump}
+          class="absolute right-4 bottom-3 rounded-full bg-slate-900/85 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+        >
+          {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,69 @@
+import { equal, ok } from "node:assert/strict";
+import {
+  clearLoginFailures,
+  loginBlockedFor,
+  reserveLoginAttempt,
+  THROTTLE,
+} from "../../lib/auth/throttle.ts";
+
+async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await fn(kv);
+  } finally {
+    kv.close();
+  }
+}
+
+Deno.test("a username gets 5 attempts per window; the 6th is told how long to wait", async () => {
+  await withKv(async (kv) => {
+    for (let i = 0; i < THROTTLE.perUser; i++) {
+      equal(await reserveLoginAttempt(kv, "alice", "10.0.0.1"), 0, `attempt ${i + 1}`);
+    }
+    const wait = await reserveLoginAttempt(kv, "alice", "10.0.0.2");
+    ok(wait > 0 && wait <= THROTTLE.windowMs, String(wait));
+    ok(await loginBlockedFor(kv, "alice", "10.0.0.3") > 0);
+    equal(await reserveLoginAttempt(kv, "bob", "10.0.0.1"), 0, "other usernames are not blocked");
+  });
+});
+
+Deno.test("parallel attempts for one username cannot exceed the limit", async () => {
+  await withKv(async (kv) => {
+    const waits = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => reserveLoginAttempt(kv, "alice", `10.0.0.${i}`)),
+    );
+    equal(waits.filter((w) => w === 0).length, THROTTLE.perUser);
+  });
+});
+
+Deno.test("an address gets 100 attempts per window across usernames", async () => {
+  await withKv(async (kv) => {
+    for (let i = 0; i < THROTTLE.perAddr; i++) {
+      equal(await reserveLoginAttempt(kv, `user${i}`, "10.9.9.9"), 0, `attempt ${i + 1}`);
+    }
+    ok(await reserveLoginAttempt(kv, "fresh_user", "10.9.9.9") > 0);
+    equal(await reserveLoginAttempt(kv, "fresh_user", "10.9.9.8"), 0);
+  });
+});
+
+Deno.test("a successful attempt clears the username's failures and does not count against the address", async () => {
+  await withKv(async (kv) => {
+    for (let i = 0; i < 4; i++) await reserveLoginAttempt(kv, "alice", "10.0.0.1");
+    equal(await reserveLoginAttempt(kv, "alice", "10.0.0.1"), 0);
+    await clearLoginFailures(kv, "alice", "10.0.0.1");
+    for (let i = 0; i < THROTTLE.perUser; i++) {
+      equal(
+        await reserveLoginAttempt(kv, "alice", "10.0.0.1"),
+        0,
+        `after success, attempt ${i + 1}`,
+      );
+    }
+    ok(await reserveLoginAttempt(kv, "alice", "10.0.0.1") > 0);
+
+    // 200 successful sign-ins from one address never block it.
+    for (let i = 0; i < 200; i++) {
+      equal(await reserveLoginAttempt(kv, `ok${i}`, "10.7.7.7"), 0, `success ${i + 1}`);
+      await clearLoginFailures(kv, `ok${i}`, "10.7.7.7");
+    }
+  });
+});
