@@ -6,7 +6,8 @@
 export interface Config {
   port: number;
   host: string;
-  /** A file path, `:memory:` (one isolate only), or an http(s) URL of a remote KV. */
+  /** A file path, `:memory:` (one isolate only), an http(s) URL of a remote KV, or "" for the
+   * platform's default KV (Deno Deploy). */
   kvPath: string;
   jwtSecret: string | null;
   /** Origins besides the server's own that may open WebSockets and post forms. */
@@ -40,7 +41,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
   return {
     port: port(int("PORT", 8000)),
     host: env.HOST || "0.0.0.0",
-    kvPath: env.KV_PATH || "./data/parley.kv",
+    // On Deno Deploy an empty path opens the project's managed, distributed KV.
+    kvPath: env.KV_PATH || (env.DENO_DEPLOYMENT_ID ? "" : "./data/parley.kv"),
     jwtSecret: env.JWT_SECRET || null,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL || "info",

@@ -7,6 +7,7 @@
 
 /** Opens the store at a path, `:memory:`, or a remote URL. The caller owns the handle. */
 export async function openKv(path: string): Promise<Deno.Kv> {
+  if (path === "") return await Deno.openKv();
   if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
     const dir = path.replace(/[\\/][^\\/]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });

@@ -5,7 +5,7 @@
  */
 // deno-lint-ignore-file no-console
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { register, startServer, type TestServer } from "../helpers/server.ts";
+import { api, startServer, type TestServer, uniqueName } from "../helpers/server.ts";
 
 export const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 
@@ -32,7 +32,9 @@ export interface Env {
   server: TestServer;
   browser: Browser;
   /** A new context and page, signed in as a fresh user (through the API, cookie set). */
-  user(opts?: { name?: string; viewport?: { width: number; height: number } }): Promise<Signed>;
+  user(
+    opts?: { name?: string; displayName?: string; viewport?: { width: number; height: number } },
+  ): Promise<Signed>;
   newContext(opts?: Parameters<Browser["newContext"]>[0]): Promise<BrowserContext>;
 }
 
@@ -86,14 +88,20 @@ export function browserTest(name: string, fn: (env: Env) => Promise<void>): void
           browser: b,
           newContext,
           async user(opts = {}) {
-            const account = await register(server.url, opts.name);
+            const username = opts.name ?? uniqueName();
+            const res = await api(server.url, "POST", "/api/auth/register", {
+              body: {
+                username,
+                password: "password123",
+                displayName: opts.displayName ?? username.replace(/_/g, " "),
+              },
+            });
+            if (res.status !== 201) throw new Error(`register failed: ${res.status}`);
+            const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
+            const account = { user: res.body.user, cookie, accessToken: res.body.accessToken };
             const context = await newContext(opts.viewport ? { viewport: opts.viewport } : {});
-            const [cname, cvalue] = account.cookie.split("=");
-            await context.addCookies([{
-              name: cname,
-              value: cvalue,
-              url: server.url,
-            }]);
+            const [cname, cvalue] = cookie.split("=");
+            await context.addCookies([{ name: cname, value: cvalue, url: server.url }]);
             const page = await context.newPage();
             const errors = watchErrors(page);
             return {
@@ -135,4 +143,55 @@ export async function openChat(page: Page, base: string, convId?: string): Promi
 
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png` });
+}
+
+/** Starts a direct chat with `other` from the New chat dialog; resolves to its id. */
+export async function startDirect(page: Page, other: Signed["user"]): Promise<string> {
+  await page.getByTestId("new-conversation").click();
+  const dialog = page.getByTestId("new-dialog");
+  await dialog.getByLabel("Who do you want to talk to?").fill(other.username);
+  await dialog.getByTestId("user-result").filter({ hasText: other.displayName })
+    .getByRole("button", { name: "Message" }).click();
+  await page.waitForURL(/\/chat\/[^/]+$/);
+  await page.getByTestId("conversation-heading").filter({ hasText: other.displayName }).waitFor();
+  return convIdOf(page);
+}
+
+/** The id of the conversation open in a page, from its URL. */
+export function convIdOf(page: Page): string {
+  return decodeURIComponent(new URL(page.url()).pathname.split("/").pop()!);
+}
+
+/** Types a message and sends it with Enter. */
+export async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId("composer").fill(text);
+  await page.getByTestId("composer").press("Enter");
+}
+
+/** The texts of the messages shown, in order. */
+export function bodies(page: Page): Promise<string[]> {
+  return page.getByTestId("message-body").allTextContents();
+}
+
+/** Waits until the page shows exactly these message texts, in this order. */
+export async function waitForBodies(page: Page, expected: string[], timeout = 10_000) {
+  await page.waitForFunction(
+    (want) => {
+      const got = [...document.querySelectorAll('[data-testid="message-body"]')]
+        .map((e) => e.textContent);
+      return JSON.stringify(got) === JSON.stringify(want);
+    },
+    expected,
+    { timeout },
+  ).catch(async (err) => {
+    throw new Error(`${err.message}\nexpected ${JSON.stringify(expected)}\ngot ${
+      JSON.stringify(await bodies(page))
+    }`);
+  });
+}
+
+/** Opens the conversation `id` from the sidebar. */
+export async function openFromList(page: Page, id: string): Promise<void> {
+  await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).click();
+  await page.waitForURL(new RegExp(`/chat/${id}$`));
 }

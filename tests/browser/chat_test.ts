@@ -1,27 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { browserTest, openChat, shot, type Signed } from "./browser.ts";
-
-/** Starts a direct chat with `other` from the New chat dialog; resolves to its id. */
-async function startDirect(page: Page, other: Signed["user"]): Promise<string> {
-  await page.getByTestId("new-conversation").click();
-  const dialog = page.getByTestId("new-dialog");
-  await dialog.getByLabel("Who do you want to talk to?").fill(other.username);
-  await dialog.getByTestId("user-result").filter({ hasText: other.displayName })
-    .getByRole("button", { name: "Message" }).click();
-  await page.waitForURL(/\/chat\/[^/]+$/);
-  await page.getByTestId("conversation-heading").filter({ hasText: other.displayName }).waitFor();
-  return decodeURIComponent(new URL(page.url()).pathname.split("/").pop()!);
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId("composer").fill(text);
-  await page.getByTestId("composer").press("Enter");
-}
-
-function bodies(page: Page): Promise<string[]> {
-  return page.getByTestId("message-body").allTextContents();
-}
+import { bodies, browserTest, openChat, send, shot, startDirect } from "./browser.ts";
 
 browserTest("direct chat: live delivery, read receipt and typing between two browsers", async (env) => {
   const alice = await env.user();
