@@ -177,6 +177,7 @@ export function phaseRows(target: string, phases: PhaseSummary[]): (string | num
     p.offeredRate,
     p.achievedSendRate,
     p.acked,
+    p.unanswered,
     Object.values(p.errors).reduce((a, b) => a + b, 0) +
     (p.rateLimited ? `(rl ${p.rateLimited})` : ""),
     p.deliveredPerSec,
@@ -198,6 +199,7 @@ export const PHASE_HEADER = [
   "offered/s",
   "sent/s",
   "acked",
+  "unanswered",
   "errors",
   "deliv/s",
   "seen/expected",

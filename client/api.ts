@@ -28,7 +28,11 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   const data = text ? JSON.parse(text) : null;
   if (!res.ok) {
     const err: ErrorBody | undefined = data?.error;
-    throw new ApiError(res.status, err?.code ?? "internal", err?.message ?? "Something went wrong.");
+    throw new ApiError(
+      res.status,
+      err?.code ?? "internal",
+      err?.message ?? "Something went wrong.",
+    );
   }
   return data as T;
 }

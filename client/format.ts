@@ -31,7 +31,7 @@ export function dayKey(ts: number, local: boolean): string {
 
 /** "14:05". */
 export function timeOf(ts: number, local: boolean): string {
-  return fmt(local, { hour: "2-digit", minute: "2-digit" }).format(ts);
+  return fmt(local, { hour: "numeric", minute: "2-digit" }).format(ts);
 }
 
 /** "Today", "Yesterday" or "Tuesday, March 4, 2025": the text of a date separator. */

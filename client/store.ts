@@ -192,7 +192,9 @@ export class ChatStore {
       case "conversation":
         this.#upsert(f.conversation);
         this.#catchUp(f.conversation.id);
-        if (f.conversation.kind === "group" && this.#threads.get(f.conversation.id)?.members.value) {
+        if (
+          f.conversation.kind === "group" && this.#threads.get(f.conversation.id)?.members.value
+        ) {
           this.refreshMembers(f.conversation.id);
         }
         break;
@@ -218,7 +220,10 @@ export class ChatStore {
     }
     this.#clearTyping(convId, senders);
     const top = msgs.reduce((a, m) => (m.seq > a.seq ? m : a), msgs[0]);
-    const mine = msgs.filter((m) => m.senderId === this.me.id).reduce((a, m) => Math.max(a, m.seq), 0);
+    const mine = msgs.filter((m) => m.senderId === this.me.id).reduce(
+      (a, m) => Math.max(a, m.seq),
+      0,
+    );
     this.#update(convId, (c) => {
       const lastReadSeq = Math.max(c.lastReadSeq, mine);
       const newer = top && top.seq > c.lastSeq;
@@ -250,7 +255,9 @@ export class ChatStore {
       t.resync = true;
       return;
     }
-    const afterSeq = t.loaded ? contiguousLast(t.messages.value) : this.conversation(convId)?.lastSeq;
+    const afterSeq = t.loaded
+      ? contiguousLast(t.messages.value)
+      : this.conversation(convId)?.lastSeq;
     if (afterSeq === undefined) return;
     t.syncing = !!this.#conn?.send({
       type: "sync",
@@ -299,7 +306,9 @@ export class ChatStore {
   /** Tries a refused message again. */
   retry(convId: string, id: string): void {
     const t = this.thread(convId);
-    t.pending.value = t.pending.value.map((o) => o.id === id ? { ...o, failed: null, sentAt: 0 } : o);
+    t.pending.value = t.pending.value.map((o) =>
+      o.id === id ? { ...o, failed: null, sentAt: 0 } : o
+    );
     this.#resend();
   }
 
@@ -537,7 +546,11 @@ export class ChatStore {
 
   /** Starts (or finds) a direct chat, or creates a group, and opens it. */
   async create(
-    input: { kind: "direct"; userId: string } | { kind: "group"; title: string; memberIds: string[] },
+    input: { kind: "direct"; userId: string } | {
+      kind: "group";
+      title: string;
+      memberIds: string[];
+    },
   ): Promise<void> {
     const { conversation } = await api<{ conversation: Conversation }>(
       "POST",

@@ -28,9 +28,9 @@ export function ChatPage(props: ChatProps) {
           </a>
           <div class="flex min-w-0 items-center gap-3">
             <span class="min-w-0 truncate text-sm text-slate-600">
-              <span class="hidden sm:inline">Signed in as{" "}</span>
+              <span class="mr-1 hidden sm:inline">Signed in as</span>
               <strong data-testid="me" class="font-medium text-slate-900">{me.displayName}</strong>
-              <span class="hidden text-slate-500 sm:inline">{" "}@{me.username}</span>
+              <span class="ml-1 hidden text-slate-500 sm:inline">@{me.username}</span>
             </span>
             <form method="post" action="/logout">
               <button

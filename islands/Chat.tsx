@@ -5,7 +5,7 @@
  * @module
  */
 import { useEffect, useMemo } from "preact/hooks";
-import { ChatStore, type ChatProps } from "../client/store.ts";
+import { type ChatProps, ChatStore } from "../client/store.ts";
 import { Conversation } from "./Conversation.tsx";
 import { StoreContext } from "./context.ts";
 import { GroupInfo } from "./GroupInfo.tsx";
@@ -25,7 +25,7 @@ export default function Chat(props: ChatProps) {
           aria-label="Conversation list"
           class={`${
             open ? "hidden md:flex" : "flex"
-          } w-full min-h-0 flex-col border-r border-slate-200 bg-white md:w-80 lg:w-96`}
+          } w-full min-h-0 flex-col border-slate-200 bg-white md:w-80 md:border-r lg:w-96`}
         >
           <Sidebar />
         </aside>
@@ -50,14 +50,16 @@ export default function Chat(props: ChatProps) {
               </p>
             )
             : null}
-          {open ? <Conversation key={open} id={open} /> : (
-            <div class="flex flex-1 items-center justify-center p-8 text-center">
-              <div>
-                <h1 class="text-xl font-semibold">Pick a conversation</h1>
-                <p class="mt-2 text-slate-500">Or start a new one with “New chat”.</p>
+          {open
+            ? <Conversation key={open} id={open} />
+            : (
+              <div class="flex flex-1 items-center justify-center p-8 text-center">
+                <div>
+                  <h1 class="text-xl font-semibold">Pick a conversation</h1>
+                  <p class="mt-2 text-slate-500">Or start a new one with “New chat”.</p>
+                </div>
               </div>
-            </div>
-          )}
+            )}
         </main>
         <NewConversation />
         <GroupInfo />

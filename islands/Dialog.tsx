@@ -78,7 +78,8 @@ export function UserSearch(
       </label>
       <input
         id="user-search"
-        type="search"
+        type="text"
+        role="searchbox"
         autocomplete="off"
         data-testid="user-search"
         placeholder="Name or username"

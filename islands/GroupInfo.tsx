@@ -41,17 +41,19 @@ function Body(props: { id: string }) {
               <span class="min-w-0 flex-1">
                 <span class="block truncate text-sm font-medium">
                   {m.displayName}
-                  {m.id === store.me.id ? <span class="text-slate-500">(you)</span> : null}
+                  {m.id === store.me.id ? <span class="ml-1 text-slate-500">(you)</span> : null}
                 </span>
                 <span class="block truncate text-xs text-slate-500">
                   @{m.username} · {m.online ? "online" : "offline"}
                 </span>
               </span>
-              {m.role === "member" ? null : (
-                <span class="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-600 capitalize">
-                  {m.role}
-                </span>
-              )}
+              {m.role === "member"
+                ? null
+                : (
+                  <span class="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-600 capitalize">
+                    {m.role}
+                  </span>
+                )}
               {m.id !== store.me.id && mayRemove(me?.role, m.role)
                 ? (
                   <button
@@ -59,7 +61,8 @@ function Body(props: { id: string }) {
                     class={smallButton}
                     disabled={busy}
                     data-testid="remove-member"
-                    onClick={() => act(() => store.removeMember(props.id, m.id))}
+                    onClick={() =>
+                      act(() => store.removeMember(props.id, m.id))}
                   >
                     Remove<span class="sr-only">{m.displayName}</span>
                   </button>

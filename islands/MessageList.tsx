@@ -38,6 +38,8 @@ function Bubble(
     seq?: number;
     id: string;
     pending?: boolean;
+    /** Show the time (and status) line: the last of a run from one sender. */
+    meta?: boolean;
   },
 ) {
   const local = useStore().localTime.value;
@@ -63,12 +65,16 @@ function Bubble(
         >
           <MessageText body={props.body} />
         </div>
-        <span class="mt-0.5 flex gap-1.5 px-1 text-[11px] text-slate-500">
-          <time dateTime={new Date(props.ts).toISOString()} title={fullWhen(props.ts, local)}>
-            {timeOf(props.ts, local)}
-          </time>
-          {props.status}
-        </span>
+        {props.meta === false
+          ? null
+          : (
+            <span class="mt-0.5 mb-1 flex gap-1.5 px-1 text-[11px] text-slate-500">
+              <time dateTime={new Date(props.ts).toISOString()} title={fullWhen(props.ts, local)}>
+                {timeOf(props.ts, local)}
+              </time>
+              {props.status}
+            </span>
+          )}
       </div>
     </li>
   );
@@ -89,6 +95,9 @@ function Divider(props: { label: string; accent?: boolean; testid?: string }) {
     </li>
   );
 }
+
+/** Messages from one sender this close together share one time line. */
+const RUN_MS = 5 * 60_000;
 
 /** "Read", "Read by N" or "Sent" for one of our messages. */
 function readState(seq: number, meId: string, kind: string, members: Member[] | null): string {
@@ -165,6 +174,9 @@ export function MessageList(props: { id: string }) {
     const mine = m.senderId === me;
     const showSender = group && !mine && m.senderId !== prevSender;
     prevSender = m.senderId;
+    const next = messages[i + 1] ?? (pending.length ? { senderId: me, ts: pending[0].ts } : null);
+    const meta = !next || next.senderId !== m.senderId || next.ts - m.ts > RUN_MS ||
+      m.seq === lastMine;
     items.push(
       <Bubble
         key={m.id + m.seq}
@@ -174,6 +186,7 @@ export function MessageList(props: { id: string }) {
         sender={showSender ? names.get(m.senderId) ?? "Former member" : undefined}
         body={m.body}
         ts={m.ts}
+        meta={meta}
         status={mine && m.seq === lastMine
           ? (
             <span data-testid="message-status">

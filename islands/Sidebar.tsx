@@ -12,7 +12,9 @@ function Item(props: { c: Conversation; active: boolean }) {
   const store = useStore();
   const { c, active } = props;
   const last = c.lastMessage;
-  const preview = last ? (last.senderId === store.me.id ? "You: " : "") + last.body : "No messages yet";
+  const preview = last
+    ? (last.senderId === store.me.id ? "You: " : "") + last.body
+    : "No messages yet";
   const when = last ? shortWhen(last.ts, store.localTime.value) : "";
   const online = c.kind === "direct" ? !!c.peer?.online : undefined;
   return (

@@ -1,100 +1,106 @@
 /**
- * Group commit for sends: while one commit of a conversation is in flight, the sends that
- * arrive queue up and go together in the next atomic commit, still under gapless sequence
- * numbers. The isolate remembers each conversation's head from its own last commit, so a send
- * costs no head read unless another isolate wrote in between.
+ * Group commit for sends: while one commit is in flight, the sends that arrive queue up and go
+ * together in the next atomic commit, across conversations, each conversation still under
+ * gapless sequence numbers. The isolate remembers each conversation's head from its own last
+ * commit, so a send costs no head read unless another isolate wrote in between.
  * @module
  */
-import { commitMessages, type Draft, type Head, type IdemRecord } from "../store/messages.ts";
+import { commitGroups, type Draft, type Head, type IdemRecord } from "../store/messages.ts";
 import type { Message } from "../protocol.ts";
 
 export type SendOutcome = { stored: Message } | { existing: IdemRecord };
 
 interface Pending {
+  convId: string;
   draft: Draft;
-  origin: string | null;
   resolve: (o: SendOutcome) => void;
   reject: (e: unknown) => void;
   bytes: number;
 }
 
-const MAX_BATCH = 48;
-const MAX_BATCH_BYTES = 400 * 1024;
+/** One commit holds at most 100 checks (one per message, one per conversation) and 800 KB. */
+const MAX_CHECKS = 96;
+const MAX_BATCH_BYTES = 360 * 1024;
 const HEAD_CACHE = 10_000;
 
 export class SendBatcher {
-  #queues = new Map<string, Pending[]>();
-  #running = new Set<string>();
+  #queue: Pending[] = [];
+  #running = false;
   #heads = new Map<string, Deno.KvEntry<Head>>();
 
+  /** @param onStored called once per conversation with the messages just stored, before any
+   * sender hears its ack. */
   constructor(
     private kv: Deno.Kv,
-    private onStored: (convId: string, msgs: Message[], origins: (string | null)[]) => void,
+    private onStored: (convId: string, msgs: Message[]) => void,
   ) {}
 
-  /** Queues a draft for its conversation's next commit. */
-  submit(convId: string, draft: Draft, origin: string | null): Promise<SendOutcome> {
+  /** Queues a draft for the next commit. */
+  submit(convId: string, draft: Draft): Promise<SendOutcome> {
     return new Promise((resolve, reject) => {
-      let q = this.#queues.get(convId);
-      if (!q) this.#queues.set(convId, q = []);
-      q.push({ draft, origin, resolve, reject, bytes: draft.body.length * 3 + 200 });
-      if (!this.#running.has(convId)) this.#run(convId);
+      // A message is stored as UTF-8 twice at most (the message and the head's copy).
+      const bytes = draft.body.length * 6 + 600;
+      this.#queue.push({ convId, draft, resolve, reject, bytes });
+      if (!this.#running) this.#run();
     });
   }
 
-  async #run(convId: string): Promise<void> {
-    this.#running.add(convId);
+  async #run(): Promise<void> {
+    this.#running = true;
     try {
-      for (;;) {
-        const q = this.#queues.get(convId);
-        if (!q || q.length === 0) {
-          this.#queues.delete(convId);
-          return;
-        }
-        const batch: Pending[] = [];
-        const byId = new Map<string, Pending[]>();
-        let bytes = 0;
-        while (
-          q.length && batch.length < MAX_BATCH &&
-          (bytes + q[0].bytes <= MAX_BATCH_BYTES || !batch.length)
-        ) {
-          const p = q.shift()!;
-          const same = byId.get(p.draft.id);
-          if (same) {
-            same.push(p); // the same id twice in one batch: one message, one answer for both
-            continue;
-          }
-          byId.set(p.draft.id, [p]);
-          batch.push(p);
-          bytes += p.bytes;
-        }
-        await this.#commit(convId, batch, byId);
-      }
+      while (this.#queue.length) await this.#commit(this.#take());
     } finally {
-      this.#running.delete(convId);
+      this.#running = false;
     }
   }
 
-  async #commit(convId: string, batch: Pending[], byId: Map<string, Pending[]>): Promise<void> {
+  /** Takes the longest prefix of the queue that fits in one commit; FIFO per conversation. */
+  #take(): Map<string, Map<string, Pending[]>> {
+    const batch = new Map<string, Map<string, Pending[]>>();
+    let checks = 0, bytes = 0, taken = 0;
+    for (const p of this.#queue) {
+      let conv = batch.get(p.convId);
+      const same = conv?.get(p.draft.id);
+      const cost = same ? 0 : conv ? 1 : 2;
+      if (taken > 0 && (checks + cost > MAX_CHECKS || bytes + p.bytes > MAX_BATCH_BYTES)) break;
+      if (!conv) batch.set(p.convId, conv = new Map());
+      if (same) same.push(p); // the same id twice: one message, one answer for both
+      else conv.set(p.draft.id, [p]);
+      checks += cost;
+      bytes += p.bytes;
+      taken++;
+    }
+    this.#queue.splice(0, taken);
+    return batch;
+  }
+
+  async #commit(batch: Map<string, Map<string, Pending[]>>): Promise<void> {
+    const groups = [...batch].map(([convId, byId]) => ({
+      convId,
+      drafts: [...byId.values()].map((ps) => ps[0].draft),
+    }));
     try {
-      const res = await commitMessages(
-        this.kv,
-        convId,
-        batch.map((p) => p.draft),
-        this.#heads.get(convId),
-      );
-      this.#rememberHead(convId, res.head);
-      if (res.stored.length) {
-        const origins = res.stored.map((m) => byId.get(m.id)![0].origin);
-        this.onStored(convId, res.stored, origins);
+      const known = new Map<string, Deno.KvEntry<Head>>();
+      for (const g of groups) {
+        const h = this.#heads.get(g.convId);
+        if (h) known.set(g.convId, h);
       }
-      for (const m of res.stored) for (const p of byId.get(m.id)!) p.resolve({ stored: m });
-      for (const [id, rec] of res.existing) {
-        for (const p of byId.get(id) ?? []) p.resolve({ existing: rec });
-      }
+      const results = await commitGroups(this.kv, groups, known);
+      results.forEach((res, i) => {
+        const { convId } = groups[i];
+        const byId = batch.get(convId)!;
+        this.#rememberHead(convId, res.head);
+        if (res.stored.length) this.onStored(convId, res.stored);
+        for (const m of res.stored) for (const p of byId.get(m.id)!) p.resolve({ stored: m });
+        for (const [id, rec] of res.existing) {
+          for (const p of byId.get(id) ?? []) p.resolve({ existing: rec });
+        }
+      });
     } catch (err) {
-      this.#heads.delete(convId);
-      for (const ps of byId.values()) for (const p of ps) p.reject(err);
+      for (const g of groups) this.#heads.delete(g.convId);
+      for (const byId of batch.values()) {
+        for (const ps of byId.values()) for (const p of ps) p.reject(err);
+      }
     }
   }
 

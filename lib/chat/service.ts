@@ -62,9 +62,9 @@ export class ChatService {
   #acks = new Map<string, { seq: number; ts: number; senderId: string }>();
 
   constructor(private kv: Deno.Kv, private realtime: Realtime) {
-    this.#batcher = new SendBatcher(kv, (convId, msgs, origins) => {
+    this.#batcher = new SendBatcher(kv, (convId, msgs) => {
       for (const m of msgs) this.#rememberAck(convId, m.id, m);
-      realtime.publishMessages(convId, msgs, origins);
+      realtime.publishMessages(convId, msgs);
     });
     realtime.setViewer((userId, convId) => this.view(userId, convId));
   }
@@ -299,12 +299,23 @@ export class ChatService {
         retryAfterMs: wait,
       });
     }
-    const outcome = await this.#batcher.submit(
-      convId,
-      { id: input.id, senderId, kind: input.kind ?? "text", body: input.body },
-      originConnId,
-    );
-    if ("stored" in outcome) return this.#ackOf(convId, input.id, outcome.stored, senderId, false);
+    const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
+    let outcome;
+    try {
+      outcome = await this.#batcher.submit(convId, {
+        id: input.id,
+        senderId,
+        kind: input.kind ?? "text",
+        body: input.body,
+      });
+    } catch (err) {
+      forget?.();
+      throw err;
+    }
+    if ("stored" in outcome) {
+      return this.#ackOf(convId, input.id, outcome.stored, senderId, false);
+    }
+    forget?.();
     this.#limiter.refund(senderId);
     this.#rememberAck(convId, input.id, outcome.existing);
     return this.#ackOf(convId, input.id, outcome.existing, senderId, true);

@@ -33,6 +33,9 @@ export class FastBus<T> {
 }
 
 const BUCKET = 10;
+/** Changes to the watched set are applied together after this pause, so a burst of
+ * connections restarts each watch stream once rather than once per key. */
+const SETTLE_MS = 25;
 
 interface Bucket {
   ids: Set<string>;
@@ -83,11 +86,11 @@ export class KeyWatcher<V> {
     bucket.dirty = true;
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
+    setTimeout(() => {
       this.#scheduled = false;
       for (const b of this.#buckets) if (b.dirty) this.#restart(b);
       this.#buckets = this.#buckets.filter((b) => b.ids.size > 0);
-    });
+    }, SETTLE_MS);
   }
 
   #restart(bucket: Bucket): void {

@@ -154,7 +154,7 @@ export class Realtime {
   }
 
   #deliverMessage(m: Message): void {
-    const key = m.conversationId + "\u0000" + m.seq;
+    const key = m.conversationId + "\u0000" + m.id;
     const except = this.#exclude.get(key);
     if (except !== undefined) this.#exclude.delete(key);
     const raw = '{"type":"message","message":' + JSON.stringify(m) + "}";
@@ -162,18 +162,23 @@ export class Realtime {
   }
 
   /**
-   * Publishes messages just committed here: delivered to local sockets (but the sender's own
-   * connection) and to other isolates.
+   * Notes, before a send is committed, which connection sent it: that connection is the one
+   * that does not get the message back, by whichever path (local, channel, watch) it arrives.
+   * Returns a function that forgets the note when the send stores nothing new.
    */
-  publishMessages(convId: string, msgs: Message[], origins: (string | null)[]): void {
+  expectOwn(convId: string, messageId: string, connId: string): () => void {
+    const key = convId + "\u0000" + messageId;
+    this.#exclude.set(key, connId);
+    if (this.#exclude.size > 100_000) this.#exclude.delete(this.#exclude.keys().next().value!);
+    return () => {
+      if (this.#exclude.get(key) === connId) this.#exclude.delete(key);
+    };
+  }
+
+  /** Publishes messages just committed here, to local sockets and to other isolates. */
+  publishMessages(convId: string, msgs: Message[]): void {
     const stream = this.#streams.get(convId);
-    if (stream) {
-      msgs.forEach((m, i) => {
-        const origin = origins[i];
-        if (origin) this.#exclude.set(convId + "\u0000" + m.seq, origin);
-      });
-      for (const m of msgs) stream.seq.offer(m);
-    }
+    if (stream) { for (const m of msgs) stream.seq.offer(m); }
     this.#bus.post({ t: "m", convId, msgs });
   }
 

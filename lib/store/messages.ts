@@ -37,6 +37,12 @@ export interface BatchResult {
   head: Deno.KvEntry<Head>;
 }
 
+/** Drafts of one conversation within a group commit. */
+export interface ConversationDrafts {
+  convId: string;
+  drafts: Draft[];
+}
+
 /** Reads the idempotency records of message ids in a conversation. */
 export async function getIdem(
   kv: Deno.Kv,
@@ -55,10 +61,9 @@ export async function getHead(kv: Deno.Kv, convId: string): Promise<Deno.KvEntry
 }
 
 /**
- * Stores drafts under the next sequence numbers in one atomic commit (group commit), together
- * with their idempotency entries, the new head and the senders' read cursors. Ids already
- * stored are returned in `existing` and stored again never. `knownHead` lets the caller skip a
- * read when it holds the head from its own last commit; a stale one only costs a retry.
+ * Stores drafts of one conversation under its next sequence numbers. See `commitGroups`.
+ * @example
+ * const { stored } = await commitMessages(kv, convId, [{ id, senderId, kind: "text", body }]);
  */
 export async function commitMessages(
   kv: Deno.Kv,
@@ -66,58 +71,97 @@ export async function commitMessages(
   drafts: Draft[],
   knownHead?: Deno.KvEntry<Head>,
 ): Promise<BatchResult> {
-  let head: Deno.KvEntryMaybe<Head> | undefined = knownHead;
-  const existing = new Map<string, IdemRecord>();
-  let pending = drafts;
+  const heads = new Map(knownHead ? [[convId, knownHead]] : []);
+  return (await commitGroups(kv, [{ convId, drafts }], heads))[0];
+}
+
+/**
+ * Group commit: stores the drafts of one or more conversations in ONE atomic commit, each
+ * conversation's drafts under its next gapless sequence numbers, together with their
+ * idempotency entries, the new heads and the senders' read cursors. The commit checks every
+ * head (so no concurrent writer can take the same seq) and that no id is stored yet; ids
+ * already stored come back in `existing` and are stored again never. `knownHeads` (the
+ * isolate's memory of its own last commits) saves the head reads; a stale one costs a retry.
+ * Callers keep a batch within KV's limits of one commit (100 checks, 800 KB).
+ */
+export async function commitGroups(
+  kv: Deno.Kv,
+  groups: ConversationDrafts[],
+  knownHeads: Map<string, Deno.KvEntry<Head>> = new Map(),
+): Promise<BatchResult[]> {
+  const existing = groups.map(() => new Map<string, IdemRecord>());
+  let pending = groups.map((g) => g.drafts);
+  let heads: (Deno.KvEntryMaybe<Head> | undefined)[] = groups.map((g) => knownHeads.get(g.convId));
   // Optimistic: the commit itself checks that no id is stored yet; only when it fails do we
-  // read the idempotency index to learn which ids were (resends are mostly answered earlier,
+  // read the idempotency index to learn which ids were (most resends are answered earlier,
   // from the isolate's recent acks).
   let checkedIdem = true;
   for (let attempt = 0;; attempt++) {
     if (!checkedIdem) {
-      const found = await getIdem(kv, convId, pending.map((d) => d.id));
-      for (const [id, rec] of found) existing.set(id, rec);
-      pending = pending.filter((d) => !existing.has(d.id));
+      const found = await Promise.all(
+        groups.map((g, i) => getIdem(kv, g.convId, pending[i].map((d) => d.id))),
+      );
+      found.forEach((f, i) => {
+        for (const [id, rec] of f) existing[i].set(id, rec);
+        pending[i] = pending[i].filter((d) => !existing[i].has(d.id));
+      });
       checkedIdem = true;
     }
-    head ??= await getHead(kv, convId);
-    if (!head.value) throw new Error(`conversation ${convId} has no head`);
-    if (pending.length === 0) return { stored: [], existing, head: head as Deno.KvEntry<Head> };
+    const missing = groups.map((g, i) => (heads[i] ? null : keys.head(g.convId)));
+    if (missing.some((k) => k)) {
+      const read = await getMany<Head>(kv, missing.filter((k): k is NonNullable<typeof k> => !!k));
+      let j = 0;
+      heads = heads.map((h) => h ?? read[j++]);
+    }
     const ts = Date.now();
-    let seq = head.value.seq;
-    const stored = pending.map((d): Message => ({
-      id: d.id,
-      conversationId: convId,
-      seq: ++seq,
-      senderId: d.senderId,
-      kind: d.kind,
-      body: d.body,
-      ts,
-    }));
-    const nextHead: Head = { seq, ts, last: stored[stored.length - 1] };
-    let op = kv.atomic().check(head);
-    const cursors = new Map<string, number>();
-    for (const m of stored) {
-      op = op.check({ key: keys.idem(convId, m.id), versionstamp: null })
-        .set(keys.message(convId, m.seq), m)
-        .set(
-          keys.idem(convId, m.id),
-          { seq: m.seq, ts, senderId: m.senderId } satisfies IdemRecord,
-        );
-      cursors.set(m.senderId, m.seq);
+    let op = kv.atomic();
+    let writes = 0;
+    const stored: Message[][] = groups.map((g, i) => {
+      const head = heads[i]!;
+      if (!head.value) throw new Error(`conversation ${g.convId} has no head`);
+      if (pending[i].length === 0) return [];
+      let seq = head.value.seq;
+      const msgs = pending[i].map((d): Message => ({
+        id: d.id,
+        conversationId: g.convId,
+        seq: ++seq,
+        senderId: d.senderId,
+        kind: d.kind,
+        body: d.body,
+        ts,
+      }));
+      op = op.check(head);
+      const cursors = new Map<string, number>();
+      for (const m of msgs) {
+        op = op.check({ key: keys.idem(g.convId, m.id), versionstamp: null })
+          .set(keys.message(g.convId, m.seq), m)
+          .set(
+            keys.idem(g.convId, m.id),
+            { seq: m.seq, ts, senderId: m.senderId } satisfies IdemRecord,
+          );
+        cursors.set(m.senderId, m.seq);
+      }
+      for (const [userId, s] of cursors) op = op.set(keys.cursor(g.convId, userId), s);
+      op = op.set(keys.head(g.convId), { seq, ts, last: msgs[msgs.length - 1] } satisfies Head);
+      writes++;
+      return msgs;
+    });
+    const res = writes ? await retry(() => op.commit()) : null;
+    if (!res || res.ok) {
+      return groups.map((g, i) => {
+        const msgs = stored[i];
+        const head: Deno.KvEntry<Head> = msgs.length && res
+          ? {
+            key: keys.head(g.convId),
+            value: { seq: msgs[msgs.length - 1].seq, ts, last: msgs[msgs.length - 1] },
+            versionstamp: res.versionstamp,
+          }
+          : heads[i] as Deno.KvEntry<Head>;
+        return { stored: msgs, existing: existing[i], head };
+      });
     }
-    for (const [userId, s] of cursors) op = op.set(keys.cursor(convId, userId), s);
-    op = op.set(keys.head(convId), nextHead);
-    const res = await retry(() => op.commit());
-    if (res.ok) {
-      return {
-        stored,
-        existing,
-        head: { key: keys.head(convId), value: nextHead, versionstamp: res.versionstamp },
-      };
-    }
-    // Another writer moved the head, or stored one of these ids: look again.
-    head = undefined;
+    // Another writer moved a head, or one of these ids is stored already: look again.
+    heads = groups.map(() => undefined);
     checkedIdem = false;
     if (attempt > 1000) throw new Error("send could not commit after many attempts");
   }

@@ -184,9 +184,11 @@ export async function waitForBodies(page: Page, expected: string[], timeout = 10
     expected,
     { timeout },
   ).catch(async (err) => {
-    throw new Error(`${err.message}\nexpected ${JSON.stringify(expected)}\ngot ${
-      JSON.stringify(await bodies(page))
-    }`);
+    throw new Error(
+      `${err.message}\nexpected ${JSON.stringify(expected)}\ngot ${
+        JSON.stringify(await bodies(page))
+      }`,
+    );
   });
 }
 
@@ -194,4 +196,18 @@ export async function waitForBodies(page: Page, expected: string[], timeout = 10
 export async function openFromList(page: Page, id: string): Promise<void> {
   await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).click();
   await page.waitForURL(new RegExp(`/chat/${id}$`));
+}
+
+/** Sends a message over the HTTP API as `token`, waiting out the rate limit when it bites. */
+export async function postMessage(base: string, token: string, convId: string, body: string) {
+  const id = crypto.randomUUID();
+  for (;;) {
+    const r = await api(base, "POST", `/api/conversations/${convId}/messages`, {
+      token,
+      body: { id, body },
+    });
+    if (r.status === 201 || r.status === 200) return r.body as { id: string; seq: number };
+    if (r.status !== 429) throw new Error(`send failed: ${r.status} ${JSON.stringify(r.body)}`);
+    await new Promise((ok) => setTimeout(ok, r.body?.error?.retryAfterMs ?? 100));
+  }
 }

@@ -1,0 +1,252 @@
+/**
+ * Send commit cost: `commitMessages` (store/messages.ts) for 1 vs 10 vs 48 drafts on
+ * `:memory:` and on a temporary file KV, and the full `ChatService.send` path through the
+ * SendBatcher with N concurrent sends in one conversation.
+ *
+ * Per-message cost = time/iter ÷ drafts (see RESULTS.md). Iterations write real messages, so
+ * the conversations grow during the run, as they do in production.
+ *
+ * The send path: the per-user rate limit (30 burst + 10/s, lib/chat/ratelimit.ts) is left
+ * untouched; sends rotate over USERS distinct members so no sender comes near it, and a
+ * `rate_limited` answer fails the bench instead of being timed.
+ * @module
+ */
+import { loadConfig } from "../../lib/config.ts";
+import { setLogLevel } from "../../lib/log.ts";
+import { FastBus } from "../../lib/realtime/bus.ts";
+import { WsConnection } from "../../lib/realtime/connection.ts";
+import { createRuntime, type Runtime } from "../../lib/runtime.ts";
+import { createGroup } from "../../lib/store/conversations.ts";
+import { keys } from "../../lib/store/keys.ts";
+import { commitMessages, type Head } from "../../lib/store/messages.ts";
+import { createUser } from "../../lib/store/users.ts";
+import {
+  atExit,
+  type BenchKv,
+  body,
+  CountingSocket,
+  drafts,
+  openBenchKv,
+  seedHead,
+} from "./_support.ts";
+
+setLogLevel("error");
+
+const BATCHES = [1, 10, 48] as const;
+const CONCURRENCY = [1, 10, 48] as const;
+const USERS = 3000;
+
+const mem = await openBenchKv(":memory:");
+const file = await openBenchKv("file");
+
+// ---- 1a. commitMessages, store level ------------------------------------------------------
+
+for (const k of [mem, file]) {
+  for (const n of BATCHES) {
+    const convId = await seedHead(k.kv);
+    let head: Deno.KvEntry<Head> | undefined;
+    Deno.bench({
+      name: `commitMessages ${n} draft${n > 1 ? "s" : ""} [${k.label}]`,
+      group: `commit ${k.label}`,
+      baseline: n === 1,
+      async fn(b) {
+        const ds = drafts(n);
+        b.start();
+        const res = await commitMessages(k.kv, convId, ds, head);
+        b.end();
+        head = res.head; // as SendBatcher does: the head from the last own commit
+      },
+    });
+  }
+  // What a send costs when the head is not cached (cold conversation, or another isolate
+  // wrote in between): one extra KV read before the commit.
+  const convId = await seedHead(k.kv);
+  Deno.bench({
+    name: `commitMessages 1 draft, head read first [${k.label}]`,
+    group: `commit ${k.label}`,
+    async fn(b) {
+      const ds = drafts(1);
+      b.start();
+      await commitMessages(k.kv, convId, ds);
+      b.end();
+    },
+  });
+}
+
+// ---- 1a'. where a 48-message commit's time goes (:memory:) --------------------------------
+// The same atomic commit built by hand, piece by piece: the message sets alone, plus the
+// idempotency sets, plus the idempotency checks (= what commitMessages sends), and the
+// BroadcastChannel post the engine makes after every commit (lib/realtime/bus.ts FastBus).
+
+{
+  const kv = mem.kv;
+  const anatomy = async (
+    b: Deno.BenchContext,
+    convId: string,
+    state: { seq: number },
+    withIdemSet: boolean,
+    withIdemCheck: boolean,
+  ) => {
+    const ds = drafts(48);
+    b.start();
+    const ts = Date.now();
+    let op = kv.atomic();
+    let last = null;
+    for (const d of ds) {
+      const m = { ...d, conversationId: convId, seq: ++state.seq, ts };
+      last = m;
+      op = op.set(keys.message(convId, m.seq), m);
+      if (withIdemCheck) op = op.check({ key: keys.idem(convId, m.id), versionstamp: null });
+      if (withIdemSet) {
+        op = op.set(keys.idem(convId, m.id), { seq: m.seq, ts, senderId: m.senderId });
+      }
+    }
+    op = op.set(keys.head(convId), { seq: state.seq, ts, last });
+    const res = await op.commit();
+    b.end();
+    if (!res.ok) throw new Error("anatomy commit failed");
+  };
+  const variants: [string, boolean, boolean][] = [
+    ["48 message sets + head (no idempotency)", false, false],
+    ["48 messages + 48 idem sets", true, false],
+    ["48 messages + 48 idem sets + 48 idem checks", true, true],
+  ];
+  for (const [label, set, check] of variants) {
+    const convId = await seedHead(kv);
+    const state = { seq: 0 };
+    Deno.bench({
+      name: `atomic ${label} [:memory:]`,
+      group: "commit anatomy :memory:",
+      baseline: !set,
+      // Must be an async function itself: `deno bench` only awaits those.
+      async fn(b) {
+        await anatomy(b, convId, state, set, check);
+      },
+    });
+  }
+  const bus = new FastBus<unknown>("parley-micro-anatomy", true, () => {});
+  const msgs = drafts(48).map((d, i) => ({ ...d, conversationId: "c", seq: i + 1, ts: 0 }));
+  Deno.bench({
+    name: "FastBus.post of 48 messages (BroadcastChannel)",
+    group: "commit anatomy :memory:",
+    fn() {
+      bus.post({ t: "m", convId: "c", msgs });
+    },
+  });
+  atExit(() => bus.close());
+}
+
+// ---- 1b. ChatService.send through the batcher ------------------------------------------------
+
+interface SendRig {
+  k: BenchKv;
+  rt: Runtime;
+  userIds: string[];
+  /** Group whose members have no local socket: `send` reads the member record first. */
+  convCold: string;
+  /** Group whose members all hold a (stand-in) socket here: the WebSocket path, no read. */
+  convSubscribed: string;
+  next: number;
+  sent: Map<string, number>;
+  atomics: number;
+  commitsSeen: Map<string, { iters: number; commits: number; msgs: number }>;
+}
+
+async function buildRig(k: BenchKv): Promise<SendRig> {
+  // Count atomic operations (one per commit) to report how well the batcher groups sends.
+  const kv = k.kv;
+  const atomic = kv.atomic.bind(kv);
+  const rig = { atomics: 0 } as SendRig;
+  kv.atomic = () => {
+    rig.atomics++;
+    return atomic();
+  };
+  const rt = await createRuntime(
+    loadConfig({ KV_PATH: ":memory:", LOG_LEVEL: "error", HEARTBEAT_TIMEOUT_MS: "86400000" }),
+    kv,
+  );
+  const userIds: string[] = [];
+  for (let i = 0; i < USERS; i += 100) {
+    const made = await Promise.all(
+      Array.from(
+        { length: Math.min(100, USERS - i) },
+        (_, j) => createUser(kv, { username: `bench_${i + j}`, passwordHash: "not-a-real-hash" }),
+      ),
+    );
+    userIds.push(...made.map((u) => u.id));
+  }
+  const convCold = (await createGroup(kv, userIds[0], "cold", userIds.slice(1))).id;
+  const convSubscribed = (await createGroup(kv, userIds[0], "subscribed", userIds.slice(1))).id;
+  // Let the engine apply the member_added events while no user is local (nothing to follow),
+  // then give every user a stand-in socket subscribed to the second group only. No stream is
+  // followed, so publishMessages delivers to nobody: this isolates send from fan-out.
+  await new Promise((r) => setTimeout(r, 300));
+  for (const userId of userIds) {
+    const sock = new CountingSocket() as unknown as WebSocket;
+    rt.realtime.hub.add(new WsConnection(`c-${userId}`, userId, "s", sock));
+    rt.realtime.hub.subscribe(userId, [convSubscribed]);
+  }
+  return Object.assign(rig, {
+    k,
+    rt,
+    userIds,
+    convCold,
+    convSubscribed,
+    next: 0,
+    sent: new Map<string, number>(),
+    commitsSeen: new Map(),
+  });
+}
+
+const rigs = [await buildRig(mem), await buildRig(file)];
+const text = body(200);
+
+for (const rig of rigs) {
+  for (const [which, convId] of [["cold", rig.convCold], ["subscribed", rig.convSubscribed]]) {
+    for (const n of CONCURRENCY) {
+      const name = `send x${n} concurrent, ${which} [${rig.k.label}]`;
+      Deno.bench({
+        name,
+        group: `send ${which} ${rig.k.label}`,
+        baseline: n === 1,
+        async fn(b) {
+          const senders = Array.from(
+            { length: n },
+            () => rig.userIds[rig.next++ % rig.userIds.length],
+          );
+          const ids = senders.map(() => crypto.randomUUID());
+          const before = rig.atomics;
+          b.start();
+          const acks = await Promise.all(
+            senders.map((u, i) => rig.rt.chat.send(u, convId, { id: ids[i], body: text }, null)),
+          );
+          b.end();
+          const stat = rig.commitsSeen.get(name) ?? { iters: 0, commits: 0, msgs: 0 };
+          stat.iters++;
+          stat.commits += rig.atomics - before;
+          stat.msgs += acks.length;
+          rig.commitsSeen.set(name, stat);
+          for (const u of senders) rig.sent.set(u, (rig.sent.get(u) ?? 0) + 1);
+        },
+      });
+    }
+  }
+}
+
+atExit(() => {
+  const lines: string[] = ["", "send path: KV commits per iteration (group-commit efficiency)"];
+  for (const rig of rigs) {
+    for (const [name, s] of rig.commitsSeen) {
+      lines.push(
+        `  ${name}: ${(s.commits / s.iters).toFixed(2)} commits/iter, ` +
+          `${(s.msgs / s.commits).toFixed(1)} msgs/commit over ${s.iters} iters`,
+      );
+    }
+    const most = Math.max(0, ...rig.sent.values());
+    lines.push(`  [${rig.k.label}] most sends by one user: ${most} (rate limit: 30 burst + 10/s)`);
+  }
+  Deno.stderr.writeSync(new TextEncoder().encode(lines.join("\n") + "\n"));
+  for (const rig of rigs) void rig.rt.close();
+  mem.close();
+  file.close();
+});
