@@ -18,10 +18,14 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 const watcher = Deno.watchFs(
   ["client", "islands", "components", "static"].map((d) => `${root}${d}`),
 );
-Deno.addSignalListener("SIGINT", () => {
-  watcher.close();
-  child.kill("SIGTERM");
-});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    watcher.close();
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+  });
+}
 for await (const _ of watcher) {
   clearTimeout(timer);
   timer = setTimeout(() => build().catch((err) => console.error(String(err))), 150);
