@@ -90,7 +90,7 @@ export async function commitGroups(
   knownHeads: Map<string, Deno.KvEntry<Head>> = new Map(),
 ): Promise<BatchResult[]> {
   const existing = groups.map(() => new Map<string, IdemRecord>());
-  let pending = groups.map((g) => g.drafts);
+  const pending = groups.map((g) => g.drafts);
   let heads: (Deno.KvEntryMaybe<Head> | undefined)[] = groups.map((g) => knownHeads.get(g.convId));
   // Optimistic: the commit itself checks that no id is stored yet; only when it fails do we
   // read the idempotency index to learn which ids were (most resends are answered earlier,
