@@ -102,6 +102,17 @@ export async function register(base: string, name = uniqueName(), password = "pa
   } as Account;
 }
 
+/** Two fresh users and their direct conversation. */
+export async function directPair(base: string) {
+  const [alice, bob] = await Promise.all([register(base), register(base)]);
+  const res = await api(base, "POST", "/api/conversations", {
+    token: alice.accessToken,
+    body: { kind: "direct", userId: bob.user.id },
+  });
+  if (res.status !== 201) throw new Error(`direct conversation failed: ${res.status}`);
+  return { alice, bob, convId: res.body.conversation.id as string };
+}
+
 /** A real WebSocket client that records every frame (arrays flattened) and can wait for one. */
 export class WsClient {
   frames: any[] = [];

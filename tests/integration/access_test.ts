@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq } from "node:assert/strict";
-import { api, register, startServer, WsClient } from "../helpers/server.ts";
+import { api, directPair, register, startServer, WsClient } from "../helpers/server.ts";
 
 Deno.test("a non-member gets not_found on every conversation route and frame", async () => {
   const srv = await startServer();
@@ -122,12 +122,7 @@ Deno.test("logout closes that session's sockets with 4001 and leaves other sessi
 Deno.test("bad frames get invalid_input and the connection survives; an oversize frame closes with 1009", async () => {
   const srv = await startServer();
   try {
-    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
-    const conv = await api(srv.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const convId = conv.body.conversation.id;
+    const { alice, bob, convId: convId } = await directPair(srv.url);
     const ws = await WsClient.connect(srv.wsUrl, alice.accessToken);
     const errorsBefore = () => ws.frames.filter((f) => f.type === "error").length;
     const expectError = async (frame: unknown, field?: string) => {
@@ -179,12 +174,7 @@ Deno.test("bad frames get invalid_input and the connection survives; an oversize
 Deno.test("history pages by before and after, ascending, with hasMore, and refuses bad paging", async () => {
   const srv = await startServer();
   try {
-    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
-    const conv = await api(srv.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const convId = conv.body.conversation.id;
+    const { alice, bob, convId: convId } = await directPair(srv.url);
     for (let i = 1; i <= 25; i++) {
       const r = await api(srv.url, "POST", `/api/conversations/${convId}/messages`, {
         token: i % 2 ? alice.accessToken : bob.accessToken,

@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq, ok } from "node:assert/strict";
-import { api, register, startServer, WsClient } from "../helpers/server.ts";
+import { api, directPair, register, startServer, WsClient } from "../helpers/server.ts";
 
 Deno.test("direct conversations are one per pair, created idempotently, and refuse member and title routes", async () => {
   const srv = await startServer();
@@ -117,12 +117,7 @@ Deno.test("group roles: owner and admins manage members, members cannot; the own
 Deno.test("read receipts reach other members and the reader's other connections; unread counts follow the cursor", async () => {
   const srv = await startServer();
   try {
-    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
-    const g = await api(srv.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const id = g.body.conversation.id;
+    const { alice, bob, convId: id } = await directPair(srv.url);
     const a = await WsClient.connect(srv.wsUrl, alice.accessToken);
     const b1 = await WsClient.connect(srv.wsUrl, bob.accessToken);
     const b2 = await WsClient.connect(srv.wsUrl, bob.accessToken);
@@ -167,12 +162,7 @@ Deno.test("read receipts reach other members and the reader's other connections;
 Deno.test("typing reaches other members only, at most once a second", async () => {
   const srv = await startServer();
   try {
-    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
-    const g = await api(srv.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const id = g.body.conversation.id;
+    const { alice, bob, convId: id } = await directPair(srv.url);
     const a = await WsClient.connect(srv.wsUrl, alice.accessToken);
     const b = await WsClient.connect(srv.wsUrl, bob.accessToken);
     for (let i = 0; i < 5; i++) a.send({ type: "typing", conversationId: id });
@@ -193,11 +183,7 @@ Deno.test("typing reaches other members only, at most once a second", async () =
 Deno.test("presence: online on connect, offline with lastSeen when the last connection closes or goes silent", async () => {
   const srv = await startServer({ HEARTBEAT_TIMEOUT_MS: "400" });
   try {
-    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
-    await api(srv.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
+    const { alice, bob } = await directPair(srv.url);
     const a = await WsClient.connect(srv.wsUrl, alice.accessToken);
     const keepAlive = setInterval(() => a.send({ type: "ping" }), 100);
     try {

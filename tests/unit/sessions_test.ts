@@ -6,17 +6,9 @@ import {
   rotateSession,
   sessionFromCookie,
 } from "../../lib/store/sessions.ts";
+import { withKv } from "../helpers/kv.ts";
 
 const TTL = 3600;
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 Deno.test("a new session is found by its cookie, and not by a wrong or malformed cookie", async () => {
   await withKv(async (kv) => {

@@ -5,15 +5,7 @@ import {
   reserveLoginAttempt,
   THROTTLE,
 } from "../../lib/auth/throttle.ts";
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
+import { withKv } from "../helpers/kv.ts";
 
 Deno.test("a username gets 5 attempts per window; the 6th is told how long to wait", async () => {
   await withKv(async (kv) => {

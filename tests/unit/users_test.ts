@@ -1,15 +1,7 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
 import { AppError } from "../../lib/errors.ts";
 import { createUser, getUserByName, searchUsers } from "../../lib/store/users.ts";
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
+import { withKv } from "../helpers/kv.ts";
 
 Deno.test("createUser lets exactly one of 20 concurrent registrations of one name win, whatever the case", async () => {
   await withKv(async (kv) => {
