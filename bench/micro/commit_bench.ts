@@ -18,7 +18,7 @@ import { WsConnection } from "../../lib/realtime/connection.ts";
 import { createRuntime, type Runtime } from "../../lib/runtime.ts";
 import { createGroup } from "../../lib/store/conversations.ts";
 import { keys } from "../../lib/store/keys.ts";
-import { commitMessages, type Head } from "../../lib/store/messages.ts";
+import { commitGroups, commitMessages, type Head } from "../../lib/store/messages.ts";
 import { createUser } from "../../lib/store/users.ts";
 import {
   atExit,
@@ -32,7 +32,8 @@ import {
 
 setLogLevel("error");
 
-const BATCHES = [1, 10, 48] as const;
+// 95 = the most one conversation gets in one commit since SendBatcher's MAX_CHECKS = 96.
+const BATCHES = [1, 10, 48, 95] as const;
 const CONCURRENCY = [1, 10, 48] as const;
 const USERS = 3000;
 
@@ -58,19 +59,57 @@ for (const k of [mem, file]) {
       },
     });
   }
-  // What a send costs when the head is not cached (cold conversation, or another isolate
-  // wrote in between): one extra KV read before the commit.
-  const convId = await seedHead(k.kv);
-  Deno.bench({
-    name: `commitMessages 1 draft, head read first [${k.label}]`,
-    group: `commit ${k.label}`,
-    async fn(b) {
-      const ds = drafts(1);
-      b.start();
-      await commitMessages(k.kv, convId, ds);
-      b.end();
-    },
-  });
+  // The batcher's cross-conversation group commit (commitGroups): 48 drafts spread over 8
+  // conversations, heads cached, against 48 drafts of one conversation above.
+  {
+    const convIds = await Promise.all(Array.from({ length: 8 }, () => seedHead(k.kv)));
+    let heads = new Map<string, Deno.KvEntry<Head>>();
+    Deno.bench({
+      name: `commitGroups 8 conversations x 6 drafts [${k.label}]`,
+      group: `commit ${k.label}`,
+      async fn(b) {
+        const groups = convIds.map((convId) => ({ convId, drafts: drafts(6) }));
+        b.start();
+        const res = await commitGroups(k.kv, groups, heads);
+        b.end();
+        heads = new Map(res.map((r, i) => [convIds[i], r.head]));
+      },
+    });
+  }
+  // What a send costs when the head is not cached (cold conversation): one extra KV read
+  // before the commit.
+  for (const n of [1, 48]) {
+    const convId = await seedHead(k.kv);
+    Deno.bench({
+      name: `commitMessages ${n} draft${n > 1 ? "s" : ""}, head read first [${k.label}]`,
+      group: `commit ${k.label}`,
+      async fn(b) {
+        const ds = drafts(n);
+        b.start();
+        await commitMessages(k.kv, convId, ds);
+        b.end();
+      },
+    });
+  }
+  // Another isolate wrote in between (`deno serve --parallel`, two isolates sending into one
+  // conversation): the cached head is stale, the commit fails its check, and commitMessages
+  // then reads the idempotency index of every pending id and the head before committing again.
+  {
+    const convId = await seedHead(k.kv);
+    let head: Deno.KvEntry<Head> | undefined;
+    Deno.bench({
+      name: `commitMessages 48 drafts, stale cached head [${k.label}]`,
+      group: `commit ${k.label}`,
+      async fn(b) {
+        await commitMessages(k.kv, convId, drafts(1)); // "the other isolate", untimed
+        const ds = drafts(48);
+        b.start();
+        const res = await commitMessages(k.kv, convId, ds, head);
+        b.end();
+        head = res.head;
+      },
+    });
+  }
 }
 
 // ---- 1a'. where a 48-message commit's time goes (:memory:) --------------------------------
@@ -86,6 +125,7 @@ for (const k of [mem, file]) {
     state: { seq: number },
     withIdemSet: boolean,
     withIdemCheck: boolean,
+    idemAsNumber = false,
   ) => {
     const ds = drafts(48);
     b.start();
@@ -98,7 +138,10 @@ for (const k of [mem, file]) {
       op = op.set(keys.message(convId, m.seq), m);
       if (withIdemCheck) op = op.check({ key: keys.idem(convId, m.id), versionstamp: null });
       if (withIdemSet) {
-        op = op.set(keys.idem(convId, m.id), { seq: m.seq, ts, senderId: m.senderId });
+        op = op.set(
+          keys.idem(convId, m.id),
+          idemAsNumber ? m.seq : { seq: m.seq, ts, senderId: m.senderId },
+        );
       }
     }
     op = op.set(keys.head(convId), { seq: state.seq, ts, last });
@@ -121,6 +164,19 @@ for (const k of [mem, file]) {
       // Must be an async function itself: `deno bench` only awaits those.
       async fn(b) {
         await anatomy(b, convId, state, set, check);
+      },
+    });
+  }
+  {
+    // The same, with the idempotency value shrunk to the bare seq (ts and senderId are in the
+    // message itself): does value size matter, or only the number of mutations?
+    const convId = await seedHead(kv);
+    const state = { seq: 0 };
+    Deno.bench({
+      name: "atomic 48 messages + 48 idem sets (value: seq only) + 48 checks [:memory:]",
+      group: "commit anatomy :memory:",
+      async fn(b) {
+        await anatomy(b, convId, state, true, true, true);
       },
     });
   }

@@ -111,7 +111,7 @@ for (const n of SIZES) {
     group: `fanout 1 msg N=${n}`,
     fn() {
       const m = { ...base, conversationId: eng.convId, seq: ++eng.seq };
-      eng.rt.realtime.publishMessages(eng.convId, [m], [null]);
+      eng.rt.realtime.publishMessages(eng.convId, [m]);
       for (const c of eng.conns) c.flush();
     },
   });
@@ -144,7 +144,7 @@ for (const n of SIZES) {
     group: `fanout ${PER_TICK} msgs/tick N=${n}`,
     fn() {
       const ms = batch.map((m) => ({ ...m, conversationId: eng.convId, seq: ++eng.seq }));
-      eng.rt.realtime.publishMessages(eng.convId, ms, ms.map(() => null));
+      eng.rt.realtime.publishMessages(eng.convId, ms);
       for (const c of eng.conns) c.flush();
     },
   });
