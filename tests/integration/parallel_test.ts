@@ -75,6 +75,7 @@ for (const broadcast of [true, false]) {
     fn: async () => {
       const srv = await startParallel(broadcast);
       const opened: WsClient[] = [];
+      let stopped = false;
       try {
         const people: Account[] = [];
         for (let i = 0; i < 6; i++) people.push(await register(srv.url));
@@ -155,10 +156,17 @@ for (const broadcast of [true, false]) {
         );
         eq((await Promise.race([onHome.closed, timeout])).code, 4001);
         eq((await Promise.race([onOther.closed, timeout])).code, 4001);
-      } finally {
-        await Promise.all(opened.map((c) => c.close()));
+        // SIGTERM: every isolate closes its sockets with 1001 (clients reconnect) and exits.
+        const lastOnHome = await connectOn(srv.wsUrl, people[0].accessToken, home, opened);
+        const lastOnOther = await connectOn(srv.wsUrl, people[1].accessToken, other, opened);
+        stopped = true;
         const status = await srv.stop();
         eq(status.success, true, "the server exits cleanly on SIGTERM");
+        eq((await lastOnHome.closed).code, 1001);
+        eq((await lastOnOther.closed).code, 1001);
+      } finally {
+        await Promise.all(opened.map((c) => c.close()));
+        if (!stopped) await srv.stop();
       }
     },
   });
