@@ -228,3 +228,40 @@ Deno.test("presence: online on connect, offline with lastSeen when the last conn
     await srv.close();
   }
 });
+
+Deno.test("in a group larger than 50, presence is not fanned out frame by frame, and the member list still shows who is online", async () => {
+  const srv = await startServer();
+  const sockets: WsClient[] = [];
+  try {
+    const people = await Promise.all(
+      Array.from(
+        { length: 55 },
+        (_, i) => register(srv.url, `big_${Date.now().toString(36)}_${i}`),
+      ),
+    );
+    const [owner, ...rest] = people;
+    const g = await api(srv.url, "POST", "/api/conversations", {
+      token: owner.accessToken,
+      body: { kind: "group", title: "Everyone", memberIds: rest.map((p) => p.user.id) },
+    });
+    eq(g.status, 201);
+    const watcher = await WsClient.connect(srv.wsUrl, owner.accessToken);
+    sockets.push(watcher);
+    for (const p of rest.slice(0, 20)) {
+      sockets.push(await WsClient.connect(srv.wsUrl, p.accessToken));
+    }
+    // A frame sent after all connects comes back only after any presence flush would have run.
+    await new Promise((r) => setTimeout(r, 300));
+    watcher.send({ type: "ping", reqId: "after" });
+    await watcher.next((f) => f.reqId === "after");
+    eq(watcher.frames.filter((f) => f.type === "presence").length, 0);
+    const detail = await api(srv.url, "GET", `/api/conversations/${g.body.conversation.id}`, {
+      token: owner.accessToken,
+    });
+    const online = detail.body.members.filter((m: { online: boolean }) => m.online).length;
+    eq(online, 21, "the owner and the 20 connected members are online");
+  } finally {
+    await Promise.all(sockets.map((s) => s.close()));
+    await srv.close();
+  }
+});
