@@ -447,6 +447,8 @@ async function runTarget(target: TargetName): Promise<Result> {
       conns: opts.conns,
       workers: opts.workers,
       bodyBytes: opts.bodyBytes,
+      parallel: opts.parallel,
+      serverFlags: opts.serverFlags,
     },
     warnings: [] as string[],
   };
@@ -482,7 +484,10 @@ async function runTarget(target: TargetName): Promise<Result> {
       base.seedMs = seeded.seedMs;
       historyConv = seeded.historyConv;
       historyToken = seeded.users[0].token;
-      server = await startParley(SERVER_CORE, kvPath, secret);
+      server = await startParley(SERVER_CORE, kvPath, secret, {
+        parallel: opts.parallel,
+        flags: opts.serverFlags,
+      });
       log(`parley up on ${server.http} (pid ${server.proc.pid})`);
       plan = await planParley(server, wsCount ? seeded.users : []);
     } else {

@@ -30,6 +30,10 @@ export interface Options {
   pin: boolean;
   jsonOnly: boolean;
   timeout: number;
+  /** Run Parley under `deno serve --parallel` (one isolate per core). */
+  parallel: boolean;
+  /** Extra `deno serve` flags for Parley, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+  serverFlags: string[];
 }
 
 export const USAGE = `deno task bench [options]
@@ -56,6 +60,10 @@ export const USAGE = `deno task bench [options]
   --no-pin           do not pin with taskset (server core 0, generator core 1)
   --timeout SEC      hard bound on the whole run                     default: computed
   --json-only        print only the BENCH_JSON lines
+  --parallel         run Parley under \`deno serve --parallel\` (isolates share the server core
+                     when pinned; add --no-pin to give them both cores)
+  --server-flags "F" extra deno flags for Parley, split on spaces (also PARLEY_SERVER_FLAGS),
+                     e.g. --server-flags "--cpu-prof --cpu-prof-dir=/tmp/prof"
 `;
 
 function num(v: string | undefined, name: string, fallback: number, min = 0): number {
@@ -93,6 +101,8 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
       "no-pin": { type: "boolean" },
       timeout: { type: "string" },
       "json-only": { type: "boolean" },
+      parallel: { type: "boolean" },
+      "server-flags": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -131,6 +141,9 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
     pin: !(values["no-pin"] ?? false),
     jsonOnly: values["json-only"] ?? false,
     timeout: 0,
+    parallel: values.parallel ?? false,
+    serverFlags: (values["server-flags"] ?? Deno.env.get("PARLEY_SERVER_FLAGS") ?? "")
+      .split(/\s+/).filter(Boolean),
   };
   if (o.bodyBytes > 3900) throw new Error("--body-bytes must be at most 3900");
   if (o.clients > 5000 && scenario === "fanout") {

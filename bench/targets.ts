@@ -56,12 +56,24 @@ export async function startParley(
   core: number | undefined,
   kvPath: string,
   jwtSecret: string,
+  extra: { parallel?: boolean; flags?: string[] } = {},
 ): Promise<Server> {
   const port = freePort();
   const proc = spawn(
     "parley",
     Deno.execPath(),
-    ["serve", "--unstable-kv", "-A", "--port", String(port), "--host", "127.0.0.1", "main.ts"],
+    [
+      "serve",
+      "--unstable-kv",
+      "-A",
+      ...(extra.parallel ? ["--parallel"] : []),
+      ...(extra.flags ?? []),
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "main.ts",
+    ],
     {
       core,
       cwd: ROOT,

@@ -32,7 +32,8 @@ export class FastBus<T> {
   }
 }
 
-const BUCKET = 10;
+/** KV's limit of keys per watch call. */
+const MAX_BUCKET = 10;
 /** Changes to the watched set are applied together after this pause, so a burst of
  * connections restarts each watch stream once rather than once per key. */
 const SETTLE_MS = 25;
@@ -45,27 +46,44 @@ interface Bucket {
 
 /**
  * Watches one KV key per id (for example a conversation's head) and reports each change.
+ *
+ * `bucketSize` keys share one watch stream. Every change of any of them makes KV read (and
+ * this isolate deserialize) all keys of the stream again, on KV's writer thread, so busy keys
+ * (conversation heads: one change per commit) are best watched one per stream; a stream costs
+ * little while nothing changes.
  * @example
  * const w = new KeyWatcher(kv, (id) => ["head", id], (id, value) => onHead(id, value));
  * w.add("conv-1");
  */
 export class KeyWatcher<V> {
-  #buckets: Bucket[] = [];
+  #buckets = new Set<Bucket>();
+  /** Buckets with room for another id. */
+  #spare = new Set<Bucket>();
   #where = new Map<string, Bucket>();
+  #dirty = new Set<Bucket>();
   #scheduled = false;
   #closed = false;
+  #size: number;
 
   constructor(
     private kv: Deno.Kv,
     private keyOf: (id: string) => Deno.KvKey,
     private onChange: (id: string, value: V | null) => void,
-  ) {}
+    bucketSize = MAX_BUCKET,
+  ) {
+    this.#size = Math.max(1, Math.min(MAX_BUCKET, bucketSize));
+  }
 
   add(id: string): void {
     if (this.#where.has(id) || this.#closed) return;
-    let bucket = this.#buckets.find((b) => b.ids.size < BUCKET);
-    if (!bucket) this.#buckets.push(bucket = { ids: new Set(), reader: null, dirty: false });
+    let bucket: Bucket | undefined = this.#spare.values().next().value;
+    if (!bucket) {
+      bucket = { ids: new Set(), reader: null, dirty: false };
+      this.#buckets.add(bucket);
+      this.#spare.add(bucket);
+    }
     bucket.ids.add(id);
+    if (bucket.ids.size >= this.#size) this.#spare.delete(bucket);
     this.#where.set(id, bucket);
     this.#markDirty(bucket);
   }
@@ -75,6 +93,7 @@ export class KeyWatcher<V> {
     if (!bucket) return;
     this.#where.delete(id);
     bucket.ids.delete(id);
+    this.#spare.add(bucket);
     this.#markDirty(bucket);
   }
 
@@ -84,12 +103,20 @@ export class KeyWatcher<V> {
 
   #markDirty(bucket: Bucket): void {
     bucket.dirty = true;
+    this.#dirty.add(bucket);
     if (this.#scheduled) return;
     this.#scheduled = true;
     setTimeout(() => {
       this.#scheduled = false;
-      for (const b of this.#buckets) if (b.dirty) this.#restart(b);
-      this.#buckets = this.#buckets.filter((b) => b.ids.size > 0);
+      const dirty = [...this.#dirty];
+      this.#dirty.clear();
+      for (const b of dirty) {
+        if (b.dirty) this.#restart(b);
+        if (b.ids.size === 0) {
+          this.#buckets.delete(b);
+          this.#spare.delete(b);
+        }
+      }
     }, SETTLE_MS);
   }
 
@@ -123,7 +150,9 @@ export class KeyWatcher<V> {
       b.reader?.cancel().catch(() => {});
       b.reader = null;
     }
-    this.#buckets = [];
+    this.#buckets.clear();
+    this.#spare.clear();
+    this.#dirty.clear();
     this.#where.clear();
   }
 }

@@ -65,9 +65,11 @@ export class Realtime {
     readonly isolateId: string,
   ) {
     this.presence = new PresenceStore(kv, isolateId, 90_000);
+    // One head per watch stream: a head changes on every commit of its conversation, and a
+    // shared stream would read and deserialize all its heads each time.
     this.#heads = new KeyWatcher<Head>(kv, keys.head, (convId, head) => {
       if (head) this.#streams.get(convId)?.seq.hint(head.seq);
-    });
+    }, 1);
     this.#events = new Sequencer<LoggedEvent>(
       (after, upTo) => readEvents(kv, after, upTo),
       (e) => this.#applyEvent(e),

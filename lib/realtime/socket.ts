@@ -39,6 +39,7 @@ export function serveSocket(
     who.sessionId,
     socket,
   );
+  conn.holdUntilReady();
   let ready = false;
   const early: string[] = [];
 
@@ -125,7 +126,7 @@ export function serveSocket(
     try {
       await realtime.connect(conn);
       if (!conn.open) return;
-      conn.send({ type: "ready", userId: conn.userId, connectionId: conn.id });
+      conn.sendReady({ type: "ready", userId: conn.userId, connectionId: conn.id });
       ready = true;
       for (const data of early.splice(0)) handle(data);
     } catch (err) {
@@ -148,6 +149,7 @@ export function serveSocket(
     handle(e.data);
   };
   socket.onclose = () => {
+    conn.markClosed();
     realtime.disconnect(conn).catch((err) => log.warn("disconnect failed", { error: String(err) }));
   };
   socket.onerror = () => {};
