@@ -63,6 +63,10 @@ const TYPING_EVERY_MS = 1_000;
 
 const byActivity = (a: Conversation, b: Conversation) => b.lastActivityTs - a.lastActivityTs;
 
+/** sessionStorage key of a conversation's unacked sends: they outlive a reload of the tab and
+ * go out again with the same ids, which the server answers with the first ack. */
+const PENDING_KEY = "parley:pending:";
+
 /** The highest seq up to which a sorted, unique list has no holes. */
 export function contiguousLast(messages: Message[]): number {
   if (!messages.length) return 0;
@@ -99,6 +103,8 @@ export class ChatStore {
   #conn: Connection | null = null;
   #typingSent = new Map<string, number>();
   #everReady = false;
+  /** Browser only (after `start()`): pending sends are mirrored to sessionStorage. */
+  #persist = false;
 
   constructor(props: ChatProps) {
     this.me = props.me;
@@ -127,6 +133,8 @@ export class ChatStore {
   /** Browser only: connects, and follows history navigation and tab visibility. */
   start(): void {
     this.localTime.value = true;
+    this.#persist = true;
+    this.#restorePending();
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     this.#conn = new Connection({
       url: `${proto}//${location.host}/api/ws`,
@@ -140,7 +148,7 @@ export class ChatStore {
       const m = /^\/chat\/([^/]+)/.exec(location.pathname);
       this.open(m ? decodeURIComponent(m[1]) : null, false);
     });
-    document.addEventListener("visibilitychange", () => this.markRead());
+    document.addEventListener("visibilitychange", () => this.#onVisible());
     setInterval(() => this.#tick(), 1_000);
   }
 
@@ -191,6 +199,9 @@ export class ChatStore {
         break;
       case "conversation":
         this.#upsert(f.conversation);
+        if (f.conversation.id === this.openId.value) {
+          document.title = `${f.conversation.title} · Parley`;
+        }
         this.#catchUp(f.conversation.id);
         if (
           f.conversation.kind === "group" && this.#threads.get(f.conversation.id)?.members.value
@@ -216,7 +227,7 @@ export class ChatStore {
     const ids = new Set(msgs.map((m) => m.id));
     const senders = new Set(msgs.map((m) => m.senderId));
     if (t.pending.value.some((o) => ids.has(o.id))) {
-      t.pending.value = t.pending.value.filter((o) => !ids.has(o.id));
+      this.#setPending(convId, t.pending.value.filter((o) => !ids.has(o.id)));
     }
     this.#clearTyping(convId, senders);
     const top = msgs.reduce((a, m) => (m.seq > a.seq ? m : a), msgs[0]);
@@ -298,7 +309,9 @@ export class ChatStore {
       sentAt: 0,
       failed: null,
     };
-    t.pending.value = [...t.pending.value, o];
+    this.#setPending(convId, [...t.pending.value, o]);
+    // Writing is answering: the "New messages" line has done its job.
+    t.marker.value = null;
     this.#typingSent.delete(convId);
     this.#resend();
   }
@@ -306,8 +319,9 @@ export class ChatStore {
   /** Tries a refused message again. */
   retry(convId: string, id: string): void {
     const t = this.thread(convId);
-    t.pending.value = t.pending.value.map((o) =>
-      o.id === id ? { ...o, failed: null, sentAt: 0 } : o
+    this.#setPending(
+      convId,
+      t.pending.value.map((o) => o.id === id ? { ...o, failed: null, sentAt: 0 } : o),
     );
     this.#resend();
   }
@@ -351,14 +365,15 @@ export class ChatStore {
       return;
     }
     if (!f.id) return;
-    for (const t of this.#threads.values()) {
+    for (const [convId, t] of this.#threads) {
       const o = t.pending.value.find((p) => p.id === f.id);
       if (!o) continue;
       if (f.error.code === "rate_limited") {
         o.sentAt = Date.now() + (f.error.retryAfterMs ?? 1000) - RESEND_MS;
       } else {
-        t.pending.value = t.pending.value.map((p) =>
-          p === o ? { ...p, failed: f.error.message } : p
+        this.#setPending(
+          convId,
+          t.pending.value.map((p) => p === o ? { ...p, failed: f.error.message } : p),
         );
       }
     }
@@ -430,6 +445,57 @@ export class ChatStore {
       this.thread(id).members.value = d.members;
       this.#upsert(d.conversation);
     } catch { /* the list still works without it */ }
+  }
+
+  /** Back in the tab: the "New messages" line now marks what came while it was hidden (or goes,
+   * when nothing did), then what is shown counts as read. */
+  #onVisible(): void {
+    if (document.visibilityState !== "visible") return;
+    const id = this.openId.value;
+    if (id && this.atBottom) this.#setMarker(id);
+    this.markRead();
+  }
+
+  /** Replaces a conversation's pending sends and mirrors them to sessionStorage. */
+  #setPending(convId: string, list: Outgoing[]): void {
+    this.thread(convId).pending.value = list;
+    if (!this.#persist) return;
+    try {
+      const key = PENDING_KEY + convId;
+      if (list.length) {
+        sessionStorage.setItem(
+          key,
+          JSON.stringify(list.map(({ sentAt: _, ...o }) => o)),
+        );
+      } else sessionStorage.removeItem(key);
+    } catch { /* storage full or blocked: they are only kept in memory */ }
+  }
+
+  /** Takes back the sends a previous page in this tab had not seen acked. Those the server
+   * rendered already (acked, the ack lost) are dropped; the rest go out again on `ready`. */
+  #restorePending(): void {
+    let keys: string[];
+    try {
+      keys = Object.keys(sessionStorage).filter((k) => k.startsWith(PENDING_KEY));
+    } catch {
+      return;
+    }
+    for (const key of keys) {
+      const convId = key.slice(PENDING_KEY.length);
+      let saved: Outgoing[] = [];
+      try {
+        saved = JSON.parse(sessionStorage.getItem(key) ?? "[]");
+      } catch { /* unreadable: dropped below */ }
+      if (!this.conversation(convId) || !Array.isArray(saved)) {
+        sessionStorage.removeItem(key);
+        continue;
+      }
+      const t = this.thread(convId);
+      const have = new Set([...t.messages.value, ...t.pending.value].map((m) => m.id));
+      const back = saved.filter((o) => o && typeof o.id === "string" && !have.has(o.id))
+        .map((o) => ({ ...o, conversationId: convId, sentAt: 0 }));
+      this.#setPending(convId, [...t.pending.value, ...back]);
+    }
   }
 
   /** Moves the read cursor to the newest message shown, if the reader can see it. */
@@ -527,6 +593,7 @@ export class ChatStore {
   #onRemoved(convId: string): void {
     const conv = this.conversation(convId);
     this.conversations.value = this.conversations.value.filter((c) => c.id !== convId);
+    if (this.#threads.get(convId)?.pending.value.length) this.#setPending(convId, []);
     this.#threads.delete(convId);
     if (this.openId.value === convId) {
       this.open(null);
@@ -563,6 +630,23 @@ export class ChatStore {
 
   async addMember(convId: string, userId: string): Promise<void> {
     await api("POST", `/api/conversations/${encodeURIComponent(convId)}/members`, { userId });
+    await this.refreshMembers(convId);
+  }
+
+  /** Renames a group (owner or admin); the others' pages follow from the `conversation` frame. */
+  async rename(convId: string, title: string): Promise<void> {
+    await api("PATCH", `/api/conversations/${encodeURIComponent(convId)}`, { title });
+    this.#update(convId, (c) => ({ ...c, title }));
+    if (convId === this.openId.value) document.title = `${title} · Parley`;
+  }
+
+  /** Makes a member an admin or a plain member again (owner only). */
+  async setRole(convId: string, userId: string, role: "admin" | "member"): Promise<void> {
+    await api(
+      "PATCH",
+      `/api/conversations/${encodeURIComponent(convId)}/members/${encodeURIComponent(userId)}`,
+      { role },
+    );
     await this.refreshMembers(convId);
   }
 

@@ -70,7 +70,7 @@ export function Composer(props: { id: string }) {
             submit();
           }
         }}
-        class="block max-h-40 min-h-10 flex-1 resize-none rounded-xl border border-slate-300 bg-white px-3 py-2 text-[15px] text-slate-900 shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
+        class="block max-h-40 min-h-10 min-w-0 flex-1 resize-none placeholder:truncate rounded-xl border border-slate-300 bg-white px-3 py-2 text-[15px] text-slate-900 shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
       />
       <button
         type="submit"

@@ -119,37 +119,43 @@ export function MessageList(props: { id: string }) {
   const local = store.localTime.value;
   const me = store.me.id;
   const box = useRef<HTMLDivElement>(null);
-  const snap = useRef({ first: -1, height: 0, top: 0, bottom: true });
+  const snap = useRef({ first: -1, height: 0, top: 0 });
   const [atBottom, setAtBottom] = useState(true);
 
   const names = new Map((members ?? []).map((m) => [m.id, m.displayName]));
   const lastMine = messages.findLast((m) => m.senderId === me)?.seq;
 
+  // The scroller is `flex-col-reverse`: its scroll origin is the bottom (scrollTop 0 is the
+  // newest message, scrolling up goes negative). So the server's HTML opens at the newest
+  // message with no script, an older page prepended leaves the view where it is, and a reader
+  // at the bottom stays there as messages arrive. Only one case needs help: something added
+  // below while the reader is scrolled up would pull the view along, so it is held in place.
   useLayoutEffect(() => {
     const el = box.current!;
     const s = snap.current;
     const first = messages[0]?.seq ?? 0;
-    if (s.first !== -1 && first < s.first && s.height) {
-      el.scrollTop = s.top + (el.scrollHeight - s.height); // older page prepended: keep place
-    } else if (s.bottom) {
-      el.scrollTop = el.scrollHeight;
+    if (store.atBottom) el.scrollTop = 0;
+    else if (s.first !== -1 && first === s.first && el.scrollHeight !== s.height) {
+      el.scrollTop = s.top - (el.scrollHeight - s.height);
     }
-    snap.current = { first, height: el.scrollHeight, top: el.scrollTop, bottom: s.bottom };
-  }, [messages, pending]);
+    snap.current = { first, height: el.scrollHeight, top: el.scrollTop };
+  }, [messages, pending, marker]);
 
   const onScroll = () => {
     const el = box.current!;
-    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop, bottom };
+    const fromBottom = -el.scrollTop;
+    const bottom = fromBottom < 40;
+    snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop };
     store.atBottom = bottom;
     if (bottom !== atBottom) setAtBottom(bottom);
     if (bottom) store.markRead();
-    if (el.scrollTop < 200) store.loadOlder(props.id).catch(() => {});
+    if (el.scrollHeight - el.clientHeight - fromBottom < 200) {
+      store.loadOlder(props.id).catch(() => {});
+    }
   };
 
   const jump = () => {
-    const el = box.current!;
-    el.scrollTop = el.scrollHeight;
+    box.current!.scrollTop = 0;
     onScroll();
   };
 
@@ -233,35 +239,37 @@ export function MessageList(props: { id: string }) {
         onScroll={onScroll}
         tabIndex={0}
         aria-label="Messages"
-        class="h-full overflow-y-auto py-3 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
+        class="flex h-full flex-col-reverse overflow-y-auto [overflow-anchor:none] focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
         data-testid="message-scroller"
       >
-        {t.hasMore.value
-          ? (
-            <p class="py-2 text-center text-xs text-slate-500">
-              {t.loadingOlder.value ? "Loading earlier messages…" : (
-                <button
-                  type="button"
-                  class="underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
-                  onClick={() => store.loadOlder(props.id)}
-                >
-                  Load earlier messages
-                </button>
-              )}
-            </p>
-          )
-          : null}
-        {items.length
-          ? (
-            <ol role="log" aria-live="polite" aria-label="Message history" data-testid="messages">
-              {items}
-            </ol>
-          )
-          : (
-            <p class="px-4 py-16 text-center text-sm text-slate-500" data-testid="messages-empty">
-              No messages yet. Say hello!
-            </p>
-          )}
+        <div class={items.length ? "py-3" : "m-auto"}>
+          {t.hasMore.value
+            ? (
+              <p class="py-2 text-center text-xs text-slate-500">
+                {t.loadingOlder.value ? "Loading earlier messages…" : (
+                  <button
+                    type="button"
+                    class="underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                    onClick={() => store.loadOlder(props.id)}
+                  >
+                    Load earlier messages
+                  </button>
+                )}
+              </p>
+            )
+            : null}
+          {items.length
+            ? (
+              <ol role="log" aria-live="polite" aria-label="Message history" data-testid="messages">
+                {items}
+              </ol>
+            )
+            : (
+              <p class="px-4 py-16 text-center text-sm text-slate-500" data-testid="messages-empty">
+                No messages yet. Say hello!
+              </p>
+            )}
+        </div>
       </div>
       {atBottom ? null : (
         <button

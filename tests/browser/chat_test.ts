@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import type { Page } from "playwright-core";
 import { api } from "../helpers/server.ts";
 import {
   bodies,
@@ -11,6 +12,19 @@ import {
   startDirect,
   waitForBodies,
 } from "./browser.ts";
+
+/** Whether the message with this text is inside both the window and the message scroller (no
+ * script needed: it works with JavaScript disabled too). */
+async function inView(page: Page, text: string): Promise<boolean> {
+  const box = await page.getByTestId("message-body").filter({ hasText: text }).first()
+    .boundingBox();
+  const scroller = await page.getByTestId("message-scroller").boundingBox();
+  const vp = page.viewportSize()!;
+  if (!box || !scroller) return false;
+  const top = Math.max(0, scroller.y);
+  const bottom = Math.min(vp.height, scroller.y + scroller.height);
+  return box.y >= top - 1 && box.y + box.height <= bottom + 1;
+}
 
 browserTest(
   "direct chat: live delivery, read receipt and typing between two browsers",
@@ -188,6 +202,9 @@ browserTest(
     await page.goto(`${env.server.url}/chat/${id}`);
     assertEquals(await page.getByTestId("message-body").count(), 50);
     assertEquals(await page.getByTestId("message-body").last().textContent(), "note 060");
+    // It opens at the newest message (CSS only: the scroller's scroll origin is its bottom).
+    assert(await inView(page, "note 060"), "the newest message is in view");
+    assert(!(await inView(page, "note 011")), "the oldest rendered message is scrolled away");
     await shot(page, "07-no-javascript");
 
     // With JavaScript, scrolling up loads the older page; scrolled up, a new message offers a
@@ -197,14 +214,30 @@ browserTest(
     const lp = await live.newPage();
     await openChat(lp, env.server.url, id);
     assertEquals(await lp.getByTestId("message-body").count(), 50);
-    await lp.getByTestId("message-scroller").evaluate((el) => el.scrollTop = 0);
+    assert(await inView(lp, "note 060"), "hydrated, it still shows the newest message");
+    // Scrolled to the top (scrollTop runs negative in a column-reverse scroller).
+    await lp.getByTestId("message-scroller").evaluate((el) => el.scrollTop = -el.scrollHeight);
     await waitForBodies(lp, texts);
     await lp.getByTestId("jump-latest").waitFor();
+    // The older page went in above without moving what the reader was looking at.
+    assert(await inView(lp, "note 011"), "the view stays put when older messages load");
     await postMessage(env.server.url, alice.accessToken, id, "note 061");
     await lp.getByTestId("jump-latest").filter({ hasText: "new" }).waitFor();
+    await waitForBodies(lp, [...texts, "note 061"]);
+    // A new message while scrolled up does not pull the view along.
+    assert(await inView(lp, "note 011"), "the view stays put when a message arrives");
+    assert(!(await inView(lp, "note 061")), "the new message waits below");
     await lp.getByTestId("jump-latest").click();
     await lp.getByTestId("jump-latest").waitFor({ state: "detached" });
-    await waitForBodies(lp, [...texts, "note 061"]);
+    assert(await inView(lp, "note 061"), "jump to latest shows the newest message");
+    // At the bottom, new messages keep the view pinned there.
+    await postMessage(env.server.url, alice.accessToken, id, "note 062");
+    await waitForBodies(lp, [...texts, "note 061", "note 062"]);
+    await lp.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="message-scroller"]')!;
+      return Math.abs(el.scrollTop) < 2;
+    });
+    assert(await inView(lp, "note 062"), "a reader at the bottom sees new messages");
 
     // Someone else's conversation is not found; no session goes to sign in.
     const carol = await env.user();
@@ -246,3 +279,84 @@ browserTest("a message body with HTML shows as text and runs nothing", async (en
     assertEquals(u.errors, []);
   }
 });
+
+/** Pretends the tab was hidden or shown again (headless Chromium keeps every tab visible). */
+function setVisible(page: Page, visible: boolean): Promise<void> {
+  return page.evaluate((v) => {
+    Object.defineProperty(document, "visibilityState", {
+      configurable: true,
+      get: () => v ? "visible" : "hidden",
+    });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, visible);
+}
+
+browserTest(
+  "the New messages line marks what arrived unseen, and goes once the reader has answered",
+  async (env) => {
+    const alice = await env.user();
+    const bob = await env.user();
+    const created = await api(env.server.url, "POST", "/api/conversations", {
+      token: alice.accessToken,
+      body: { kind: "direct", userId: bob.user.id },
+    });
+    const id = created.body.conversation.id;
+    const post = (body: string) => postMessage(env.server.url, alice.accessToken, id, body);
+    await post("are you there?");
+    await post("ping");
+    const page = bob.page;
+    const marker = page.getByTestId("new-marker");
+    /** The text of the message just below the marker. */
+    const belowMarker = () =>
+      page.locator('[data-testid="new-marker"] + [data-testid="message"]')
+        .getByTestId("message-body").textContent();
+
+    // Opened with two unread: the line sits above the first of them.
+    await openChat(page, env.server.url, id);
+    await waitForBodies(page, ["are you there?", "ping"]);
+    await marker.waitFor();
+    assertEquals(await belowMarker(), "are you there?");
+
+    // Answering clears it.
+    await send(page, "yes, here");
+    await marker.waitFor({ state: "detached" });
+    await page.getByTestId("message-status").filter({ hasText: /Sent|Read/ }).waitFor();
+
+    // Read live at the bottom of a visible tab: no line.
+    await post("great");
+    await waitForBodies(page, ["are you there?", "ping", "yes, here", "great"]);
+    assertEquals(await marker.count(), 0);
+
+    // What comes while the tab is hidden is marked when the reader comes back...
+    await setVisible(page, false);
+    await post("one more thing");
+    await waitForBodies(page, ["are you there?", "ping", "yes, here", "great", "one more thing"]);
+    const item = page.locator(`[data-testid="conversation-item"][data-id="${id}"]`);
+    await item.getByTestId("unread-badge").waitFor();
+    await setVisible(page, true);
+    await marker.waitFor();
+    assertEquals(await belowMarker(), "one more thing");
+    await item.getByTestId("unread-badge").waitFor({ state: "detached" });
+    await shot(page, "08-new-messages-line");
+
+    // ...and gone the next time they come back with nothing new.
+    await setVisible(page, false);
+    await setVisible(page, true);
+    await marker.waitFor({ state: "detached" });
+
+    // Re-opening a conversation that has been read shows no line either.
+    await post("last one");
+    await page.getByTestId("message-body").filter({ hasText: "last one" }).waitFor();
+    await setVisible(page, false);
+    await post("really the last");
+    await item.getByTestId("unread-badge").waitFor();
+    await setVisible(page, true);
+    await marker.waitFor();
+    assertEquals(await belowMarker(), "really the last");
+    await page.reload();
+    await page.waitForSelector('[data-connection="open"]');
+    await page.getByTestId("message-body").filter({ hasText: "really the last" }).waitFor();
+    assertEquals(await marker.count(), 0);
+    assertEquals(bob.errors, []);
+  },
+);

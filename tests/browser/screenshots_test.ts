@@ -96,6 +96,10 @@ browserTest(
     await shot(ada.page, "14-phone-conversation");
     await ada.page.getByRole("link", { name: "Back to conversations" }).click();
     await ada.page.getByTestId("conversation-list").waitFor();
+    await openFromList(ada.page, crew);
+    await ada.page.getByTestId("group-info").click();
+    await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
+    await shot(ada.page, "15-phone-group-info");
     assertEquals(ada.errors, []);
     assertEquals(grace.errors, []);
   },
