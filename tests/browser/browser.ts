@@ -211,3 +211,13 @@ export async function postMessage(base: string, token: string, convId: string, b
     await new Promise((ok) => setTimeout(ok, r.body?.error?.retryAfterMs ?? 100));
   }
 }
+
+/** Creates the direct conversation of two users over the API; returns its id. */
+export async function createDirect(base: string, from: Signed, to: Signed): Promise<string> {
+  const r = await api(base, "POST", "/api/conversations", {
+    token: from.accessToken,
+    body: { kind: "direct", userId: to.user.id },
+  });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`direct chat failed: ${r.status}`);
+  return r.body.conversation.id;
+}

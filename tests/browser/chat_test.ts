@@ -4,6 +4,7 @@ import { api } from "../helpers/server.ts";
 import {
   bodies,
   browserTest,
+  createDirect,
   openChat,
   openFromList,
   postMessage,
@@ -131,11 +132,7 @@ browserTest(
   async (env) => {
     const sender = await env.user();
     const bob = await env.user();
-    const created = await api(env.server.url, "POST", "/api/conversations", {
-      token: sender.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const id = created.body.conversation.id;
+    const id = await createDirect(env.server.url, sender, bob);
     const post = (body: string) => postMessage(env.server.url, sender.accessToken, id, body);
     await post("before the drop");
     await openChat(bob.page, env.server.url, id);
@@ -178,11 +175,7 @@ browserTest(
   async (env) => {
     const alice = await env.user();
     const bob = await env.user();
-    const created = await api(env.server.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const id = created.body.conversation.id;
+    const id = await createDirect(env.server.url, alice, bob);
     const texts = Array.from({ length: 60 }, (_, i) => `note ${String(i + 1).padStart(3, "0")}`);
     // Two senders (two rate-limit buckets) fill 60 messages without waiting.
     for (const [i, body] of texts.entries()) {
@@ -296,11 +289,7 @@ browserTest(
   async (env) => {
     const alice = await env.user();
     const bob = await env.user();
-    const created = await api(env.server.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const id = created.body.conversation.id;
+    const id = await createDirect(env.server.url, alice, bob);
     const post = (body: string) => postMessage(env.server.url, alice.accessToken, id, body);
     await post("are you there?");
     await post("ping");

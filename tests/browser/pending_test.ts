@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { WebSocketRoute } from "playwright-core";
 import { api } from "../helpers/server.ts";
-import { browserTest, send, waitForBodies } from "./browser.ts";
+import { browserTest, createDirect, send, waitForBodies } from "./browser.ts";
 
 /** How the page's WebSocket is treated: passed through, passed through with every `ack`
  * dropped (the message is stored but the page never hears so), or never answered. */
@@ -18,11 +18,7 @@ browserTest(
   async (env) => {
     const alice = await env.user();
     const bob = await env.user();
-    const created = await api(env.server.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    const id = created.body.conversation.id;
+    const id = await createDirect(env.server.url, alice, bob);
     const history = async () =>
       (await api(env.server.url, "GET", `/api/conversations/${id}/messages`, {
         token: bob.accessToken,
