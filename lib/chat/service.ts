@@ -312,10 +312,12 @@ export class ChatService {
       forget?.();
       throw err;
     }
-    if ("stored" in outcome) {
+    // Stored now, and by this sender: the one outcome where the sender's note must stay.
+    if ("stored" in outcome && outcome.stored.senderId === senderId) {
       return this.#ackOf(convId, input.id, outcome.stored, senderId, false);
     }
     forget?.();
+    if ("stored" in outcome) return this.#ackOf(convId, input.id, outcome.stored, senderId, true);
     this.#limiter.refund(senderId);
     this.#rememberAck(convId, input.id, outcome.existing);
     return this.#ackOf(convId, input.id, outcome.existing, senderId, true);

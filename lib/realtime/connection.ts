@@ -32,7 +32,7 @@ export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
  * before; a flush to 1,000 sockets is followed by ~10 ms of coalescing, so each socket gets
  * one JSON array per ~10 ms carrying everything that arrived meanwhile.
  */
-const FLUSH_GAP_PER_WRITE_MS = 0.02;
+const FLUSH_GAP_PER_WRITE_MS = Number(Deno.env.get("PARLEY_GAPW") ?? 0.02);
 const FLUSH_GAP_MAX_MS = 20;
 
 const dirty = new Set<WsConnection>();
@@ -42,6 +42,7 @@ let nextFlushAt = 0;
 function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
+  st.sched = Math.max(performance.now(), nextFlushAt);
   setTimeout(flushAll, Math.max(0, nextFlushAt - performance.now()));
 }
 
@@ -66,10 +67,23 @@ function joined(q: string[]): string {
   return lastText = "[" + q.join(",") + "]";
 }
 
+const STATS = Deno.env.get("PARLEY_FLUSH_STATS");
+const st = { n: 0, writes: 0, dur: 0, maxDur: 0, late: 0, maxLate: 0, t0: performance.now(), sched: 0 };
 function flushAll() {
   flushScheduled = false;
+  const t0 = performance.now();
   const writes = dirty.size;
   for (const conn of dirty) conn.flush();
+  if (STATS) {
+    const d = performance.now() - t0;
+    const late = t0 - st.sched;
+    st.n++; st.writes += writes; st.dur += d; st.maxDur = Math.max(st.maxDur, d);
+    st.late += late; st.maxLate = Math.max(st.maxLate, late);
+    if (t0 - st.t0 > 1000) {
+      Deno.writeTextFileSync(STATS, `flushes ${st.n} writes/flush ${(st.writes/st.n).toFixed(0)} dur avg ${(st.dur/st.n).toFixed(2)} max ${st.maxDur.toFixed(1)} busy% ${(100*st.dur/(t0-st.t0)).toFixed(1)} late avg ${(st.late/st.n).toFixed(2)} max ${st.maxLate.toFixed(1)}\n`, { append: true });
+      Object.assign(st, { n: 0, writes: 0, dur: 0, maxDur: 0, late: 0, maxLate: 0, t0 });
+    }
+  }
   dirty.clear();
   lastQueue = [];
   lastText = "";
