@@ -5,6 +5,7 @@
  * far behind is closed with 1008 instead of growing memory without bound.
  * @module
  */
+import process from "node:process";
 import { CLOSE, type ServerFrame } from "../protocol.ts";
 
 export interface Connection {
@@ -25,24 +26,74 @@ export interface Connection {
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
- * Flush pacing. Every socket write costs the server a fixed ~5–10 µs (op, frame, syscall)
- * whatever it carries, so under fan-out load the number of writes, not of frames, is the
- * limit. After a flush that wrote to N sockets, the next one waits N × FLUSH_GAP_PER_WRITE_MS
- * (at most FLUSH_GAP_MAX_MS): a flush to a handful of sockets goes out on the next turn as
- * before; a flush to 1,000 sockets is followed by ~10 ms of coalescing, so each socket gets
- * one JSON array per ~10 ms carrying everything that arrived meanwhile.
+ * Flush pacing, adaptive. Every socket write costs the server a fixed ~10 µs (op, frame,
+ * syscall; on loopback also the receiver's TCP work) whatever it carries, so under fan-out load
+ * the number of writes, not of frames, is the limit. After a flush that wrote to N sockets, the
+ * next one may wait up to N × FLUSH_GAP_PER_WRITE_MS (at most FLUSH_GAP_MAX_MS), so that each
+ * socket gets one JSON array per gap carrying everything that arrived meanwhile.
+ *
+ * Waiting only pays when more frames would arrive meanwhile, so the share of that gap applied
+ * is the larger of: (a) by rate: 0 when the busiest socket is expected to get at most one more
+ * frame within the gap (the wait would save no write, only add latency), 1 from two on;
+ * (b) by CPU: 0 while this process uses less than PACE_FROM of one core, 1 from PACE_FULL.
+ * Moderate load goes out on the next turn; from ~2 frames per gap on it is the full gap.
  */
-const FLUSH_GAP_PER_WRITE_MS = Number(Deno.env.get("PARLEY_GAPW") ?? 0.02);
+const FLUSH_GAP_PER_WRITE_MS = 0.02;
 const FLUSH_GAP_MAX_MS = 20;
+const PACE_FROM = 0.6;
+const PACE_FULL = 0.9;
+const LOAD_SAMPLE_MS = 50;
 
 const dirty = new Set<WsConnection>();
 let flushScheduled = false;
 let nextFlushAt = 0;
 
+/** Busy share of one core (0…1+) of this process, sampled at most every LOAD_SAMPLE_MS; null
+ * where process CPU time cannot be read (then the whole gap always applies). */
+const cpuTime: (() => number) | null = (() => {
+  try {
+    const usage = process.cpuUsage;
+    usage();
+    return () => {
+      const u = usage();
+      return (u.user + u.system) / 1000;
+    };
+  } catch {
+    return null;
+  }
+})();
+let loadAt = 0;
+let loadCpu = 0;
+let load = 1;
+
+function sampleLoad(now: number): number {
+  if (!cpuTime) return 1;
+  const elapsed = now - loadAt;
+  if (elapsed < LOAD_SAMPLE_MS) return load;
+  const cpu = cpuTime();
+  // Over a long quiet spell the sample is stale: start afresh from this one.
+  const busy = elapsed > 1000 ? 0 : (cpu - loadCpu) / elapsed;
+  loadAt = now;
+  loadCpu = cpu;
+  return load = busy;
+}
+
+let lastFlushEnd = 0;
+let frameRate = 0;
+
+/**
+ * The share of the full gap to apply: 0 when fewer than one more frame per socket is expected
+ * within the gap (waiting would save no write), 1 from two on; and at least the CPU share.
+ */
+function paceShare(expectedFrames: number, busy: number): number {
+  const byRate = expectedFrames - 1;
+  const byCpu = (busy - PACE_FROM) / (PACE_FULL - PACE_FROM);
+  return Math.min(1, Math.max(0, byRate, byCpu));
+}
+
 function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
-  st.sched = Math.max(performance.now(), nextFlushAt);
   setTimeout(flushAll, Math.max(0, nextFlushAt - performance.now()));
 }
 
@@ -67,32 +118,27 @@ function joined(q: string[]): string {
   return lastText = "[" + q.join(",") + "]";
 }
 
-const STATS = Deno.env.get("PARLEY_FLUSH_STATS");
-const st = { n: 0, writes: 0, dur: 0, maxDur: 0, late: 0, maxLate: 0, t0: performance.now(), sched: 0 };
 function flushAll() {
   flushScheduled = false;
-  const t0 = performance.now();
   const writes = dirty.size;
-  for (const conn of dirty) conn.flush();
-  if (STATS) {
-    const d = performance.now() - t0;
-    const late = t0 - st.sched;
-    st.n++; st.writes += writes; st.dur += d; st.maxDur = Math.max(st.maxDur, d);
-    st.late += late; st.maxLate = Math.max(st.maxLate, late);
-    if (t0 - st.t0 > 1000) {
-      Deno.writeTextFileSync(STATS, `flushes ${st.n} writes/flush ${(st.writes/st.n).toFixed(0)} dur avg ${(st.dur/st.n).toFixed(2)} max ${st.maxDur.toFixed(1)} busy% ${(100*st.dur/(t0-st.t0)).toFixed(1)} late avg ${(st.late/st.n).toFixed(2)} max ${st.maxLate.toFixed(1)}\n`, { append: true });
-      Object.assign(st, { n: 0, writes: 0, dur: 0, maxDur: 0, late: 0, maxLate: 0, t0 });
-    }
-  }
+  let frames = 0;
+  for (const conn of dirty) frames = Math.max(frames, conn.flush());
   dirty.clear();
   lastQueue = [];
   lastText = "";
-  nextFlushAt = performance.now() + Math.min(FLUSH_GAP_MAX_MS, writes * FLUSH_GAP_PER_WRITE_MS);
+  const end = performance.now();
+  const gap = Math.min(FLUSH_GAP_MAX_MS, writes * FLUSH_GAP_PER_WRITE_MS);
+  // Frames per ms reaching the busiest socket, smoothed over the last few flushes.
+  const rate = frames / Math.max(1, end - lastFlushEnd);
+  lastFlushEnd = end;
+  frameRate += (Math.min(rate, 1) - frameRate) * 0.3;
+  nextFlushAt = end + gap * paceShare(frameRate * gap, sampleLoad(end));
 }
 
 /** The real connection over a Deno WebSocket. */
 export class WsConnection implements Connection {
-  #queue: string[] = [];
+  /** Frames waiting for the next flush; allocated on the first one (most sockets are idle). */
+  #queue: string[] | null = null;
   #queuedBytes = 0;
   #closed = false;
   /** Frames that arrived before `ready` (see `holdUntilReady`), or null once ready. */
@@ -113,7 +159,7 @@ export class WsConnection implements Connection {
   /** The socket reported its close: stop queueing without asking it on every frame. */
   markClosed(): void {
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
     this.#held = null;
     dirty.delete(this);
@@ -150,7 +196,7 @@ export class WsConnection implements Connection {
       }
       return;
     }
-    this.#queue.push(frame);
+    (this.#queue ??= []).push(frame);
     this.#queuedBytes += frame.length;
     if (this.#queuedBytes > MAX_QUEUED_BYTES) return this.#drop();
     dirty.add(this);
@@ -158,30 +204,35 @@ export class WsConnection implements Connection {
   }
 
   #drop(): void {
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
     this.close(CLOSE.policy, "too slow: reconnect and sync");
   }
 
-  /** Writes the queue as one text message: a single frame, or an array of frames. */
-  flush(): void {
+  /**
+   * Writes the queue as one text message: a single frame, or an array of frames. Returns how
+   * many frames went out.
+   */
+  flush(): number {
     const q = this.#queue;
-    if (q.length === 0) return;
+    if (q === null || q.length === 0) return 0;
     if (!this.open) {
-      this.#queue = [];
+      this.#queue = null;
       this.#queuedBytes = 0;
-      return;
+      return 0;
     }
     if (this.#queuedBytes + (this.socket.bufferedAmount ?? 0) > MAX_QUEUED_BYTES) {
-      return this.#drop();
+      this.#drop();
+      return 0;
     }
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
     try {
       this.socket.send(joined(q));
     } catch {
       this.#closed = true;
     }
+    return q.length;
   }
 
   close(code: number, reason: string): void {

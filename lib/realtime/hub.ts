@@ -43,9 +43,10 @@ export class Hub {
   subscribe(userId: string, convIds: Iterable<string>): string[] {
     if (!this.#byUser.has(userId)) return [];
     let mine = this.#userConvs.get(userId);
-    if (!mine) this.#userConvs.set(userId, mine = new Set());
     const fresh: string[] = [];
     for (const convId of convIds) {
+      // A Set per user only once they have a conversation: an idle connection costs less.
+      if (!mine) this.#userConvs.set(userId, mine = new Set());
       mine.add(convId);
       let users = this.#convUsers.get(convId);
       if (!users) {

@@ -41,7 +41,8 @@ export function serveSocket(
   );
   conn.holdUntilReady();
   let ready = false;
-  const early: string[] = [];
+  /** Frames that came before `ready` (allocated only when some do). */
+  let early: string[] | null = null;
 
   const fail = (err: unknown, ids: { id?: string; reqId?: string }) => {
     const e = toAppError(err);
@@ -128,7 +129,9 @@ export function serveSocket(
       if (!conn.open) return;
       conn.sendReady({ type: "ready", userId: conn.userId, connectionId: conn.id });
       ready = true;
-      for (const data of early.splice(0)) handle(data);
+      const queued = early ?? [];
+      early = null;
+      for (const data of queued) handle(data);
     } catch (err) {
       log.error("connection set-up failed", { error: String(err) });
       conn.close(1011, "internal error");
@@ -143,6 +146,7 @@ export function serveSocket(
       return conn.close(CLOSE.tooBig, "frame too big");
     }
     if (!ready) {
+      early ??= [];
       if (early.length < 100) early.push(e.data);
       return;
     }
