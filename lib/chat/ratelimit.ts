@@ -1,3 +1,25 @@
+/** One token bucket: a burst of `capacity`, refilled at `perSecond`. */
+export class TokenBucket {
+  #tokens: number;
+  #at = Date.now();
+
+  constructor(private capacity: number, private perSecond: number) {
+    this.#tokens = capacity;
+  }
+
+  /** Takes a token; false when none is left. */
+  take(now = Date.now()): boolean {
+    this.#tokens = Math.min(
+      this.capacity,
+      this.#tokens + ((now - this.#at) / 1000) * this.perSecond,
+    );
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
 /**
  * Token buckets per key (here: per user, per isolate, which the contract accepts): a burst of
  * `capacity`, refilled at `perSecond`.

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ChatService } from "../chat/service.ts";
+import { TokenBucket } from "../chat/ratelimit.ts";
 import { AppError, toAppError } from "../errors.ts";
 import { log } from "../log.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
@@ -12,6 +13,10 @@ import { WsConnection } from "./connection.ts";
 import type { Realtime } from "./engine.ts";
 
 let counter = 0;
+
+/** A connection may send this many frames at once, then this many a second; past it: 1008. */
+export const FRAME_BURST = 1000;
+export const FRAMES_PER_SECOND = 100;
 
 function byteLength(text: string): number {
   // Every UTF-16 unit is at most 3 UTF-8 bytes: only measure when it could matter.
@@ -41,6 +46,9 @@ export function serveSocket(
   );
   conn.holdUntilReady();
   let ready = false;
+  // Abuse guard over every client frame (sends have their own per-user limit): far above what
+  // a client does, even one syncing hundreds of conversations on reconnect.
+  const frames = new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND);
   /** Frames that came before `ready` (allocated only when some do). */
   let early: string[] | null = null;
 
@@ -145,6 +153,7 @@ export function serveSocket(
     if (byteLength(e.data) > LIMITS.frameMaxBytes) {
       return conn.close(CLOSE.tooBig, "frame too big");
     }
+    if (!frames.take()) return conn.close(CLOSE.policy, "too many frames");
     if (!ready) {
       early ??= [];
       if (early.length < 100) early.push(e.data);

@@ -1,4 +1,5 @@
-import { deepStrictEqual as eq } from "node:assert/strict";
+import { FRAME_BURST } from "../../lib/realtime/socket.ts";
+import { deepStrictEqual as eq, ok } from "node:assert/strict";
 import { api, directPair, register, startServer, WsClient } from "../helpers/server.ts";
 
 Deno.test("a non-member gets not_found on every conversation route and frame", async () => {
@@ -207,6 +208,29 @@ Deno.test("history pages by before and after, ascending, with hasMore, and refus
     }
     const clamped = await get("?limit=1000");
     eq(clamped.status, 200);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("a client flooding frames far past any real client's rate is cut off", async () => {
+  const srv = await startServer();
+  try {
+    const alice = await register(srv.url);
+    const ws = await WsClient.connect(srv.wsUrl, alice.accessToken);
+    const total = FRAME_BURST + 500;
+    for (let i = 0; i < total; i++) ws.send({ type: "ping" });
+    // The server closes with 1008. A client that is still sending when the close frame arrives
+    // sees its TCP connection dropped instead (Deno reports code 0, browsers 1006), so the code a
+    // flooding client observes is not asserted; that it is cut off is.
+    const closed = await ws.closed;
+    ok([1008, 1006, 0].includes(closed.code), `closed with ${closed.code}`);
+    const pongs = ws.frames.filter((f) => f.type === "pong").length;
+    ok(pongs < total, `answered ${pongs} of ${total} pings`);
+    // The user is not locked out: a new connection works.
+    const again = await WsClient.connect(srv.wsUrl, alice.accessToken);
+    eq(again.ready.userId, alice.user.id);
+    await again.close();
   } finally {
     await srv.close();
   }
