@@ -18,12 +18,20 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 const watcher = Deno.watchFs(
   ["client", "islands", "components", "static"].map((d) => `${root}${d}`),
 );
+// `deno serve --watch` treats the program's own exit as "finished, wait for changes", so after
+// the graceful SIGTERM (sockets closed with 1001) it is killed outright.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
     watcher.close();
     try {
       child.kill("SIGTERM");
     } catch { /* already gone */ }
+    setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      Deno.exit(0);
+    }, 1500);
   });
 }
 for await (const _ of watcher) {
