@@ -116,12 +116,13 @@ export class Realtime {
 
   /** Unregisters a connection; the user's last one going makes them offline. */
   async disconnect(conn: Connection): Promise<void> {
+    // The user's conversations as this isolate follows them: no need to ask KV again.
+    const convIds = [...this.hub.convsOf(conn.userId)];
     const { last, idle } = this.hub.remove(conn);
     for (const convId of idle) this.#unfollowConv(convId);
     if (!last || this.#closed) return;
     const lastSeen = await this.presence.markOffline(conn.userId);
     if (lastSeen !== null && !this.hub.hasUser(conn.userId)) {
-      const convIds = await listMemberships(this.kv, conn.userId);
       await this.#announcePresence(conn.userId, false, lastSeen, convIds);
     }
   }
