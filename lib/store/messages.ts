@@ -202,12 +202,6 @@ export async function messagesBetween(kv: Deno.Kv, convId: string, afterSeq: num
   return entries.map((e) => e.value);
 }
 
-/** Read cursors of many members of a conversation. */
-export async function getCursors(kv: Deno.Kv, convId: string, userIds: string[]) {
-  const entries = await getMany<number>(kv, userIds.map((u) => keys.cursor(convId, u)));
-  return new Map(userIds.map((u, i) => [u, entries[i].value ?? 0]));
-}
-
 /** All read cursors of a conversation. */
 export async function listCursors(kv: Deno.Kv, convId: string): Promise<Map<string, number>> {
   const entries = await listAll<number>(kv, { prefix: keys.cursorsOf(convId) });
