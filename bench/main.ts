@@ -150,6 +150,8 @@ class Worker {
       try {
         await this.send({ cmd: "close" });
         await this.next("closed", 8000);
+        // It exits by itself right after (writing a --cpu-prof profile on the way out).
+        await Promise.race([this.proc.exited, new Promise((r) => setTimeout(r, 5000))]);
       } catch { /* stopped below anyway */ }
     }
     try {
@@ -163,7 +165,12 @@ function startWorkers(n: number): Worker[] {
   return Array.from({ length: n }, (_, i) =>
     new Worker(
       i,
-      spawn(`worker-${i}`, Deno.execPath(), ["run", "-A", `${ROOT}/bench/worker.ts`], {
+      spawn(`worker-${i}`, Deno.execPath(), [
+        "run",
+        "-A",
+        ...opts.workerFlags,
+        `${ROOT}/bench/worker.ts`,
+      ], {
         core: GEN_CORE,
         cwd: ROOT,
         pipeStdin: true,

@@ -34,6 +34,8 @@ export interface Options {
   parallel: boolean;
   /** Extra `deno serve` flags for Parley, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   serverFlags: string[];
+  /** Extra `deno run` flags for the generator's worker processes (e.g. to profile them). */
+  workerFlags: string[];
 }
 
 export const USAGE = `deno task bench [options]
@@ -64,6 +66,7 @@ export const USAGE = `deno task bench [options]
                      when pinned; add --no-pin to give them both cores)
   --server-flags "F" extra deno flags for Parley, split on spaces (also PARLEY_SERVER_FLAGS),
                      e.g. --server-flags "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --worker-flags "F" extra deno flags for the generator's workers (also BENCH_WORKER_FLAGS)
 `;
 
 function num(v: string | undefined, name: string, fallback: number, min = 0): number {
@@ -103,6 +106,7 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
       "json-only": { type: "boolean" },
       parallel: { type: "boolean" },
       "server-flags": { type: "string" },
+      "worker-flags": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -143,6 +147,8 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
     timeout: 0,
     parallel: values.parallel ?? false,
     serverFlags: (values["server-flags"] ?? Deno.env.get("PARLEY_SERVER_FLAGS") ?? "")
+      .split(/\s+/).filter(Boolean),
+    workerFlags: (values["worker-flags"] ?? Deno.env.get("BENCH_WORKER_FLAGS") ?? "")
       .split(/\s+/).filter(Boolean),
   };
   if (o.bodyBytes > 3900) throw new Error("--body-bytes must be at most 3900");

@@ -92,8 +92,9 @@ export function summarize(
     addCounts(errors, s.errors);
     addCounts(closes, s.closes);
     addCounts(otherFrames, s.otherFrames);
-    for (const [id, conv] of s.acks) acked.set(id, conv);
-    for (const [id, n] of s.received) received.set(id, (received.get(id) ?? 0) + n);
+    // Messages are known by key, `conversationId#seq` (bench/wire.ts).
+    for (const [key, conv] of s.acks) acked.set(key, conv);
+    for (const [key, n] of s.received) received.set(key, (received.get(key) ?? 0) + n);
     sent += s.sent;
     unanswered += s.unanswered;
     deliveries += s.deliveries;
@@ -105,15 +106,15 @@ export function summarize(
     maxBatch = Math.max(maxBatch, s.maxBatch);
   }
   let expected = 0, seen = 0, lost = 0, unexpected = 0;
-  for (const [id, conv] of acked) {
+  for (const [key, conv] of acked) {
     const want = Math.max(0, (members.get(conv) ?? 0) - 1);
-    const got = received.get(id) ?? 0;
+    const got = received.get(key) ?? 0;
     expected += want;
     seen += Math.min(want, got);
     if (got < want) lost += want - got;
     if (got > want) unexpected += got - want;
   }
-  for (const [id, n] of received) if (!acked.has(id)) unexpected += n;
+  for (const [key, n] of received) if (!acked.has(key)) unexpected += n;
   const d = offered.durationS;
   const round = (v: number) => Math.round(v * 10) / 10;
   return {

@@ -79,15 +79,16 @@ export interface PhaseStats {
   deliveries: number;
   /** Of which received before the window closed. */
   deliveriesInWindow: number;
-  /** The same message id received twice by one client. */
+  /** The same message (conversation and seq) received twice by one client. */
   duplicates: number;
   /** A client received the message it sent itself (the contract says it must not). */
   echoes: number;
   /** Frames of an earlier phase that came after it was reported. */
   late: number;
-  /** `[id, conversationId]` for every ack this worker's senders received. */
+  /** `[key, conversationId]` for every ack this worker's senders received; a message's key is
+   * `conversationId#seq`, what identifies it to every receiver. */
   acks: [string, string][];
-  /** `[id, distinct receiving clients in this worker]`, echoes excluded. */
+  /** `[key, distinct receiving clients in this worker]`, echoes excluded. */
   received: [string, number][];
   closes: Record<string, number>;
   otherFrames: Record<string, number>;

@@ -6,6 +6,8 @@
  */
 import { Histogram } from "./histogram.ts";
 import { lines } from "./proc.ts";
+import { type FrameSink, type MessageFields, scanFrames } from "./scan.ts";
+import { SeqCounts, SeqSet } from "./seqs.ts";
 import {
   type ClientSpec,
   type Cmd,
@@ -29,18 +31,27 @@ interface Client {
   spec: ClientSpec;
   ws: WebSocket | null;
   ready: boolean;
+  /** From the `ready` frame: a delivery with this sender is an echo. */
+  userId: string;
   lastSentAt: number;
-  /** Bit per message index of the current phase: seen already. */
-  seen: Uint8Array;
+  /** Per conversation of the current phase: the seqs this client has seen, and the phase's
+   * counts for it; `last` is the one used last (clients here are in one conversation each). */
+  seen: Map<string, Tally>;
+  last: Tally | null;
+}
+
+interface Tally {
+  conv: string;
+  seen: SeqSet;
+  counts: SeqCounts;
 }
 
 /** Everything counted for the running phase. */
 class Phase {
-  ids = new Map<string, number>();
-  recv = new Uint32Array(1024);
+  /** conversation → seq → distinct receiving clients (echoes excluded). */
+  recv = new Map<string, SeqCounts>();
   /** id → [sender gi, send time] until answered. */
   pending = new Map<string, [number, number]>();
-  own = new Map<string, number>();
   ackLatency = new Histogram();
   deliveryLatency = new Histogram();
   acks: [string, string][] = [];
@@ -52,20 +63,6 @@ class Phase {
   echoes = 0;
   lastEventAt = 0;
   constructor(readonly cmd: PhaseCmd) {}
-
-  index(id: string): number {
-    let i = this.ids.get(id);
-    if (i === undefined) {
-      i = this.ids.size;
-      this.ids.set(id, i);
-      if (i >= this.recv.length) {
-        const bigger = new Uint32Array(this.recv.length * 2);
-        bigger.set(this.recv);
-        this.recv = bigger;
-      }
-    }
-    return i;
-  }
 }
 
 let clients: Client[] = [];
@@ -76,10 +73,13 @@ let otherFrames: Record<string, number> = {};
 let maxBatch = 0;
 let batches = 0;
 
-function onDelivery(c: Client, message: { id: string; body: string }, t: number) {
+/** How a message is known across workers and in the report: its conversation and seq. */
+const key = (conversationId: string, seq: number) => `${conversationId}#${seq}`;
+
+function onDelivery(c: Client, message: MessageFields, t: number) {
   const body = message.body;
   // Bench bodies are "t:<epoch ms>|p:<phase>|...".
-  if (typeof body !== "string" || !body.startsWith("t:")) {
+  if (!body.startsWith("t:")) {
     otherFrames["message_foreign"] = (otherFrames["message_foreign"] ?? 0) + 1;
     return;
   }
@@ -95,37 +95,41 @@ function onDelivery(c: Client, message: { id: string; body: string }, t: number)
   ph.lastEventAt = t;
   if (t <= ph.cmd.startAt + ph.cmd.durationMs) ph.deliveriesInWindow++;
   ph.deliveryLatency.record(t - sentAt);
-  if (ph.own.get(message.id) === c.spec.gi) {
+  if (message.senderId === c.userId) {
     ph.echoes++;
     return;
   }
-  const i = ph.index(message.id);
-  const byte = i >> 3, bit = 1 << (i & 7);
-  if (byte >= c.seen.length) {
-    const bigger = new Uint8Array(Math.max(byte + 1, c.seen.length * 2, 256));
-    bigger.set(c.seen);
-    c.seen = bigger;
+  const conv = message.conversationId;
+  let tally = c.last;
+  if (tally?.conv !== conv) {
+    tally = c.seen.get(conv) ?? null;
+    if (!tally) {
+      let counts = ph.recv.get(conv);
+      if (!counts) ph.recv.set(conv, counts = new SeqCounts());
+      c.seen.set(conv, tally = { conv, seen: new SeqSet(), counts });
+    }
+    c.last = tally;
   }
-  if (c.seen[byte] & bit) {
+  if (!tally.seen.add(message.seq)) {
     ph.duplicates++;
     return;
   }
-  c.seen[byte] |= bit;
-  ph.recv[i]++;
+  tally.counts.add(message.seq);
 }
 
 // deno-lint-ignore no-explicit-any
-function onFrame(c: Client, f: any, t: number) {
+function onFrame(f: any, t: number) {
   switch (f?.type) {
     case "message":
-      return onDelivery(c, f.message, t);
+      otherFrames["message_malformed"] = (otherFrames["message_malformed"] ?? 0) + 1;
+      return;
     case "ack": {
       const ph = phase;
       const p = ph?.pending.get(f.id);
       if (!ph || !p) return void late++;
       ph.pending.delete(f.id);
       ph.ackLatency.record(t - p[1]);
-      ph.acks.push([f.id, f.conversationId]);
+      ph.acks.push([key(f.conversationId, f.seq), f.conversationId]);
       ph.lastEventAt = t;
       return;
     }
@@ -145,22 +149,29 @@ function onFrame(c: Client, f: any, t: number) {
   }
 }
 
-function onData(c: Client, data: unknown) {
+/** One sink per client, made once: the hot path allocates no closures. */
+function sinkFor(c: Client): { sink: FrameSink; at: (t: number) => void } {
+  let t = 0;
+  return {
+    sink: {
+      message: (m) => onDelivery(c, m, t),
+      other: (f) => onFrame(f, t),
+    },
+    at: (now) => void (t = now),
+  };
+}
+
+function onData(reader: ReturnType<typeof sinkFor>, data: unknown) {
   const t = now();
   if (typeof data !== "string") return;
-  // deno-lint-ignore no-explicit-any
-  let parsed: any;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
+  reader.at(t);
+  const n = scanFrames(data, reader.sink);
+  if (n < 0) {
     otherFrames["unparsable"] = (otherFrames["unparsable"] ?? 0) + 1;
-    return;
-  }
-  if (Array.isArray(parsed)) {
+  } else if (data.charCodeAt(0) === 91) {
     batches++;
-    if (parsed.length > maxBatch) maxBatch = parsed.length;
-    for (const f of parsed) onFrame(c, f, t);
-  } else onFrame(c, parsed, t);
+    if (n > maxBatch) maxBatch = n;
+  }
 }
 
 function connect(c: Client, timeoutMs: number): Promise<void> {
@@ -181,11 +192,19 @@ function connect(c: Client, timeoutMs: number): Promise<void> {
           const first = Array.isArray(f) ? f[0] : f;
           if (first?.type === "ready") {
             c.ready = true;
+            c.userId = String(first.userId ?? "");
             c.lastSentAt = now();
             clearTimeout(timer);
             resolve();
-            if (Array.isArray(f)) { for (const g of f.slice(1)) onFrame(c, g, now()); }
-            ws.onmessage = (ev) => onData(c, ev.data);
+            const reader = sinkFor(c);
+            if (Array.isArray(f)) {
+              reader.at(now());
+              for (const g of f.slice(1)) {
+                if (g?.type === "message") scanFrames(JSON.stringify(g), reader.sink);
+                else reader.sink.other(g);
+              }
+            }
+            ws.onmessage = (ev) => onData(reader, ev.data);
             return;
           }
         } catch { /* fall through */ }
@@ -213,7 +232,9 @@ async function init(cmd: InitCmd) {
     ws: null,
     ready: false,
     lastSentAt: 0,
-    seen: new Uint8Array(0),
+    userId: "",
+    seen: new Map(),
+    last: null,
   }));
   const t0 = performance.now();
   const failed: number[] = [];
@@ -252,7 +273,10 @@ async function init(cmd: InitCmd) {
 }
 
 async function runPhase(cmd: PhaseCmd) {
-  for (const c of clients) c.seen = new Uint8Array(0);
+  for (const c of clients) {
+    c.seen = new Map();
+    c.last = null;
+  }
   const ph = new Phase(cmd);
   phase = ph;
   const byGi = new Map(clients.map((c) => [c.spec.gi, c]));
@@ -286,7 +310,6 @@ async function runPhase(cmd: PhaseCmd) {
           );
           s.c.lastSentAt = sentAt;
           ph.pending.set(id, [s.c.spec.gi, sentAt]);
-          ph.own.set(id, s.c.spec.gi);
           ph.sent++;
         }
         if (s.nextAt < earliest) earliest = s.nextAt;
@@ -308,7 +331,9 @@ async function runPhase(cmd: PhaseCmd) {
   clearInterval(lagTimer);
   phase = null;
   const received: [string, number][] = [];
-  for (const [id, i] of ph.ids) received.push([id, ph.recv[i]]);
+  for (const [conv, counts] of ph.recv) {
+    for (const [seq, n] of counts.entries()) received.push([key(conv, seq), n]);
+  }
   const stats: PhaseStats = {
     phase: cmd.phase,
     windowStart: cmd.startAt,

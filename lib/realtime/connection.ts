@@ -16,6 +16,12 @@ export interface Connection {
   sendRaw(frame: string): void;
   /** Serializes and queues a frame. */
   send(frame: ServerFrame): void;
+  /**
+   * Serializes and queues an answer to this client's own request (ack, error, pong, sync page)
+   * and writes the connection's queue without waiting for the fan-out pacing: a sender waits
+   * for its ack, while pacing is there to batch what many sockets receive.
+   */
+  reply(frame: ServerFrame): void;
   close(code: number, reason: string): void;
   readonly open: boolean;
   /** When the client last said anything (ms since epoch). */
@@ -37,6 +43,7 @@ export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
  * frame within the gap (the wait would save no write, only add latency), 1 from two on;
  * (b) by CPU: 0 while this process uses less than PACE_FROM of one core, 1 from PACE_FULL.
  * Moderate load goes out on the next turn; from ~2 frames per gap on it is the full gap.
+ * Answers to a client's own requests (`reply`) do not wait for the gap.
  */
 const FLUSH_GAP_PER_WRITE_MS = 0.02;
 const FLUSH_GAP_MAX_MS = 20;
@@ -143,6 +150,7 @@ export class WsConnection implements Connection {
   #closed = false;
   /** Frames that arrived before `ready` (see `holdUntilReady`), or null once ready. */
   #held: string[] | null = null;
+  #replyPending = false;
   lastHeard = Date.now();
 
   constructor(
@@ -167,6 +175,17 @@ export class WsConnection implements Connection {
 
   send(frame: ServerFrame): void {
     this.sendRaw(JSON.stringify(frame));
+  }
+
+  reply(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+    if (this.#replyPending || this.#queue === null) return;
+    // At the end of the current task, so that answers queued together share one write.
+    this.#replyPending = true;
+    queueMicrotask(() => {
+      this.#replyPending = false;
+      this.flush();
+    });
   }
 
   /**

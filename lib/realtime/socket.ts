@@ -57,7 +57,7 @@ export function serveSocket(
     if (e.code === "internal") {
       log.error("frame failed", { error: String(err), stack: (err as Error)?.stack });
     }
-    conn.send({ type: "error", ...ids, error: e.toBody() });
+    conn.reply({ type: "error", ...ids, error: e.toBody() });
   };
 
   const handle = async (data: string) => {
@@ -88,7 +88,7 @@ export function serveSocket(
       switch (frame.type) {
         case "send": {
           const ack = await chat.send(conn.userId, frame.conversationId, frame, conn.id);
-          conn.send({
+          conn.reply({
             type: "ack",
             id: ack.id,
             conversationId: ack.conversationId,
@@ -104,7 +104,7 @@ export function serveSocket(
             frame.afterSeq,
             frame.limit,
           );
-          conn.send({
+          conn.reply({
             type: "messages",
             conversationId: frame.conversationId,
             ...page,
@@ -119,7 +119,7 @@ export function serveSocket(
           realtime.typing(conn.userId, frame.conversationId);
           break;
         case "ping":
-          conn.send({
+          conn.reply({
             type: "pong",
             ts: Date.now(),
             ...(frame.reqId ? { reqId: frame.reqId } : {}),
