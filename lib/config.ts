@@ -17,9 +17,10 @@ export interface Config {
   broadcast: boolean;
   /** Close a WebSocket that sent nothing for this long (code 4002). */
   heartbeatTimeoutMs: number;
-  /** Presence: how long a user stays "online" after their last connection goes. */
   accessTokenTtlSec: number;
   sessionTtlSec: number;
+  /** Accounts one client address may create per hour (0: no limit). */
+  registrationsPerHour: number;
 }
 
 function port(n: number): number {
@@ -50,5 +51,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 60_000),
     accessTokenTtlSec: int("ACCESS_TOKEN_TTL_SEC", 15 * 60),
     sessionTtlSec: int("SESSION_TTL_SEC", 30 * 24 * 3600),
+    registrationsPerHour: int("REGISTER_LIMIT_PER_HOUR", 30),
   };
 }

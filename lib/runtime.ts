@@ -34,7 +34,7 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     config,
     kv,
     isolateId,
-    auth: new AuthService(kv, signer, config.sessionTtlSec),
+    auth: new AuthService(kv, signer, config.sessionTtlSec, config.registrationsPerHour),
     chat,
     realtime,
     close: () => realtime.close(),

@@ -30,7 +30,7 @@ export function authRoutes(rt: Runtime) {
   return new Hono<Env>()
     .post("/register", async (c) => {
       const input = parse(RegisterInput, await jsonBody(c));
-      const grant = await rt.auth.register(input);
+      const grant = await rt.auth.register(input, clientAddr(c));
       setSessionCookie(c, grant, ttl);
       return c.json({ user: grant.user, ...tokens(grant) }, 201);
     })

@@ -71,12 +71,13 @@ export function pageRoutes(rt: Runtime) {
           password: fields.password ?? "",
           displayName: fields.displayName || undefined,
         });
-        const grant = await rt.auth.register(input);
+        const grant = await rt.auth.register(input, clientAddr(c));
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);
       } catch (err) {
         if (!(err instanceof AppError) || err.code === "internal") throw err;
-        return authPage(c, { mode: "register", values, errors: formErrors(err) }, 400);
+        const status = err.code === "rate_limited" ? 429 : 400;
+        return authPage(c, { mode: "register", values, errors: formErrors(err) }, status);
       }
     })
     .post("/login", async (c) => {

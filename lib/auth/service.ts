@@ -15,7 +15,7 @@ import {
 } from "../store/sessions.ts";
 import { createUser, getUser, getUserByName, publicUser } from "../store/users.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./password.ts";
-import { clearLoginFailures, reserveLoginAttempt } from "./throttle.ts";
+import { clearLoginFailures, reserveLoginAttempt, reserveRegistration } from "./throttle.ts";
 import type { TokenSigner } from "./tokens.ts";
 
 /** What a successful register, login or refresh hands back. */
@@ -38,6 +38,8 @@ export class AuthService {
     private kv: Deno.Kv,
     private signer: TokenSigner,
     private sessionTtlSec: number,
+    /** Accounts one client address may create per hour; 0 = no limit. */
+    private registrationsPerHour: number,
   ) {}
 
   async #grant(user: User, sessionId: string, secrets: SessionSecrets): Promise<Grant> {
@@ -45,8 +47,24 @@ export class AuthService {
     return { user, sessionId, accessToken, expiresIn: this.signer.ttlSec, secrets };
   }
 
-  /** Creates an account and signs it in. */
-  async register(input: { username: string; password: string; displayName?: string }) {
+  /**
+   * Creates an account and signs it in.
+   * @throws AppError `rate_limited` when `addr` created too many accounts this hour,
+   * `username_taken`.
+   */
+  async register(
+    input: { username: string; password: string; displayName?: string },
+    addr: string,
+  ) {
+    // Counted before the (deliberately slow) password hash, so a flood costs us little.
+    const wait = await reserveRegistration(this.kv, addr, this.registrationsPerHour);
+    if (wait > 0) {
+      throw new AppError(
+        "rate_limited",
+        "Too many accounts were created from your network recently. Please try again later.",
+        { retryAfterMs: wait },
+      );
+    }
     const passwordHash = await hashPassword(input.password);
     const record = await createUser(this.kv, { ...input, passwordHash });
     const { session, secrets } = await createSession(this.kv, record.id, this.sessionTtlSec);

@@ -1,6 +1,7 @@
 /**
  * Login throttling, kept in KV so it holds across isolates: at most 5 failures per username
- * and 100 per client address in a 15-minute window.
+ * and 100 per client address in a 15-minute window. Sign-ups are limited per address the same
+ * way (`reserveRegistration`).
  *
  * An attempt is counted *before* its password is checked and given back when it succeeds.
  * Checking first and counting after would let many parallel guesses all pass the check before
@@ -90,5 +91,36 @@ export async function clearLoginFailures(kv: Deno.Kv, username: string, addr: st
         expireIn: current.resetAt - now,
       });}
     if ((await retry(() => op.commit())).ok) return;
+  }
+}
+
+/** Sign-ups are counted per client address over an hour. */
+export const REGISTRATION_WINDOW_MS = 60 * 60 * 1000;
+
+/**
+ * Counts a sign-up from `addr`, atomically with the check, before any password is hashed.
+ * Returns the milliseconds until the address may sign up again (counting nothing) when it has
+ * reached `limit` in the window, else 0. A `limit` of 0 turns the check off.
+ */
+export async function reserveRegistration(
+  kv: Deno.Kv,
+  addr: string,
+  limit: number,
+): Promise<number> {
+  if (limit <= 0) return 0;
+  const key = keys.registrations(addr);
+  for (;;) {
+    const entry = await retry(() => kv.get<Window>(key));
+    const now = Date.now();
+    const current = live(entry, now) ?? { count: 0, resetAt: now + REGISTRATION_WINDOW_MS };
+    if (current.count >= limit) return current.resetAt - now;
+    const res = await retry(() =>
+      kv.atomic().check(entry)
+        .set(key, { count: current.count + 1, resetAt: current.resetAt }, {
+          expireIn: current.resetAt - now,
+        })
+        .commit()
+    );
+    if (res.ok) return 0;
   }
 }

@@ -9,6 +9,7 @@
  * | ["users_by_display", lower, userId]   | userId                     | store/users.ts (atomic)     |
  * | ["sessions", sessionId]               | SessionRecord (expiring)   | store/sessions.ts           |
  * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| auth/throttle.ts            |
+ * | ["registrations", addr]               | {count, resetAt} (expiring)| auth/throttle.ts            |
  * | ["conversations", convId]             | ConversationRecord         | store/conversations.ts      |
  * | ["direct", userIdA, userIdB] (sorted) | convId                     | store/conversations.ts      |
  * | ["members", convId, userId]           | MemberRecord               | store/conversations.ts      |
@@ -38,6 +39,7 @@ export const keys = {
   usersByDisplayPrefix: () => ["users_by_display"] as const,
   session: (sessionId: string) => ["sessions", sessionId] as const,
   loginFail: (scope: "user" | "addr", subject: string) => ["login_fail", scope, subject] as const,
+  registrations: (addr: string) => ["registrations", addr] as const,
   conversation: (convId: string) => ["conversations", convId] as const,
   direct: (a: string, b: string) =>
     (a < b ? ["direct", a, b] : ["direct", b, a]) as readonly [

@@ -20,12 +20,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the app on 127.0.0.1:0 with its own in-memory KV (or `kvPath`). */
+/**
+ * Starts the app on 127.0.0.1:0 with its own in-memory KV (or `kvPath`). Every test user signs
+ * up from 127.0.0.1, so the per-address sign-up limit is raised unless a test sets it.
+ */
 export async function startServer(
   env: Record<string, string> = {},
   opts: { kv?: Deno.Kv } = {},
 ): Promise<TestServer> {
-  const config: Config = loadConfig({ KV_PATH: ":memory:", LOG_LEVEL: "error", ...env });
+  const config: Config = loadConfig({
+    KV_PATH: ":memory:",
+    LOG_LEVEL: "error",
+    REGISTER_LIMIT_PER_HOUR: "1000",
+    ...env,
+  });
   const kv = opts.kv ?? await openKv(config.kvPath);
   const rt = await createRuntime(config, kv);
   const app = createApp(rt);

@@ -526,6 +526,52 @@ Deno.test("login is throttled after 5 failures for a username: the 6th attempt, 
   });
 });
 
+Deno.test("sign-ups are limited per address: past REGISTER_LIMIT_PER_HOUR, 429 rate_limited and no account", async () => {
+  await withServer(async (srv) => {
+    for (let i = 0; i < 3; i++) await register(srv.url);
+    const name = uniqueName();
+    const blocked = await api(srv.url, "POST", "/api/auth/register", {
+      body: { username: name, password: "password123" },
+    });
+    equal(blocked.status, 429, JSON.stringify(blocked.body));
+    equal(blocked.body.error.code, "rate_limited");
+    ok(blocked.body.error.retryAfterMs > 0);
+    ok(blocked.body.error.retryAfterMs <= 60 * 60 * 1000);
+    ok(Number(blocked.headers.get("retry-after")) > 0);
+    equal(sessionCookieOf(blocked.headers), null);
+    // Nothing was created: the name cannot sign in.
+    assertUnauthorized(
+      await api(srv.url, "POST", "/api/auth/login", {
+        body: { username: name, password: "password123" },
+      }),
+      "the refused sign-up",
+    );
+    // The form says so on the page, keeping what was typed.
+    const form = await postForm(srv, "/register", {
+      username: name,
+      password: "password123",
+      displayName: "Still Here",
+    });
+    equal(form.status, 429);
+    equal(sessionCookieOf(form.headers), null);
+    match(form.text, /Too many accounts were created from your network/);
+    match(form.text, /value="Still Here"/);
+  }, { REGISTER_LIMIT_PER_HOUR: "3" });
+});
+
+Deno.test("parallel sign-ups from one address cannot pass the limit", async () => {
+  await withServer(async (srv) => {
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        api(srv.url, "POST", "/api/auth/register", {
+          body: { username: uniqueName(), password: "password123" },
+        }).then((r) => r.status)),
+    );
+    equal(statuses.filter((s) => s === 201).length, 4, statuses.join(","));
+    equal(statuses.filter((s) => s === 429).length, 8, statuses.join(","));
+  }, { REGISTER_LIMIT_PER_HOUR: "4" });
+});
+
 Deno.test("parallel wrong-password logins for one username get at most 5 checks; the rest get 429", async () => {
   await withServer(async (srv) => {
     const acct = await register(srv.url);

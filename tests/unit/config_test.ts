@@ -11,6 +11,7 @@ Deno.test("loadConfig uses safe defaults for an empty environment", () => {
   ok(config.accessTokenTtlSec > 0);
   ok(config.sessionTtlSec > config.accessTokenTtlSec);
   ok(config.heartbeatTimeoutMs >= 60_000);
+  equal(config.registrationsPerHour, 30, "sign-ups are limited per address by default");
 });
 
 Deno.test("loadConfig reads overrides from the injected environment", () => {
@@ -24,6 +25,7 @@ Deno.test("loadConfig reads overrides from the injected environment", () => {
     ACCESS_TOKEN_TTL_SEC: "60",
     SESSION_TTL_SEC: "3600",
     HEARTBEAT_TIMEOUT_MS: "5000",
+    REGISTER_LIMIT_PER_HOUR: "0",
   });
   equal(config.port, 9123);
   equal(config.host, "127.0.0.1");
@@ -33,6 +35,7 @@ Deno.test("loadConfig reads overrides from the injected environment", () => {
   equal(config.broadcast, false);
   equal(config.accessTokenTtlSec, 60);
   equal(config.sessionTtlSec, 3600);
+  equal(config.registrationsPerHour, 0);
   equal(config.heartbeatTimeoutMs, 5000);
   for (const off of ["0", "false", "FALSE", "no"]) {
     equal(loadConfig({ BROADCAST: off }).broadcast, false);
