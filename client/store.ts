@@ -26,6 +26,10 @@ export interface ChatProps {
   messages: Message[];
   hasMore: boolean;
   members: Member[] | null;
+  /** For the page as it works without JavaScript (routes/chat.tsx): the id the message box's
+   * form sends with (fresh per page, so submitting the same form twice stores one message),
+   * what it held when a send was refused, and why. */
+  form?: { sendId: string; draft?: string; notice?: string };
 }
 
 /** A message of ours not yet acked. */
@@ -99,6 +103,8 @@ export class ChatStore {
   readonly dialog = signal<"new" | "info" | null>(null);
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
+  /** The server's form state for the conversation the page opened with (see `ChatProps`). */
+  readonly form: (NonNullable<ChatProps["form"]> & { conversationId: string }) | null;
   #threads = new Map<string, Thread>();
   #conn: Connection | null = null;
   #typingSent = new Map<string, number>();
@@ -110,6 +116,8 @@ export class ChatStore {
     this.me = props.me;
     this.conversations.value = [...props.conversations].sort(byActivity);
     this.openId.value = props.openId;
+    this.form = props.form && props.openId ? { ...props.form, conversationId: props.openId } : null;
+    this.notice.value = props.form?.notice ?? null;
     if (props.openId) {
       const t = this.thread(props.openId);
       t.messages.value = props.messages;

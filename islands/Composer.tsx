@@ -20,14 +20,19 @@ function saveDraft(id: string, text: string): void {
 }
 
 /** The message box: Enter sends, Shift+Enter starts a new line; the draft is kept per
- * conversation for the tab's lifetime. */
+ * conversation for the tab's lifetime. Rendered on the server it is a plain form that posts to
+ * `/chat/:id/messages`, so a page whose script did not run can still send. */
 export function Composer(props: { id: string }) {
   const store = useStore();
-  const [text, setText] = useState("");
+  // Only the conversation the page was rendered with has a server form state.
+  const form = store.form?.conversationId === props.id ? store.form : null;
+  const [text, setText] = useState(form?.draft ?? "");
+  const [live, setLive] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
-    setText(loadDraft(props.id));
+    setLive(true);
+    setText(loadDraft(props.id) || form?.draft || "");
     if (matchMedia("(min-width: 768px)").matches) area.current?.focus();
   }, [props.id]);
 
@@ -48,6 +53,8 @@ export function Composer(props: { id: string }) {
   const rows = Math.min(6, Math.max(1, text.split("\n").length));
   return (
     <form
+      method="post"
+      action={`/chat/${encodeURIComponent(props.id)}/messages`}
       class="flex items-end gap-2 border-t border-slate-200 bg-white p-3"
       onSubmit={(e) => {
         e.preventDefault();
@@ -55,8 +62,10 @@ export function Composer(props: { id: string }) {
       }}
     >
       <label for="composer" class="sr-only">Message</label>
+      {live || !form ? null : <input type="hidden" name="id" value={form.sendId} />}
       <textarea
         id="composer"
+        name="body"
         ref={area}
         data-testid="composer"
         rows={rows}
@@ -75,7 +84,7 @@ export function Composer(props: { id: string }) {
       <button
         type="submit"
         data-testid="send"
-        disabled={!text.trim()}
+        disabled={live && !text.trim()}
         class="rounded-xl bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50"
       >
         Send

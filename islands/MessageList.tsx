@@ -247,13 +247,20 @@ export function MessageList(props: { id: string }) {
             ? (
               <p class="py-2 text-center text-xs text-slate-500">
                 {t.loadingOlder.value ? "Loading earlier messages…" : (
-                  <button
-                    type="button"
+                  // A link to the page before this one, for a page without script.
+                  <a
+                    href={`/chat/${encodeURIComponent(props.id)}?before=${
+                      t.messages.value[0]?.seq ?? 0
+                    }`}
+                    data-testid="load-earlier"
                     class="underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
-                    onClick={() => store.loadOlder(props.id)}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      store.loadOlder(props.id);
+                    }}
                   >
                     Load earlier messages
-                  </button>
+                  </a>
                 )}
               </p>
             )

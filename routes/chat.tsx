@@ -1,18 +1,38 @@
 /**
  * The chat pages, for signed-in people only: `/chat` (the list) and `/chat/:id` (the list and
- * one conversation with its latest page of messages), both rendered in full on the server.
+ * one conversation with its latest page of messages, or the page before `?before=SEQ`), both
+ * rendered in full on the server. `POST /chat/:id/messages` is the message box's form for a page
+ * whose script did not run: it sends through the same path as the API and the socket.
  * @module
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { ChatNotFound, ChatPage } from "../components/ChatPage.tsx";
+import { AppError } from "../lib/errors.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
+import { parse, SendInput } from "../lib/validate.ts";
 import { type Env, principalOf } from "./context.ts";
-import { page } from "./pages.tsx";
+import { formFields, page } from "./pages.tsx";
+
+/** What the form page says when a send is refused. */
+function refusal(err: AppError): { status: 400 | 429; notice: string } {
+  if (err.code === "rate_limited") {
+    return {
+      status: 429,
+      notice: "You are sending messages too fast. Wait a moment and send again.",
+    };
+  }
+  const what = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+  return { status: 400, notice: `That message was not sent: ${what}` };
+}
 
 export function chatRoutes(rt: Runtime) {
-  const show = async (c: Context<Env>, openId: string | null) => {
+  const show = async (
+    c: Context<Env>,
+    openId: string | null,
+    opts: { before?: number; draft?: string; notice?: string; status?: 400 | 429 } = {},
+  ) => {
     const principal = await principalOf(rt, c);
     if (!principal) return c.redirect("/login", 302);
     const me = principal.user;
@@ -34,9 +54,10 @@ export function chatRoutes(rt: Runtime) {
     // Membership is the list itself: a conversation not in it is "not found", never revealed.
     if (!conversations.some((x) => x.id === openId)) return page(c, <ChatNotFound />, 404);
     const [history, detail] = await Promise.all([
-      rt.chat.history(me.id, openId, { limit: LIMITS.pageDefault }),
+      rt.chat.history(me.id, openId, { before: opts.before, limit: LIMITS.pageDefault }),
       rt.chat.detail(me.id, openId),
     ]);
+    const form = { sendId: crypto.randomUUID(), draft: opts.draft, notice: opts.notice };
     return page(
       c,
       <ChatPage
@@ -46,10 +67,41 @@ export function chatRoutes(rt: Runtime) {
         messages={history.messages}
         hasMore={history.hasMore}
         members={detail.members}
+        form={form}
       />,
+      opts.status,
     );
   };
+
   return new Hono<Env>()
     .get("/", (c) => show(c, null))
-    .get("/:id", (c) => show(c, c.req.param("id")));
+    .get("/:id", (c) => {
+      const before = Number(c.req.query("before"));
+      return show(c, c.req.param("id"), {
+        before: Number.isSafeInteger(before) && before > 0 ? before : undefined,
+      });
+    })
+    .post("/:id/messages", async (c) => {
+      const principal = await principalOf(rt, c);
+      if (!principal) return c.redirect("/login", 303);
+      const convId = c.req.param("id");
+      const fields = await formFields(c);
+      try {
+        // Browsers post a textarea's line breaks as CRLF; the other clients send LF.
+        const body = (fields.body ?? "").replace(/\r\n?/g, "\n");
+        const input = parse(SendInput, { id: fields.id ?? "", body });
+        await rt.chat.send(principal.user.id, convId, input, null);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        if (err.code === "not_found" || err.code === "forbidden") {
+          return page(c, <ChatNotFound />, 404);
+        }
+        if (!["invalid_input", "rate_limited", "conflict"].includes(err.code)) throw err;
+        const { status, notice } = refusal(err);
+        return show(c, convId, { draft: fields.body, notice, status });
+      }
+      // After a post, a redirect: reloading the page does not post again (and a repeated post
+      // of the same form carries the same id, so it would store nothing twice anyway).
+      return c.redirect(`/chat/${encodeURIComponent(convId)}`, 303);
+    });
 }

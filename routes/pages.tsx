@@ -37,7 +37,8 @@ function authPage(c: Context, props: AuthFormProps, status: 200 | 400 | 401 | 42
   );
 }
 
-async function formFields(c: Context): Promise<Record<string, string>> {
+/** A posted form's string fields; a body that cannot be read is an empty form. */
+export async function formFields(c: Context): Promise<Record<string, string>> {
   // A body that is not a readable form is treated as an empty form (a 400 page), not a 500.
   const form = await c.req.parseBody().catch(() => ({}));
   const out: Record<string, string> = {};

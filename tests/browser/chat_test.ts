@@ -171,7 +171,7 @@ browserTest(
 );
 
 browserTest(
-  "/chat/:id is readable without JavaScript: the last 50 messages are in the HTML",
+  "/chat/:id works without JavaScript: the last 50 messages in the HTML, earlier ones by link, sending by form",
   async (env) => {
     const alice = await env.user();
     const bob = await env.user();
@@ -199,6 +199,11 @@ browserTest(
     assert(await inView(page, "note 060"), "the newest message is in view");
     assert(!(await inView(page, "note 011")), "the oldest rendered message is scrolled away");
     await shot(page, "07-no-javascript");
+
+    // Without JavaScript, "Load earlier messages" goes to the page before.
+    await page.getByTestId("load-earlier").click();
+    await page.waitForURL(`${env.server.url}/chat/${id}?before=11`);
+    assertEquals(await page.getByTestId("message-body").allTextContents(), texts.slice(0, 10));
 
     // With JavaScript, scrolling up loads the older page; scrolled up, a new message offers a
     // jump to the latest instead of moving the view.
@@ -242,6 +247,19 @@ browserTest(
     const anon = await fetch(`${env.server.url}/chat`, { redirect: "manual" });
     assertEquals(anon.status, 302);
     assertEquals(anon.headers.get("location"), "/login");
+
+    // Without JavaScript the message box still sends: a plain form post, then the page again
+    // with the message in it, and the live page of the same user gets it too.
+    await page.goto(`${env.server.url}/chat/${id}`);
+    await page.getByTestId("composer").fill("sent without script\nline two");
+    await page.getByTestId("send").click();
+    await page.waitForURL(`${env.server.url}/chat/${id}`);
+    assertEquals(
+      await page.getByTestId("message-body").last().innerText(),
+      "sent without script\nline two",
+    );
+    await lp.getByTestId("message-body").filter({ hasText: "sent without script" }).waitFor();
+    await context.close();
   },
 );
 

@@ -110,6 +110,35 @@ export async function register(base: string, name = uniqueName(), password = "pa
   } as Account;
 }
 
+/** Posts a form as a browser would (Origin of the server itself unless told), no redirects. */
+export async function postForm(
+  srv: { url: string },
+  path: string,
+  fields: Record<string, string>,
+  opts: { origin?: string | null; cookie?: string } = {},
+) {
+  const headers: Record<string, string> = {};
+  const origin = opts.origin === undefined ? srv.url : opts.origin;
+  if (origin) headers.origin = origin;
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const res = await fetch(srv.url + path, {
+    method: "POST",
+    headers,
+    body: new URLSearchParams(fields),
+    redirect: "manual",
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** GETs a page, optionally with a cookie, without following redirects. */
+export async function getPage(srv: { url: string }, path: string, cookie?: string) {
+  const res = await fetch(srv.url + path, {
+    headers: cookie ? { cookie } : {},
+    redirect: "manual",
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
 /** Two fresh users and their direct conversation. */
 export async function directPair(base: string) {
   const [alice, bob] = await Promise.all([register(base), register(base)]);

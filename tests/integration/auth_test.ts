@@ -7,6 +7,8 @@ import { SignJWT } from "jose";
 import {
   type Account,
   api,
+  getPage,
+  postForm,
   register,
   startServer,
   type TestServer,
@@ -54,33 +56,6 @@ function assertNoSecrets(value: unknown, what: string) {
 }
 
 /** Posts an HTML form the way a browser on `origin` would. */
-async function postForm(
-  srv: TestServer,
-  path: string,
-  fields: Record<string, string>,
-  opts: { origin?: string | null; cookie?: string } = {},
-) {
-  const headers: Record<string, string> = {};
-  const origin = opts.origin === undefined ? srv.url : opts.origin;
-  if (origin) headers.origin = origin;
-  if (opts.cookie) headers.cookie = opts.cookie;
-  const res = await fetch(srv.url + path, {
-    method: "POST",
-    headers,
-    body: new URLSearchParams(fields),
-    redirect: "manual",
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-async function getPage(srv: TestServer, path: string, cookie?: string) {
-  const res = await fetch(srv.url + path, {
-    headers: cookie ? { cookie } : {},
-    redirect: "manual",
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
 // ---------------------------------------------------------------------------------------------
 // register, me, logout
 
