@@ -62,6 +62,9 @@ export class Thread {
 }
 
 const RESEND_MS = 4_000;
+/** Sync requests out at once: a user in hundreds of conversations must not spend the
+ * connection's frame budget (a burst of 1,000) in one go on reconnect. */
+const SYNCS_IN_FLIGHT = 8;
 const TYPING_SHOWN_MS = 5_000;
 const TYPING_EVERY_MS = 1_000;
 
@@ -109,6 +112,9 @@ export class ChatStore {
   #conn: Connection | null = null;
   #typingSent = new Map<string, number>();
   #everReady = false;
+  /** Conversations with a sync request on the current socket, and those waiting their turn. */
+  #syncsOut = new Set<string>();
+  #syncsWaiting = new Set<string>();
   /** Browser only (after `start()`): pending sends are mirrored to sessionStorage. */
   #persist = false;
 
@@ -163,15 +169,24 @@ export class ChatStore {
   // ---- connection ----------------------------------------------------------------------------
 
   async #onReady(): Promise<void> {
-    const reconnect = this.#everReady;
-    this.#everReady = true;
-    if (reconnect) await this.refreshList().catch(() => {});
-    for (const c of this.conversations.value) this.sync(c.id);
+    // Answers to the old socket's sync requests will never come: start every sync afresh.
+    this.#syncsOut.clear();
+    this.#syncsWaiting.clear();
     for (const t of this.#threads.values()) {
+      t.syncing = false;
+      t.resync = false;
       for (const o of t.pending.value) o.sentAt = 0;
     }
+    this.#everReady = true;
     this.#resend();
     this.markRead();
+    // The list brings every conversation's summary up to date in one request and syncs the
+    // open threads that fell behind; without it, each conversation is synced, a few at a time.
+    try {
+      await this.refreshList();
+    } catch {
+      for (const c of this.conversations.value) this.sync(c.id);
+    }
   }
 
   /** Applies one server frame. */
@@ -274,6 +289,10 @@ export class ChatStore {
       t.resync = true;
       return;
     }
+    if (this.#syncsOut.size >= SYNCS_IN_FLIGHT) {
+      this.#syncsWaiting.add(convId);
+      return;
+    }
     const afterSeq = t.loaded
       ? contiguousLast(t.messages.value)
       : this.conversation(convId)?.lastSeq;
@@ -284,11 +303,23 @@ export class ChatStore {
       afterSeq,
       reqId: "sync:" + convId,
     });
+    if (t.syncing) this.#syncsOut.add(convId);
+  }
+
+  /** A sync request was answered (or refused): the next waiting one may go. */
+  #syncDone(convId: string): void {
+    this.thread(convId).syncing = false;
+    this.#syncsOut.delete(convId);
+    for (const next of this.#syncsWaiting) {
+      if (this.#syncsOut.size >= SYNCS_IN_FLIGHT) break;
+      this.#syncsWaiting.delete(next);
+      this.sync(next);
+    }
   }
 
   #onSynced(convId: string, msgs: Message[], hasMore: boolean): void {
     const t = this.thread(convId);
-    t.syncing = false;
+    this.#syncDone(convId);
     if (msgs.length) this.#onMessages(convId, msgs, false);
     if (!t.loaded && hasMore) {
       // Only the list entry is held: its summary comes cheaper from the list than by paging.
@@ -368,7 +399,7 @@ export class ChatStore {
   #onError(f: Extract<ServerFrame, { type: "error" }>): void {
     if (f.reqId?.startsWith("sync:")) {
       const convId = f.reqId.slice(5);
-      this.thread(convId).syncing = false;
+      this.#syncDone(convId);
       if (f.error.code === "not_found") this.#onRemoved(convId);
       return;
     }
