@@ -221,7 +221,9 @@ export class ChatService {
     if (!(await getUser(this.kv, userId))) {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
-    await addMember(this.kv, convId, userId);
+    // Applied here at once (other isolates hear of it by channel and by the log's watch).
+    const logged = await addMember(this.kv, convId, userId);
+    if (logged) this.realtime.publishEvents(logged);
   }
 
   /** Makes a member an admin or a plain member (owner only). */
@@ -250,7 +252,10 @@ export class ChatService {
         throw new AppError("forbidden", "You do not have permission to remove that member.");
       }
     }
-    await removeMember(this.kv, convId, userId);
+    // Applied here at once: from now on this isolate neither delivers to the removed member nor
+    // takes their sends (other isolates hear of it by channel and by the log's watch).
+    const logged = await removeMember(this.kv, convId, userId);
+    if (logged) this.realtime.publishEvents(logged);
   }
 
   // ---- messages ------------------------------------------------------------------------------

@@ -200,6 +200,7 @@ export class WsConnection implements Connection {
   sendReady(frame: ServerFrame): void {
     const held = this.#held ?? [];
     this.#held = null;
+    this.#queuedBytes = 0; // counted again as they are queued below
     this.sendRaw(JSON.stringify(frame));
     for (const f of held) this.sendRaw(f);
   }
@@ -208,15 +209,18 @@ export class WsConnection implements Connection {
     // Only our own flag here: asking the socket (readyState, bufferedAmount) is an op call,
     // done once per write in flush rather than once per frame per recipient.
     if (this.#closed) return;
+    this.#queuedBytes += frame.length;
     if (this.#held) {
-      if (this.#held.push(frame) > 10_000) {
+      // Held frames count against the same bound as queued ones.
+      this.#held.push(frame);
+      if (this.#queuedBytes > MAX_QUEUED_BYTES) {
         this.#held = null;
+        this.#queuedBytes = 0;
         this.close(CLOSE.policy, "too slow: reconnect and sync");
       }
       return;
     }
     (this.#queue ??= []).push(frame);
-    this.#queuedBytes += frame.length;
     if (this.#queuedBytes > MAX_QUEUED_BYTES) return this.#drop();
     dirty.add(this);
     scheduleFlush();

@@ -28,6 +28,8 @@ type BusEvent =
 /** Presence is announced through direct chats and groups up to this size only, so a big group
  * coming online at once costs O(members) frames, not O(members²). */
 export const PRESENCE_GROUP_MAX = 50;
+/** Recent removals remembered for connects in progress (see `connect`). */
+const REMOVALS_KEPT = 10_000;
 const PRESENCE_FLUSH_MS = 100;
 const CONV_REFRESH_MS = 30;
 const TYPING_INTERVAL_MS = 1000;
@@ -50,6 +52,8 @@ export class Realtime {
   #events: Sequencer<LoggedEvent>;
   #bus: FastBus<BusEvent>;
   #meta = new Map<string, ConvMeta>();
+  /** userId + "\0" + convId → when a `member_removed` for it was applied here. */
+  #removedAt = new Map<string, number>();
   #viewer: ConversationViewer = () => Promise.resolve(null);
   #pendingPresence = new Map<string, { frame: string; convIds: string[] }>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -105,13 +109,27 @@ export class Realtime {
    */
   async connect(conn: Connection): Promise<void> {
     const first = this.hub.add(conn);
-    const convIds = await listMemberships(this.kv, conn.userId);
+    const listedAt = Date.now();
+    const listed = await listMemberships(this.kv, conn.userId);
     if (!conn.open || !this.hub.hasUser(conn.userId)) return;
+    // A removal applied while the list was being read is not in it: leave those out. (One
+    // applied from here on finds the user subscribed and is handled as usual.)
+    const convIds = listed.filter((c) => !this.#removedSince(conn.userId, c, listedAt));
     await this.#follow(conn.userId, convIds);
-    if (first) {
-      await this.presence.markOnline([conn.userId]);
-      await this.#announcePresence(conn.userId, true, null, convIds);
+    if (!first || !conn.open || !this.hub.hasUser(conn.userId)) return;
+    await this.presence.markOnline([conn.userId]);
+    if (!this.hub.hasUser(conn.userId)) {
+      // Gone while being marked online: `disconnect` may have run before that write landed.
+      const lastSeen = await this.presence.markOffline(conn.userId);
+      if (lastSeen !== null) await this.#announcePresence(conn.userId, false, lastSeen, convIds);
+      return;
     }
+    await this.#announcePresence(conn.userId, true, null, convIds);
+  }
+
+  /** Whether `userId` was removed from `convId` at or after `since` (and not added back). */
+  #removedSince(userId: string, convId: string, since: number): boolean {
+    return (this.#removedAt.get(userId + "\u0000" + convId) ?? -1) >= since;
   }
 
   /** Unregisters a connection; the user's last one going makes them offline. */
@@ -239,18 +257,41 @@ export class Realtime {
     this.#bus.post({ t: "presence", userId, online, lastSeen, convIds: small });
   }
 
-  /** The conversations through which presence is announced: direct ones and small groups. */
+  /**
+   * The conversations through which presence is announced: direct ones and small groups. What
+   * it learns is kept only for conversations this isolate follows (their events keep it fresh).
+   */
   async #presenceConvs(convIds: string[]): Promise<string[]> {
-    const unknown = convIds.filter((c) => !this.#meta.has(c));
+    const meta = new Map<string, ConvMeta>();
+    const unknown: string[] = [];
+    for (const c of convIds) {
+      const m = this.#meta.get(c);
+      if (m) meta.set(c, m);
+      else unknown.push(c);
+    }
     if (unknown.length) {
       for (const c of await getConversations(this.kv, unknown)) {
-        this.#meta.set(c.id, { kind: c.kind, memberCount: c.memberCount });
+        const m = { kind: c.kind, memberCount: c.memberCount };
+        meta.set(c.id, m);
+        if (this.#streams.has(c.id)) this.#meta.set(c.id, m);
       }
     }
     return convIds.filter((c) => {
-      const m = this.#meta.get(c);
+      const m = meta.get(c);
       return m && (m.kind === "direct" || m.memberCount <= PRESENCE_GROUP_MAX);
     });
+  }
+
+  #noteRemoval(userId: string, convId: string): void {
+    const now = Date.now();
+    this.#removedAt.set(userId + "\u0000" + convId, now);
+    if (this.#removedAt.size > REMOVALS_KEPT) {
+      // Only connects in progress need them, and a connect takes well under a minute.
+      for (const [key, at] of this.#removedAt) {
+        if (now - at > 60_000 || this.#removedAt.size > REMOVALS_KEPT) this.#removedAt.delete(key);
+        else break;
+      }
+    }
   }
 
   #queuePresence(userId: string, online: boolean, lastSeen: number | null, convIds: string[]) {
@@ -292,6 +333,7 @@ export class Realtime {
         break;
       }
       case "member_added":
+        this.#removedAt.delete(event.userId + "\u0000" + event.conversationId);
         this.#meta.delete(event.conversationId);
         if (this.hub.hasUser(event.userId)) {
           this.#follow(event.userId, [event.conversationId]).catch(() => {});
@@ -299,6 +341,7 @@ export class Realtime {
         this.#queueRefresh(event.conversationId);
         break;
       case "member_removed": {
+        this.#noteRemoval(event.userId, event.conversationId);
         this.#meta.delete(event.conversationId);
         const raw = JSON.stringify({ type: "removed", conversationId: event.conversationId });
         if (this.hub.isSubscribed(event.userId, event.conversationId)) {

@@ -6,7 +6,7 @@
  */
 import { AppError } from "../errors.ts";
 import type { ConversationKind, Role } from "../protocol.ts";
-import { appendEvents, type LogEvent } from "./events.ts";
+import { appendEvents, type LogEvent, type LoggedEvent } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
 import type { Head } from "./messages.ts";
@@ -178,8 +178,15 @@ export async function setTitle(kv: Deno.Kv, convId: string, title: string): Prom
   }
 }
 
-/** Adds a member (no-op when already one). A new member sees the history, nothing unread. */
-export async function addMember(kv: Deno.Kv, convId: string, userId: string): Promise<boolean> {
+/**
+ * Adds a member (no-op when already one). A new member sees the history, nothing unread.
+ * Returns the logged event (for the caller to publish at once), or null when already a member.
+ */
+export async function addMember(
+  kv: Deno.Kv,
+  convId: string,
+  userId: string,
+): Promise<LoggedEvent[] | null> {
   for (;;) {
     const [convEntry, memberEntry, headEntry] = await retry(() =>
       kv.getMany<[ConversationRecord, MemberRecord, Head]>([
@@ -188,14 +195,14 @@ export async function addMember(kv: Deno.Kv, convId: string, userId: string): Pr
         keys.head(convId),
       ])
     );
-    if (memberEntry.value) return false;
+    if (memberEntry.value) return null;
     const conv = convEntry.value;
     if (!conv) throw new AppError("not_found", "That conversation does not exist.");
     if (conv.memberCount >= 5000) {
       throw new AppError("invalid_input", "A group has at most 5,000 members.");
     }
     const now = Date.now();
-    const ok = await appendEvents(
+    const logged = await appendEvents(
       kv,
       [{ type: "member_added", conversationId: convId, userId }],
       (op) =>
@@ -209,7 +216,7 @@ export async function addMember(kv: Deno.Kv, convId: string, userId: string): Pr
           now,
         ),
     );
-    if (ok) return true;
+    if (logged) return logged;
   }
 }
 
@@ -230,9 +237,14 @@ export async function setRole(kv: Deno.Kv, convId: string, userId: string, role:
 /**
  * Removes a member. When the owner goes, the earliest-joined admin (else member) becomes owner;
  * when the last member goes, the group is left empty but kept (its history stays readable to
- * nobody).
+ * nobody). Returns the logged event (for the caller to publish at once), or null when the user
+ * was not a member.
  */
-export async function removeMember(kv: Deno.Kv, convId: string, userId: string): Promise<boolean> {
+export async function removeMember(
+  kv: Deno.Kv,
+  convId: string,
+  userId: string,
+): Promise<LoggedEvent[] | null> {
   for (;;) {
     const [convEntry, memberEntry] = await retry(() =>
       kv.getMany<[ConversationRecord, MemberRecord]>([
@@ -241,7 +253,7 @@ export async function removeMember(kv: Deno.Kv, convId: string, userId: string):
       ])
     );
     const conv = convEntry.value;
-    if (!conv || !memberEntry.value) return false;
+    if (!conv || !memberEntry.value) return null;
     let successor: { userId: string; entry: Deno.KvEntry<MemberRecord> } | null = null;
     if (memberEntry.value.role === "owner") {
       const rest = (await listAll<MemberRecord>(kv, { prefix: keys.membersOf(convId) }))
@@ -253,7 +265,7 @@ export async function removeMember(kv: Deno.Kv, convId: string, userId: string):
       if (rest[0]) successor = { userId: rest[0].key[2] as string, entry: rest[0] };
     }
     const events: LogEvent[] = [{ type: "member_removed", conversationId: convId, userId }];
-    const ok = await appendEvents(kv, events, (op) => {
+    const logged = await appendEvents(kv, events, (op) => {
       op = op.check(convEntry).check(memberEntry)
         .set(keys.conversation(convId), { ...conv, memberCount: Math.max(0, conv.memberCount - 1) })
         .delete(keys.member(convId, userId))
@@ -267,7 +279,7 @@ export async function removeMember(kv: Deno.Kv, convId: string, userId: string):
       }
       return op;
     });
-    if (ok) return true;
+    if (logged) return logged;
   }
 }
 

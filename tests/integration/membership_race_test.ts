@@ -1,0 +1,158 @@
+/**
+ * Removal from a group takes effect at once, also when it races a connection being set up, and
+ * presence does not stick on "online" when a socket goes while it is being set up. Two of these
+ * need a KV operation to be slow at the right moment, which cannot be arranged for real: the
+ * slowness is injected (named FAULT below), everything else is the real server, KV and sockets.
+ */
+import { deepStrictEqual as eq, equal } from "node:assert/strict";
+import { api, register, startServer, WsClient } from "../helpers/server.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function group(base: string, owner: { accessToken: string }, memberIds: string[]) {
+  const res = await api(base, "POST", "/api/conversations", {
+    token: owner.accessToken,
+    body: { kind: "group", title: "Team", memberIds },
+  });
+  equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.conversation.id as string;
+}
+
+Deno.test("a removed member gets nothing more and can send nothing, from the moment DELETE answers", async () => {
+  const srv = await startServer();
+  const sockets: WsClient[] = [];
+  try {
+    const [owner, gone, stays] = await Promise.all([1, 2, 3].map(() => register(srv.url)));
+    const convId = await group(srv.url, owner, [gone.user.id, stays.user.id]);
+    const [co, cg, cs] = await Promise.all(
+      [owner, gone, stays].map((a) => WsClient.connect(srv.wsUrl, a.accessToken)),
+    );
+    sockets.push(co, cg, cs);
+    await co.sendMessage(convId, "before");
+    await cg.next((f) => f.type === "message" && f.message.body === "before");
+
+    const del = await api(
+      srv.url,
+      "DELETE",
+      `/api/conversations/${convId}/members/${gone.user.id}`,
+      {
+        token: owner.accessToken,
+      },
+    );
+    equal(del.status, 204);
+    // No waiting: the removal already holds on this server.
+    const refused = await cg.sendMessage(convId, "still here?");
+    eq([refused.type, refused.error?.code], ["error", "not_found"]);
+    await co.sendMessage(convId, "after");
+    await cs.next((f) => f.type === "message" && f.message.body === "after");
+    cg.send({ type: "sync", conversationId: convId, afterSeq: 0, reqId: "s" });
+    const sync = await cg.next((f) => f.reqId === "s");
+    eq([sync.type, sync.error?.code], ["error", "not_found"]);
+    await sleep(100);
+    eq(
+      cg.frames.filter((f) => f.type === "message").map((f) => f.message.body),
+      ["before"],
+      "nothing after the removal reached the removed member",
+    );
+    eq(cg.frames.filter((f) => f.type === "removed").length, 1);
+    const history = await api(srv.url, "GET", `/api/conversations/${convId}/messages`, {
+      token: owner.accessToken,
+    });
+    eq(history.body.messages.map((m: { body: string }) => m.body), ["before", "after"]);
+  } finally {
+    for (const s of sockets) await s.close();
+    await srv.close();
+  }
+});
+
+Deno.test("a removal that lands while the member's connection is being set up still holds", async () => {
+  const real = await Deno.openKv(":memory:");
+  // FAULT: the listing of one user's conversations (read when their socket connects) is read
+  // at once but handed back 300 ms later, as a slow KV would.
+  let slowFor: string | null = null;
+  const kv = new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop !== "list") return typeof value === "function" ? value.bind(target) : value;
+      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+        const iter = target.list(selector, options);
+        const prefix = "prefix" in selector ? selector.prefix : [];
+        if (slowFor === null || prefix[0] !== "memberships" || prefix[1] !== slowFor) return iter;
+        slowFor = null;
+        return (async function* () {
+          const entries = [];
+          for await (const e of iter) entries.push(e);
+          await sleep(300);
+          yield* entries;
+        })();
+      };
+    },
+  }) as Deno.Kv;
+  const srv = await startServer({}, { kv });
+  const sockets: WsClient[] = [];
+  try {
+    const [owner, gone] = await Promise.all([register(srv.url), register(srv.url)]);
+    const convId = await group(srv.url, owner, [gone.user.id]);
+    const co = await WsClient.connect(srv.wsUrl, owner.accessToken);
+    sockets.push(co);
+    slowFor = gone.user.id;
+    const connecting = WsClient.connect(srv.wsUrl, gone.accessToken);
+    await sleep(100); // the listing (still with the group in it) has been read
+    const del = await api(
+      srv.url,
+      "DELETE",
+      `/api/conversations/${convId}/members/${gone.user.id}`,
+      {
+        token: owner.accessToken,
+      },
+    );
+    equal(del.status, 204);
+    const cg = await connecting;
+    sockets.push(cg);
+    await co.sendMessage(convId, "private, after the removal");
+    const refused = await cg.sendMessage(convId, "let me post");
+    eq([refused.type, refused.error?.code], ["error", "not_found"]);
+    await sleep(100);
+    eq(cg.frames.filter((f) => f.type === "message").length, 0);
+  } finally {
+    for (const s of sockets) await s.close();
+    await srv.close();
+    real.close();
+  }
+});
+
+Deno.test("a socket that closes while being marked online leaves its user offline", async () => {
+  const srv = await startServer();
+  const sockets: WsClient[] = [];
+  try {
+    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
+    const dm = await api(srv.url, "POST", "/api/conversations", {
+      token: alice.accessToken,
+      body: { kind: "direct", userId: bob.user.id },
+    });
+    equal(dm.status, 201);
+    const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
+    sockets.push(cb);
+    // FAULT: marking a user online takes 200 ms (a slow KV commit).
+    const presence = srv.rt.realtime.presence;
+    const markOnline = presence.markOnline.bind(presence);
+    presence.markOnline = async (ids) => {
+      await sleep(200);
+      return await markOnline(ids);
+    };
+    const ws = new WebSocket(`${srv.wsUrl}?token=${encodeURIComponent(alice.accessToken)}`);
+    const closed = new Promise((r) => ws.onclose = r);
+    await new Promise((r) => ws.onopen = r);
+    await sleep(50); // the server is inside markOnline now
+    ws.close();
+    await closed;
+    await sleep(400);
+    const state = (await presence.lookup([alice.user.id])).get(alice.user.id);
+    equal(state?.online, false, "nobody is connected as Alice");
+    const seen = cb.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id);
+    equal(seen.at(-1)?.online ?? false, false, "Bob is not left seeing Alice online");
+  } finally {
+    for (const s of sockets) await s.close();
+    await srv.close();
+  }
+});
