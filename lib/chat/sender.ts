@@ -5,7 +5,14 @@
  * commit, so a send costs no head read unless another isolate wrote in between.
  * @module
  */
-import { commitGroups, type Draft, type Head, type IdemRecord } from "../store/messages.ts";
+import { notFound } from "../errors.ts";
+import {
+  commitGroups,
+  type Draft,
+  type Head,
+  type IdemRecord,
+  type MemberCache,
+} from "../store/messages.ts";
 import type { Message } from "../protocol.ts";
 
 export type SendOutcome = { stored: Message } | { existing: IdemRecord };
@@ -18,10 +25,12 @@ interface Pending {
   bytes: number;
 }
 
-/** One commit holds at most 100 checks (one per message, one per conversation) and 800 KB. */
+/** One commit holds at most 100 checks (one per message, one per conversation, one per sender
+ * and conversation) and 800 KB. */
 const MAX_CHECKS = 96;
 const MAX_BATCH_BYTES = 360 * 1024;
 const HEAD_CACHE = 10_000;
+const MEMBER_CACHE = 50_000;
 /**
  * Commit pacing: a commit starts at most every PACE_MS. An isolate that has not committed for
  * that long commits at once (no added latency when quiet); under load the sends of the next
@@ -37,6 +46,8 @@ export class SendBatcher {
   #scheduled = false;
   #lastStart = -Infinity;
   #heads = new Map<string, Deno.KvEntry<Head>>();
+  /** Senders' member entries as the last commits checked them (see `commitGroups`). */
+  #members: MemberCache = new Map();
 
   /** @param onStored called once per conversation with the messages just stored, before any
    * sender hears its ack. */
@@ -79,13 +90,19 @@ export class SendBatcher {
   /** Takes the longest prefix of the queue that fits in one commit; FIFO per conversation. */
   #take(): Map<string, Map<string, Pending[]>> {
     const batch = new Map<string, Map<string, Pending[]>>();
+    const senders = new Map<string, Set<string>>();
     let checks = 0, bytes = 0, taken = 0;
     for (const p of this.#queue) {
       let conv = batch.get(p.convId);
       const same = conv?.get(p.draft.id);
-      const cost = same ? 0 : conv ? 1 : 2;
+      const newSender = !same && !senders.get(p.convId)?.has(p.draft.senderId);
+      const cost = same ? 0 : (conv ? 1 : 2) + (newSender ? 1 : 0);
       if (taken > 0 && (checks + cost > MAX_CHECKS || bytes + p.bytes > MAX_BATCH_BYTES)) break;
       if (!conv) batch.set(p.convId, conv = new Map());
+      if (newSender) {
+        const s = senders.get(p.convId) ?? new Set<string>();
+        senders.set(p.convId, s.add(p.draft.senderId));
+      }
       if (same) same.push(p); // the same id twice: one message, one answer for both
       else conv.set(p.draft.id, [p]);
       checks += cost;
@@ -107,7 +124,10 @@ export class SendBatcher {
         const h = this.#heads.get(g.convId);
         if (h) known.set(g.convId, h);
       }
-      const results = await commitGroups(this.kv, groups, known);
+      const results = await commitGroups(this.kv, groups, known, this.#members);
+      while (this.#members.size > MEMBER_CACHE) {
+        this.#members.delete(this.#members.keys().next().value!);
+      }
       results.forEach((res, i) => {
         const { convId } = groups[i];
         const byId = batch.get(convId)!;
@@ -116,6 +136,9 @@ export class SendBatcher {
         for (const m of res.stored) for (const p of byId.get(m.id)!) p.resolve({ stored: m });
         for (const [id, rec] of res.existing) {
           for (const p of byId.get(id) ?? []) p.resolve({ existing: rec });
+        }
+        for (const d of res.refused) {
+          for (const p of byId.get(d.id) ?? []) p.reject(notFound());
         }
       });
     } catch (err) {

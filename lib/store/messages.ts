@@ -4,6 +4,7 @@
  * @module
  */
 import type { Message, MessageKind } from "../protocol.ts";
+import type { MemberRecord } from "./conversations.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
@@ -30,12 +31,23 @@ export interface Draft {
   body: string;
 }
 
-/** The outcome of committing a batch: stored messages, and drafts that were already stored. */
+/** The outcome of committing a batch: stored messages, drafts that were already stored, and
+ * drafts refused because their sender is not a member (only when membership is checked). */
 export interface BatchResult {
   stored: Message[];
   existing: Map<string, IdemRecord>;
+  refused: Draft[];
   head: Deno.KvEntry<Head>;
 }
+
+/**
+ * Member entries by `convId + "\0" + userId`, as a commit last read them. Passed to
+ * `commitGroups`, it makes the commit check that every sender is a member, and it keeps the
+ * entries for the next commit (a stale one costs a retry, like a stale head).
+ */
+export type MemberCache = Map<string, Deno.KvEntryMaybe<MemberRecord>>;
+
+export const memberCacheKey = (convId: string, userId: string) => convId + "\u0000" + userId;
 
 /** Drafts of one conversation within a group commit. */
 export interface ConversationDrafts {
@@ -82,14 +94,19 @@ export async function commitMessages(
  * head (so no concurrent writer can take the same seq) and that no id is stored yet; ids
  * already stored come back in `existing` and are stored again never. `knownHeads` (the
  * isolate's memory of its own last commits) saves the head reads; a stale one costs a retry.
- * Callers keep a batch within KV's limits of one commit (100 checks, 800 KB).
+ * With `members`, the commit also checks each sender's member entry (one check per sender
+ * and conversation), so a sender removed a moment ago cannot slip a message in; their drafts
+ * come back in `refused`. Callers keep a batch within KV's limits of one commit (100 checks,
+ * 800 KB).
  */
 export async function commitGroups(
   kv: Deno.Kv,
   groups: ConversationDrafts[],
   knownHeads: Map<string, Deno.KvEntry<Head>> = new Map(),
+  members?: MemberCache,
 ): Promise<BatchResult[]> {
   const existing = groups.map(() => new Map<string, IdemRecord>());
+  const refused = groups.map((): Draft[] => []);
   const pending = groups.map((g) => g.drafts);
   let heads: (Deno.KvEntryMaybe<Head> | undefined)[] = groups.map((g) => knownHeads.get(g.convId));
   // Optimistic: the commit itself checks that no id is stored yet; only when it fails do we
@@ -107,6 +124,7 @@ export async function commitGroups(
       });
       checkedIdem = true;
     }
+    if (members) await checkMembers(kv, groups, pending, refused, members);
     const missing = groups.map((g, i) => (heads[i] ? null : keys.head(g.convId)));
     if (missing.some((k) => k)) {
       const read = await getMany<Head>(kv, missing.filter((k): k is NonNullable<typeof k> => !!k));
@@ -131,6 +149,11 @@ export async function commitGroups(
         ts,
       }));
       op = op.check(head);
+      if (members) {
+        for (const senderId of new Set(pending[i].map((d) => d.senderId))) {
+          op = op.check(members.get(memberCacheKey(g.convId, senderId))!);
+        }
+      }
       const cursors = new Map<string, number>();
       for (const m of msgs) {
         op = op.check({ key: keys.idem(g.convId, m.id), versionstamp: null })
@@ -157,14 +180,51 @@ export async function commitGroups(
             versionstamp: res.versionstamp,
           }
           : heads[i] as Deno.KvEntry<Head>;
-        return { stored: msgs, existing: existing[i], head };
+        return { stored: msgs, existing: existing[i], refused: refused[i], head };
       });
     }
-    // Another writer moved a head, or one of these ids is stored already: look again.
+    // Another writer moved a head, one of these ids is stored already, or a sender's member
+    // entry changed: look again.
     heads = groups.map(() => undefined);
     checkedIdem = false;
+    if (members) {
+      groups.forEach((g, i) => {
+        for (const d of pending[i]) members.delete(memberCacheKey(g.convId, d.senderId));
+      });
+    }
     if (attempt > 1000) throw new Error("send could not commit after many attempts");
   }
+}
+
+/** Reads the member entries `members` lacks; moves drafts of non-members to `refused`. */
+async function checkMembers(
+  kv: Deno.Kv,
+  groups: ConversationDrafts[],
+  pending: Draft[][],
+  refused: Draft[][],
+  members: MemberCache,
+): Promise<void> {
+  const need = new Map<string, Deno.KvKey>();
+  groups.forEach((g, i) => {
+    for (const d of pending[i]) {
+      const k = memberCacheKey(g.convId, d.senderId);
+      if (!members.has(k)) need.set(k, keys.member(g.convId, d.senderId));
+    }
+  });
+  if (need.size) {
+    const read = await getMany<MemberRecord>(kv, [...need.values()]);
+    [...need.keys()].forEach((k, j) => members.set(k, read[j]));
+  }
+  groups.forEach((g, i) => {
+    pending[i] = pending[i].filter((d) => {
+      const k = memberCacheKey(g.convId, d.senderId);
+      if (members.get(k)?.value) return true;
+      // Not cached: someone added back later must be read again, not refused from memory.
+      members.delete(k);
+      refused[i].push(d);
+      return false;
+    });
+  });
 }
 
 /** Up to `limit` messages with seq > afterSeq, ascending, and whether more follow. */
