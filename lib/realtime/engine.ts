@@ -111,12 +111,13 @@ export class Realtime {
     const first = this.hub.add(conn);
     const listedAt = Date.now();
     const listed = await listMemberships(this.kv, conn.userId);
-    if (!conn.open || !this.hub.hasUser(conn.userId)) return;
     // A removal applied while the list was being read is not in it: leave those out. (One
     // applied from here on finds the user subscribed and is handled as usual.)
     const convIds = listed.filter((c) => !this.#removedSince(conn.userId, c, listedAt));
-    await this.#follow(conn.userId, convIds);
-    if (!first || !conn.open || !this.hub.hasUser(conn.userId)) return;
+    if (conn.open && this.hub.hasUser(conn.userId)) await this.#follow(conn.userId, convIds);
+    // The user's first connection here announces them, even if it closed meanwhile while
+    // another one of theirs opened; with none left, `disconnect` already said they left.
+    if (!first || !this.hub.hasUser(conn.userId)) return;
     await this.presence.markOnline([conn.userId]);
     if (!this.hub.hasUser(conn.userId)) {
       // Gone while being marked online: `disconnect` may have run before that write landed.

@@ -65,10 +65,11 @@ Deno.test("a removed member gets nothing more and can send nothing, from the mom
   }
 });
 
-Deno.test("a removal that lands while the member's connection is being set up still holds", async () => {
-  const real = await Deno.openKv(":memory:");
-  // FAULT: the listing of one user's conversations (read when their socket connects) is read
-  // at once but handed back 300 ms later, as a slow KV would.
+/**
+ * FAULT: a KV whose listing of one user's conversations (read when their socket connects) is
+ * read at once but handed back 300 ms later, as a slow KV would. `slowOnce(userId)` arms it.
+ */
+function slowListingKv(real: Deno.Kv) {
   let slowFor: string | null = null;
   const kv = new Proxy(real, {
     get(target, prop) {
@@ -88,6 +89,12 @@ Deno.test("a removal that lands while the member's connection is being set up st
       };
     },
   }) as Deno.Kv;
+  return { kv, slowOnce: (userId: string) => void (slowFor = userId) };
+}
+
+Deno.test("a removal that lands while the member's connection is being set up still holds", async () => {
+  const real = await Deno.openKv(":memory:");
+  const { kv, slowOnce } = slowListingKv(real);
   const srv = await startServer({}, { kv });
   const sockets: WsClient[] = [];
   try {
@@ -95,7 +102,7 @@ Deno.test("a removal that lands while the member's connection is being set up st
     const convId = await group(srv.url, owner, [gone.user.id]);
     const co = await WsClient.connect(srv.wsUrl, owner.accessToken);
     sockets.push(co);
-    slowFor = gone.user.id;
+    slowOnce(gone.user.id);
     const connecting = WsClient.connect(srv.wsUrl, gone.accessToken);
     await sleep(100); // the listing (still with the group in it) has been read
     const del = await api(
@@ -154,5 +161,40 @@ Deno.test("a socket that closes while being marked online leaves its user offlin
   } finally {
     for (const s of sockets) await s.close();
     await srv.close();
+  }
+});
+
+Deno.test("a first socket that closes while being set up, with a second one open, leaves the user online", async () => {
+  const real = await Deno.openKv(":memory:");
+  const { kv, slowOnce } = slowListingKv(real);
+  const srv = await startServer({}, { kv });
+  const sockets: WsClient[] = [];
+  try {
+    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
+    const dm = await api(srv.url, "POST", "/api/conversations", {
+      token: alice.accessToken,
+      body: { kind: "direct", userId: bob.user.id },
+    });
+    equal(dm.status, 201);
+    const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
+    sockets.push(cb);
+    // Alice's first tab is slow to set up and closes; her second tab opens meanwhile.
+    slowOnce(alice.user.id);
+    const first = new WebSocket(`${srv.wsUrl}?token=${encodeURIComponent(alice.accessToken)}`);
+    const firstClosed = new Promise((r) => first.onclose = r);
+    await new Promise((r) => first.onopen = r);
+    const second = await WsClient.connect(srv.wsUrl, alice.accessToken);
+    sockets.push(second);
+    first.close();
+    await firstClosed;
+    await sleep(500);
+    const state = (await srv.rt.realtime.presence.lookup([alice.user.id])).get(alice.user.id);
+    equal(state?.online, true, "Alice still has a tab open");
+    const seen = cb.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id);
+    equal(seen.at(-1)?.online, true, "Bob sees Alice online");
+  } finally {
+    for (const s of sockets) await s.close();
+    await srv.close();
+    real.close();
   }
 });
