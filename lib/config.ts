@@ -21,6 +21,8 @@ export interface Config {
   sessionTtlSec: number;
   /** Accounts one client address may create per hour (0: no limit). */
   registrationsPerHour: number;
+  /** Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none). */
+  trustProxyHops: number;
 }
 
 function port(n: number): number {
@@ -52,5 +54,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     accessTokenTtlSec: int("ACCESS_TOKEN_TTL_SEC", 15 * 60),
     sessionTtlSec: int("SESSION_TTL_SEC", 30 * 24 * 3600),
     registrationsPerHour: int("REGISTER_LIMIT_PER_HOUR", 30),
+    trustProxyHops: Math.floor(int("TRUST_PROXY_HOPS", 0)),
   };
 }

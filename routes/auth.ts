@@ -30,13 +30,13 @@ export function authRoutes(rt: Runtime) {
   return new Hono<Env>()
     .post("/register", async (c) => {
       const input = parse(RegisterInput, await jsonBody(c));
-      const grant = await rt.auth.register(input, clientAddr(c));
+      const grant = await rt.auth.register(input, clientAddr(c, rt.config.trustProxyHops));
       setSessionCookie(c, grant, ttl);
       return c.json({ user: grant.user, ...tokens(grant) }, 201);
     })
     .post("/login", async (c) => {
       const input = parse(LoginInput, await jsonBody(c));
-      const grant = await rt.auth.login(input, clientAddr(c));
+      const grant = await rt.auth.login(input, clientAddr(c, rt.config.trustProxyHops));
       setSessionCookie(c, grant, ttl);
       return c.json({ user: grant.user, ...tokens(grant) });
     })

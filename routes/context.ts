@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Grant, Principal } from "../lib/auth/service.ts";
+import { addressKey } from "../lib/auth/throttle.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
 
@@ -23,7 +24,11 @@ export function bearerToken(c: Context): string | null {
   return m ? m[1].trim() : null;
 }
 
-/** Finds who is calling: bearer token first (or `?token=` where allowed), then the cookie. */
+/**
+ * Finds who is calling: bearer token first (or `?token=` where allowed), then the cookie. A
+ * request with any other Authorization header is not signed in: the cookie is used only when
+ * the request carries no Authorization at all (see the CSRF rule in routes/mod.ts).
+ */
 export async function principalOf(
   rt: Runtime,
   c: Context,
@@ -31,13 +36,25 @@ export async function principalOf(
 ): Promise<Principal | null> {
   const token = bearerToken(c) ?? (opts.allowQueryToken ? c.req.query("token") : null);
   if (token) return await rt.auth.fromAccessToken(token);
+  if (c.req.header("authorization") !== undefined) return null;
   const cookie = getCookie(c, SESSION_COOKIE);
   return cookie ? await rt.auth.fromCookie(cookie) : null;
 }
 
-/** The client's address, for login throttling. */
-export function clientAddr(c: Context<Env>): string {
-  return c.env?.remoteAddr?.hostname ?? "unknown";
+/**
+ * The client's address as the throttles count it (`addressKey`: IPv6 by /64). Behind
+ * `trustProxyHops` reverse proxies (TRUST_PROXY_HOPS), it is the address the outermost of them
+ * saw: that many entries from the end of X-Forwarded-For. Without that setting the header is
+ * ignored, since any client can send it.
+ */
+export function clientAddr(c: Context<Env>, trustProxyHops = 0): string {
+  let addr = c.env?.remoteAddr?.hostname ?? "unknown";
+  if (trustProxyHops > 0) {
+    const hops = (c.req.header("x-forwarded-for") ?? "").split(",").map((s) => s.trim())
+      .filter(Boolean);
+    addr = hops[hops.length - trustProxyHops] ?? hops[0] ?? addr;
+  }
+  return addressKey(addr);
 }
 
 /** Sets the browser session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS. */

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { serveStatic } from "hono/deno";
@@ -15,10 +16,12 @@ import type { Runtime } from "../lib/runtime.ts";
 import { authRoutes, meRoutes } from "./auth.ts";
 import { chatRoutes } from "./chat.tsx";
 import { conversationRoutes, userRoutes } from "./conversations.ts";
-import type { Env } from "./context.ts";
+import { bearerToken, type Env, SESSION_COOKIE } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { pageRoutes } from "./pages.tsx";
 import { wsRoutes } from "./ws.ts";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Where `deno task build` writes the CSS and island bundles. */
 export const BUILD_DIR = new URL("../_build/", import.meta.url).pathname;
@@ -43,12 +46,29 @@ export function createApp(rt: Runtime): Hono<Env> {
       crossOriginEmbedderPolicy: false,
     }),
   );
-  // CSRF matters only where the browser attaches credentials by itself (the cookie); a request
-  // carrying a bearer token cannot be forged cross-site.
+  // CSRF matters only where the browser attaches credentials by itself (the cookie). A request
+  // carrying a bearer token cannot be forged cross-site, and it is then authenticated by that
+  // token alone (`principalOf` never falls back to the cookie when an Authorization header is
+  // there). Otherwise: a state change that carries the session cookie must come from an
+  // allowed origin, whatever its content type; and form posts must, cookie or not (Hono's
+  // csrf), so that nobody can be signed in to someone else's account by a forged form.
   const csrfCheck = csrf({ origin: allowed });
-  app.use("*", (c, next) => (c.req.header("authorization") ? next() : csrfCheck(c, next)));
+  app.use("*", (c, next) => {
+    if (bearerToken(c)) return next();
+    if (!SAFE_METHODS.has(c.req.method) && getCookie(c, SESSION_COOKIE) !== undefined) {
+      const origin = c.req.header("origin");
+      const sameOrigin = origin
+        ? allowed(origin, c)
+        : c.req.header("sec-fetch-site") === "same-origin";
+      if (!sameOrigin) {
+        throw new AppError("forbidden", "This request did not come from Parley's own pages.");
+      }
+    }
+    return csrfCheck(c, next);
+  });
+  // Every body is bounded, forms as well as JSON (a form's largest honest field is a message).
   app.use(
-    "/api/*",
+    "*",
     bodyLimit({
       maxSize: LIMITS.jsonBodyMaxBytes,
       onError: () => {

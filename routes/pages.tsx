@@ -72,7 +72,7 @@ export function pageRoutes(rt: Runtime) {
           password: fields.password ?? "",
           displayName: fields.displayName || undefined,
         });
-        const grant = await rt.auth.register(input, clientAddr(c));
+        const grant = await rt.auth.register(input, clientAddr(c, rt.config.trustProxyHops));
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);
       } catch (err) {
@@ -89,7 +89,7 @@ export function pageRoutes(rt: Runtime) {
           username: fields.username ?? "",
           password: fields.password ?? "",
         });
-        const grant = await rt.auth.login(input, clientAddr(c));
+        const grant = await rt.auth.login(input, clientAddr(c, rt.config.trustProxyHops));
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);
       } catch (err) {

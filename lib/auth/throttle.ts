@@ -124,3 +124,22 @@ export async function reserveRegistration(
     if (res.ok) return 0;
   }
 }
+
+/**
+ * The key an address is counted under: an IPv4 address as it is, an IPv6 address by its /64
+ * (one subscriber usually holds a whole /64, so counting single addresses would not limit
+ * anybody), an IPv4-mapped IPv6 address as the IPv4 one.
+ */
+export function addressKey(ip: string): string {
+  const addr = ip.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "").toLowerCase();
+  if (!addr.includes(":")) return addr;
+  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
+  if (mapped) return mapped[1];
+  const [head, tail] = addr.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail !== undefined && tail !== "" ? tail.split(":") : [];
+  const groups = tail === undefined
+    ? left
+    : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
+}

@@ -59,6 +59,9 @@ const ACK_CACHE = 50_000;
 export class ChatService {
   #batcher: SendBatcher;
   #limiter = new RateLimiter(30, 10);
+  /** Putting people into conversations (new direct chats, groups, added members): a burst of
+   * 20, then one every 5 s per user, so nobody can fill someone else's list by the thousand. */
+  #placements = new RateLimiter(20, 0.2);
   #acks = new Map<string, { seq: number; ts: number; senderId: string }>();
 
   constructor(private kv: Deno.Kv, private realtime: Realtime) {
@@ -184,7 +187,10 @@ export class ChatService {
     if (!(await getUser(this.kv, otherId))) {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
+    this.#place(userId);
     const { conversation, created } = await createDirect(this.kv, userId, otherId);
+    // Opening a direct chat that exists already puts nobody anywhere.
+    if (!created) this.#placements.refund(userId);
     return { conversation: (await this.view(userId, conversation.id))!, created };
   }
 
@@ -199,8 +205,20 @@ export class ChatService {
         field: "memberIds",
       });
     }
+    this.#place(userId);
     const conv = await createGroup(this.kv, userId, title, wanted);
     return (await this.view(userId, conv.id))!;
+  }
+
+  #place(userId: string): void {
+    const wait = this.#placements.take(userId);
+    if (wait > 0) {
+      throw new AppError(
+        "rate_limited",
+        "You are starting conversations or adding people too fast. Please wait a moment.",
+        { retryAfterMs: wait },
+      );
+    }
   }
 
   /** Renames a group (owner or admin). */
@@ -221,6 +239,7 @@ export class ChatService {
     if (!(await getUser(this.kv, userId))) {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
+    this.#place(actorId);
     // Applied here at once (other isolates hear of it by channel and by the log's watch).
     const logged = await addMember(this.kv, convId, userId);
     if (logged) this.realtime.publishEvents(logged);
@@ -371,6 +390,9 @@ export class ChatService {
 
   /** Users by username or display-name prefix, with their online state. */
   async searchUsers(q: string): Promise<UserWithPresence[]> {
+    if (q.length > 100) {
+      throw new AppError("invalid_input", "q must be at most 100 characters.", { field: "q" });
+    }
     const users: User[] = q.trim() ? await searchUsers(this.kv, q.trim(), LIMITS.searchMax) : [];
     const presence = await this.realtime.presence.lookup(users.map((u) => u.id));
     return users.map((u) => ({ ...u, online: presence.get(u.id)?.online ?? false }));

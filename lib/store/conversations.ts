@@ -31,9 +31,17 @@ export interface MemberRecord {
 const MEMBERS_PER_COMMIT = 300;
 
 /** Reads a conversation. */
-export async function getConversation(kv: Deno.Kv, convId: string) {
+export async function getConversation(
+  kv: Deno.Kv,
+  convId: string,
+): Promise<Deno.KvEntryMaybe<ConversationRecord>> {
+  if (!plausibleId(convId)) return { key: keys.conversation(""), value: null, versionstamp: null };
   return await retry(() => kv.get<ConversationRecord>(keys.conversation(convId)));
 }
+
+/** Ids come from URLs and frames: one longer than any id we make names nothing (and would
+ * exceed KV's key size). */
+const plausibleId = (id: string) => id.length <= 100;
 
 /** A user's membership record in a conversation, or null when not a member. */
 export async function getMember(
@@ -41,6 +49,7 @@ export async function getMember(
   convId: string,
   userId: string,
 ): Promise<MemberRecord | null> {
+  if (!plausibleId(convId) || !plausibleId(userId)) return null;
   return (await retry(() => kv.get<MemberRecord>(keys.member(convId, userId)))).value;
 }
 

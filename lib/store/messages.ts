@@ -229,6 +229,7 @@ async function checkMembers(
 
 /** Up to `limit` messages with seq > afterSeq, ascending, and whether more follow. */
 export async function messagesAfter(kv: Deno.Kv, convId: string, afterSeq: number, limit: number) {
+  if (afterSeq + 1 >= Number.MAX_SAFE_INTEGER) return { messages: [], hasMore: false };
   const entries = await listAll<Message>(kv, {
     start: keys.message(convId, afterSeq + 1),
     end: [...keys.messagesOf(convId), Number.MAX_SAFE_INTEGER],
@@ -244,6 +245,8 @@ export async function messagesBefore(
   beforeSeq: number | null,
   limit: number,
 ) {
+  // Nothing comes before the first message (seqs start at 1).
+  if (beforeSeq !== null && beforeSeq <= 1) return { messages: [], hasMore: false };
   const entries = await listAll<Message>(kv, {
     start: keys.message(convId, 1),
     end: keys.message(convId, beforeSeq ?? Number.MAX_SAFE_INTEGER),

@@ -12,6 +12,9 @@ export interface SessionRecord {
   id: string;
   userId: string;
   refreshHash: string;
+  /** Hashes of the refresh tokens this session handed out before the current one, newest
+   * first (a few): presenting one of them again is the sign of a stolen copy. */
+  usedRefreshHashes?: string[];
   cookieHash: string;
   createdAt: number;
   expiresAt: number;
@@ -101,9 +104,14 @@ export async function sessionFromCookie(
   return sameHash(session.cookieHash, await hashSecret(parsed.secret)) ? session : null;
 }
 
+/** How many earlier refresh tokens a session recognises as reused. */
+const USED_REFRESH_KEPT = 8;
+
 /**
  * Rotates a session's credentials. `kind` says which credential was presented. A refresh
- * token that was already used means it was copied: the whole session is revoked.
+ * token that was already used means it was copied: the whole session is revoked. Any other
+ * wrong secret is just refused (knowing a session's id, which is no secret, must not be enough
+ * to end it).
  */
 export async function rotateSession(
   kv: Deno.Kv,
@@ -118,13 +126,19 @@ export async function rotateSession(
   if (!session || session.expiresAt <= Date.now()) return null;
   const presented = await hashSecret(parsed.secret);
   if (!sameHash(kind === "refresh" ? session.refreshHash : session.cookieHash, presented)) {
-    if (kind === "refresh") await revokeSession(kv, session.id);
+    const reused = kind === "refresh" &&
+      (session.usedRefreshHashes ?? []).some((h) => sameHash(h, presented));
+    if (reused) await revokeSession(kv, session.id);
     return null;
   }
   const { secrets, refreshHash, cookieHash } = await freshSecrets(session.id);
   const next: SessionRecord = {
     ...session,
     refreshHash,
+    usedRefreshHashes: [session.refreshHash, ...(session.usedRefreshHashes ?? [])].slice(
+      0,
+      USED_REFRESH_KEPT,
+    ),
     cookieHash,
     expiresAt: Date.now() + ttlSec * 1000,
   };

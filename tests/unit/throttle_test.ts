@@ -1,5 +1,6 @@
 import { equal, ok } from "node:assert/strict";
 import {
+  addressKey,
   clearLoginFailures,
   loginBlockedFor,
   reserveLoginAttempt,
@@ -58,4 +59,24 @@ Deno.test("a successful attempt clears the username's failures and does not coun
       await clearLoginFailures(kv, `ok${i}`, "10.7.7.7");
     }
   });
+});
+
+Deno.test("addresses are counted as the subscriber holds them: IPv6 by its /64, mapped IPv4 as IPv4", () => {
+  const cases: [string, string][] = [
+    ["203.0.113.5", "203.0.113.5"],
+    ["2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
+    ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
+    ["2001:0DB8:0001:0002:ffff::9", "2001:db8:1:2::/64"],
+    ["[2001:db8::1]", "2001:db8:0:0::/64"],
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["::ffff:198.51.100.7", "198.51.100.7"],
+  ];
+  for (const [ip, key] of cases) equal(addressKey(ip), key, ip);
+  equal(
+    addressKey("2001:db8:1:2:1:1:1:1"),
+    addressKey("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+    "one /64 is one subscriber",
+  );
+  ok(addressKey("2001:db8:1:2::1") !== addressKey("2001:db8:1:3::1"), "the next /64 is another");
 });
