@@ -56,10 +56,11 @@ export function createApp(rt: Runtime): Hono<Env> {
   app.use("*", (c, next) => {
     if (bearerToken(c)) return next();
     if (!SAFE_METHODS.has(c.req.method) && getCookie(c, SESSION_COOKIE) !== undefined) {
+      // Browsers send `Origin: null` for a form posted under `Referrer-Policy: no-referrer`
+      // (ours); `Sec-Fetch-Site` is theirs alone to set, so it vouches for such a request.
       const origin = c.req.header("origin");
-      const sameOrigin = origin
-        ? allowed(origin, c)
-        : c.req.header("sec-fetch-site") === "same-origin";
+      const sameOrigin = (origin !== undefined && origin !== "null" && allowed(origin, c)) ||
+        c.req.header("sec-fetch-site") === "same-origin";
       if (!sameOrigin) {
         throw new AppError("forbidden", "This request did not come from Parley's own pages.");
       }

@@ -66,6 +66,21 @@ Deno.test("a state change riding on the cookie needs the server's own origin, wh
     equal(basicOnly.status, 401, "another scheme is not the cookie's stand-in");
     eq(await history(srv, alice.accessToken, convId), []);
 
+    // A form posted from the app's own page under its no-referrer policy says `Origin: null`;
+    // the browser's own Sec-Fetch-Site tells which site it came from.
+    const viaForm = (site: string) =>
+      fetch(`${srv.url}/chat/${convId}/messages`, {
+        method: "POST",
+        headers: { origin: "null", "sec-fetch-site": site, cookie: alice.cookie },
+        body: new URLSearchParams({ id: crypto.randomUUID(), body: `form from ${site}` }),
+        redirect: "manual",
+      }).then(async (r) => (await r.body?.cancel(), r.status));
+    equal(await viaForm("cross-site"), 403);
+    equal(await viaForm("same-origin"), 303);
+    eq((await history(srv, alice.accessToken, convId)).map((m) => m.body), [
+      "form from same-origin",
+    ]);
+
     // The same send from the app's own page, and by bearer token, goes through.
     const own = await api(srv.url, "POST", path, {
       cookie: alice.cookie,
