@@ -59,6 +59,19 @@ export interface Account {
   cookie: string;
 }
 
+/** Runs `fn` against a fresh server (`env` as for `startServer`), always closed afterwards. */
+export async function withServer(
+  fn: (srv: TestServer) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const srv = await startServer(env);
+  try {
+    await fn(srv);
+  } finally {
+    await srv.close();
+  }
+}
+
 let userCounter = 0;
 
 /** A unique valid username. */

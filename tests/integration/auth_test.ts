@@ -10,22 +10,9 @@ import {
   getPage,
   postForm,
   register,
-  startServer,
-  type TestServer,
   uniqueName,
+  withServer,
 } from "../helpers/server.ts";
-
-async function withServer(
-  fn: (srv: TestServer) => Promise<void>,
-  env: Record<string, string> = {},
-): Promise<void> {
-  const srv = await startServer(env);
-  try {
-    await fn(srv);
-  } finally {
-    await srv.close();
-  }
-}
 
 function b64url(text: string): string {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

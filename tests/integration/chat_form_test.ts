@@ -8,19 +8,10 @@ import {
   directPair,
   getPage,
   postForm,
-  startServer,
   type TestServer,
+  withServer,
   WsClient,
 } from "../helpers/server.ts";
-
-async function withServer(fn: (srv: TestServer) => Promise<void>) {
-  const srv = await startServer();
-  try {
-    await fn(srv);
-  } finally {
-    await srv.close();
-  }
-}
 
 /** The form's fresh message id from a rendered conversation page. */
 function sendIdOf(html: string): string {

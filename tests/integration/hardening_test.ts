@@ -10,22 +10,10 @@ import {
   getPage,
   postForm,
   register,
-  startServer,
   type TestServer,
   uniqueName,
+  withServer,
 } from "../helpers/server.ts";
-
-async function withServer(
-  fn: (srv: TestServer) => Promise<void>,
-  env: Record<string, string> = {},
-) {
-  const srv = await startServer(env);
-  try {
-    await fn(srv);
-  } finally {
-    await srv.close();
-  }
-}
 
 async function history(srv: TestServer, token: string, convId: string) {
   const res = await api(srv.url, "GET", `/api/conversations/${convId}/messages`, { token });

@@ -5,7 +5,7 @@
  * slowness is injected (named FAULT below), everything else is the real server, KV and sockets.
  */
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
-import { api, register, startServer, WsClient } from "../helpers/server.ts";
+import { api, directPair, register, startServer, WsClient } from "../helpers/server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,6 +16,14 @@ async function group(base: string, owner: { accessToken: string }, memberIds: st
   });
   equal(res.status, 201, JSON.stringify(res.body));
   return res.body.conversation.id as string;
+}
+
+/** The owner removes a member; the removal has been answered 204. */
+async function remove(base: string, owner: { accessToken: string }, convId: string, id: string) {
+  const res = await api(base, "DELETE", `/api/conversations/${convId}/members/${id}`, {
+    token: owner.accessToken,
+  });
+  equal(res.status, 204, JSON.stringify(res.body));
 }
 
 Deno.test("a removed member gets nothing more and can send nothing, from the moment DELETE answers", async () => {
@@ -31,15 +39,7 @@ Deno.test("a removed member gets nothing more and can send nothing, from the mom
     await co.sendMessage(convId, "before");
     await cg.next((f) => f.type === "message" && f.message.body === "before");
 
-    const del = await api(
-      srv.url,
-      "DELETE",
-      `/api/conversations/${convId}/members/${gone.user.id}`,
-      {
-        token: owner.accessToken,
-      },
-    );
-    equal(del.status, 204);
+    await remove(srv.url, owner, convId, gone.user.id);
     // No waiting: the removal already holds on this server.
     const refused = await cg.sendMessage(convId, "still here?");
     eq([refused.type, refused.error?.code], ["error", "not_found"]);
@@ -105,15 +105,7 @@ Deno.test("a removal that lands while the member's connection is being set up st
     slowOnce(gone.user.id);
     const connecting = WsClient.connect(srv.wsUrl, gone.accessToken);
     await sleep(100); // the listing (still with the group in it) has been read
-    const del = await api(
-      srv.url,
-      "DELETE",
-      `/api/conversations/${convId}/members/${gone.user.id}`,
-      {
-        token: owner.accessToken,
-      },
-    );
-    equal(del.status, 204);
+    await remove(srv.url, owner, convId, gone.user.id);
     const cg = await connecting;
     sockets.push(cg);
     await co.sendMessage(convId, "private, after the removal");
@@ -132,12 +124,7 @@ Deno.test("a socket that closes while being marked online leaves its user offlin
   const srv = await startServer();
   const sockets: WsClient[] = [];
   try {
-    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
-    const dm = await api(srv.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    equal(dm.status, 201);
+    const { alice, bob } = await directPair(srv.url);
     const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
     sockets.push(cb);
     // FAULT: marking a user online takes 200 ms (a slow KV commit).
@@ -170,12 +157,7 @@ Deno.test("a first socket that closes while being set up, with a second one open
   const srv = await startServer({}, { kv });
   const sockets: WsClient[] = [];
   try {
-    const [alice, bob] = await Promise.all([register(srv.url), register(srv.url)]);
-    const dm = await api(srv.url, "POST", "/api/conversations", {
-      token: alice.accessToken,
-      body: { kind: "direct", userId: bob.user.id },
-    });
-    equal(dm.status, 201);
+    const { alice, bob } = await directPair(srv.url);
     const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
     sockets.push(cb);
     // Alice's first tab is slow to set up and closes; her second tab opens meanwhile.
