@@ -588,12 +588,17 @@ export class ChatStore {
 
   /** Reloads the conversation list (after a reconnect, or on news of an unknown one). */
   async refreshList(): Promise<void> {
+    // A conversation that arrives (by frame) while the list is being fetched is not missing
+    // from it: only those known before the request can have been left.
+    const before = new Set(this.conversations.value.map((c) => c.id));
     const { conversations } = await api<{ conversations: Conversation[] }>(
       "GET",
       "/api/conversations",
     );
     const ids = new Set(conversations.map((c) => c.id));
-    for (const c of this.conversations.value) if (!ids.has(c.id)) this.#onRemoved(c.id);
+    for (const c of this.conversations.value) {
+      if (!ids.has(c.id) && before.has(c.id)) this.#onRemoved(c.id);
+    }
     for (const c of conversations) {
       this.#upsert(c);
       this.#catchUp(c.id);

@@ -135,6 +135,14 @@ export function addressKey(ip: string): string {
   if (!addr.includes(":")) return addr;
   const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
   if (mapped) return mapped[1];
+  // The same written in hex, and NAT64 (64:ff9b::/96): the IPv4 address inside.
+  const embedded = /^(?:(?:0*:)*:?ffff|64:ff9b:(?:0*:)*)?:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(
+    addr,
+  );
+  if (embedded && (addr.includes("ffff:") || addr.startsWith("64:ff9b:"))) {
+    const hi = parseInt(embedded[1], 16), lo = parseInt(embedded[2], 16);
+    return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
+  }
   const [head, tail] = addr.split("::");
   const left = head ? head.split(":") : [];
   const right = tail !== undefined && tail !== "" ? tail.split(":") : [];

@@ -20,6 +20,7 @@ import {
   type ConversationRecord,
   createDirect,
   createGroup,
+  findDirect,
   getConversation,
   getConversations,
   getMember,
@@ -187,10 +188,9 @@ export class ChatService {
     if (!(await getUser(this.kv, otherId))) {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
-    this.#place(userId);
+    // Opening a direct chat that exists already puts nobody anywhere: only a new one counts.
+    if (!(await findDirect(this.kv, userId, otherId))) this.#place(userId);
     const { conversation, created } = await createDirect(this.kv, userId, otherId);
-    // Opening a direct chat that exists already puts nobody anywhere.
-    if (!created) this.#placements.refund(userId);
     return { conversation: (await this.view(userId, conversation.id))!, created };
   }
 
@@ -243,6 +243,7 @@ export class ChatService {
     // Applied here at once (other isolates hear of it by channel and by the log's watch).
     const logged = await addMember(this.kv, convId, userId);
     if (logged) this.realtime.publishEvents(logged);
+    else this.#placements.refund(actorId); // already a member: nobody was placed
   }
 
   /** Makes a member an admin or a plain member (owner only). */
@@ -361,7 +362,9 @@ export class ChatService {
 
   /** What a client missed after `afterSeq`, up to 100 messages at a time. */
   async sync(userId: string, convId: string, afterSeq: number, limit?: number) {
-    if (!this.realtime.hub.isSubscribed(userId, convId)) await this.#member(userId, convId);
+    // Always asked of KV (not of this isolate's subscriptions, which learn of a removal made
+    // elsewhere a moment later): a sync hands out history.
+    await this.#member(userId, convId);
     return await messagesAfter(
       this.kv,
       convId,

@@ -185,6 +185,7 @@ export class WsConnection implements Connection {
     queueMicrotask(() => {
       this.#replyPending = false;
       this.flush();
+      if (this.#queue === null) dirty.delete(this); // not a write the pacing should count
     });
   }
 

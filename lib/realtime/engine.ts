@@ -28,8 +28,9 @@ type BusEvent =
 /** Presence is announced through direct chats and groups up to this size only, so a big group
  * coming online at once costs O(members) frames, not O(members²). */
 export const PRESENCE_GROUP_MAX = 50;
-/** Recent removals remembered for connects in progress (see `connect`). */
-const REMOVALS_KEPT = 10_000;
+/** Recent removals remembered for connects in progress (see `connect`): those of the last
+ * minute, and at most this many. */
+const REMOVALS_KEPT = 200_000;
 const PRESENCE_FLUSH_MS = 100;
 const CONV_REFRESH_MS = 30;
 const TYPING_INTERVAL_MS = 1000;
@@ -54,6 +55,8 @@ export class Realtime {
   #meta = new Map<string, ConvMeta>();
   /** userId + "\0" + convId → when a `member_removed` for it was applied here. */
   #removedAt = new Map<string, number>();
+  /** Seqs of logged events applied when published here, for the sequencer to skip. */
+  #appliedEarly = new Set<number>();
   #viewer: ConversationViewer = () => Promise.resolve(null);
   #pendingPresence = new Map<string, { frame: string; convIds: string[] }>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -76,7 +79,10 @@ export class Realtime {
     }, 1);
     this.#events = new Sequencer<LoggedEvent>(
       (after, upTo) => readEvents(kv, after, upTo),
-      (e) => this.#applyEvent(e),
+      (e) => {
+        // Applied already when it was published here (see `publishEvents`).
+        if (!this.#appliedEarly.delete(e.seq)) this.#applyEvent(e);
+      },
     );
     this.#eventsWatch = new KeyWatcher<number>(kv, () => keys.eventsHead(), (_, head) => {
       if (head) this.#events.hint(head);
@@ -137,12 +143,17 @@ export class Realtime {
   async disconnect(conn: Connection): Promise<void> {
     // The user's conversations as this isolate follows them: no need to ask KV again.
     const convIds = [...this.hub.convsOf(conn.userId)];
+    // What is known of them, before unfollowing forgets it (announcing must not re-read it).
+    const known = new Map(convIds.flatMap((c) => {
+      const m = this.#meta.get(c);
+      return m ? [[c, m] as const] : [];
+    }));
     const { last, idle } = this.hub.remove(conn);
     for (const convId of idle) this.#unfollowConv(convId);
     if (!last || this.#closed) return;
     const lastSeen = await this.presence.markOffline(conn.userId);
     if (lastSeen !== null && !this.hub.hasUser(conn.userId)) {
-      await this.#announcePresence(conn.userId, false, lastSeen, convIds);
+      await this.#announcePresence(conn.userId, false, lastSeen, convIds, known);
     }
   }
 
@@ -204,9 +215,20 @@ export class Realtime {
     this.#bus.post({ t: "m", convId, msgs });
   }
 
-  /** Publishes events just appended to the log here. */
+  /**
+   * Publishes events just appended to the log here. Membership changes take effect on this
+   * isolate at once, before the caller answers, even while the log's sequencer is still
+   * catching up on earlier events (their order among themselves does not matter: each
+   * concerns one member); the sequencer then skips them.
+   */
   publishEvents(items: LoggedEvent[]): void {
-    for (const e of items) this.#events.offer(e);
+    for (const e of items) {
+      if (e.event.type === "member_added" || e.event.type === "member_removed") {
+        this.#appliedEarly.add(e.seq);
+        this.#applyEvent(e);
+      }
+      this.#events.offer(e);
+    }
     this.#bus.post({ t: "e", items });
   }
 
@@ -252,8 +274,11 @@ export class Realtime {
     online: boolean,
     lastSeen: number | null,
     convIds: string[],
+    known?: Map<string, ConvMeta>,
   ): Promise<void> {
-    const small = await this.#presenceConvs(convIds);
+    const small = await this.#presenceConvs(convIds, known);
+    // The user came or went while that was read: the newer announcement stands.
+    if (online !== this.hub.hasUser(userId)) return;
     this.#queuePresence(userId, online, lastSeen, small);
     this.#bus.post({ t: "presence", userId, online, lastSeen, convIds: small });
   }
@@ -262,11 +287,11 @@ export class Realtime {
    * The conversations through which presence is announced: direct ones and small groups. What
    * it learns is kept only for conversations this isolate follows (their events keep it fresh).
    */
-  async #presenceConvs(convIds: string[]): Promise<string[]> {
+  async #presenceConvs(convIds: string[], known?: Map<string, ConvMeta>): Promise<string[]> {
     const meta = new Map<string, ConvMeta>();
     const unknown: string[] = [];
     for (const c of convIds) {
-      const m = this.#meta.get(c);
+      const m = this.#meta.get(c) ?? known?.get(c);
       if (m) meta.set(c, m);
       else unknown.push(c);
     }
@@ -286,12 +311,10 @@ export class Realtime {
   #noteRemoval(userId: string, convId: string): void {
     const now = Date.now();
     this.#removedAt.set(userId + "\u0000" + convId, now);
-    if (this.#removedAt.size > REMOVALS_KEPT) {
-      // Only connects in progress need them, and a connect takes well under a minute.
-      for (const [key, at] of this.#removedAt) {
-        if (now - at > 60_000 || this.#removedAt.size > REMOVALS_KEPT) this.#removedAt.delete(key);
-        else break;
-      }
+    // Only connects in progress need them, and a connect takes well under a minute.
+    for (const [key, at] of this.#removedAt) {
+      if (now - at > 60_000 || this.#removedAt.size > REMOVALS_KEPT) this.#removedAt.delete(key);
+      else break;
     }
   }
 

@@ -114,6 +114,9 @@ export async function commitGroups(
   // from the isolate's recent acks).
   let checkedIdem = true;
   for (let attempt = 0;; attempt++) {
+    // Membership first, on every attempt: a non-member's draft is refused, also when it is a
+    // resend of something stored while they were a member.
+    if (members) await checkMembers(kv, groups, pending, refused, members);
     if (!checkedIdem) {
       const found = await Promise.all(
         groups.map((g, i) => getIdem(kv, g.convId, pending[i].map((d) => d.id))),
@@ -124,7 +127,6 @@ export async function commitGroups(
       });
       checkedIdem = true;
     }
-    if (members) await checkMembers(kv, groups, pending, refused, members);
     const missing = groups.map((g, i) => (heads[i] ? null : keys.head(g.convId)));
     if (missing.some((k) => k)) {
       const read = await getMany<Head>(kv, missing.filter((k): k is NonNullable<typeof k> => !!k));

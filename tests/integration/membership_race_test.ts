@@ -5,6 +5,7 @@
  * slowness is injected (named FAULT below), everything else is the real server, KV and sockets.
  */
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
+import { appendEvents } from "../../lib/store/events.ts";
 import { api, directPair, register, startServer, WsClient } from "../helpers/server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -174,6 +175,109 @@ Deno.test("a first socket that closes while being set up, with a second one open
     equal(state?.online, true, "Alice still has a tab open");
     const seen = cb.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id);
     equal(seen.at(-1)?.online, true, "Bob sees Alice online");
+  } finally {
+    for (const s of sockets) await s.close();
+    await srv.close();
+    real.close();
+  }
+});
+
+Deno.test("a removal holds at once even while this server is still catching up on other events", async () => {
+  const real = await Deno.openKv(":memory:");
+  // FAULT: reading the event log takes 300 ms once armed (a slow KV), so the server's event
+  // sequencer is busy catching up when the removal is made.
+  let slow = false;
+  const kv = new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop !== "list") return typeof value === "function" ? value.bind(target) : value;
+      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+        const iter = target.list(selector, options);
+        const start = "start" in selector ? selector.start : [];
+        if (!slow || start?.[0] !== "events") return iter;
+        return (async function* () {
+          const entries = [];
+          for await (const e of iter) entries.push(e);
+          await sleep(300);
+          yield* entries;
+        })();
+      };
+    },
+  }) as Deno.Kv;
+  const srv = await startServer({}, { kv });
+  const sockets: WsClient[] = [];
+  try {
+    const [owner, gone] = await Promise.all([register(srv.url), register(srv.url)]);
+    const convId = await group(srv.url, owner, [gone.user.id]);
+    const [co, cg] = await Promise.all(
+      [owner, gone].map((a) => WsClient.connect(srv.wsUrl, a.accessToken)),
+    );
+    sockets.push(co, cg);
+    slow = true;
+    // An event from another server whose channel message never came: found by the log's
+    // watch, and read (slowly) from the log.
+    await appendEvents(real, [{ type: "conversation_changed", conversationId: "elsewhere" }]);
+    await sleep(20);
+    await remove(srv.url, owner, convId, gone.user.id);
+    await co.sendMessage(convId, "secret after removal");
+    cg.send({ type: "sync", conversationId: convId, afterSeq: 0, reqId: "s" });
+    const sync = await cg.next((f) => f.reqId === "s");
+    eq([sync.type, sync.error?.code], ["error", "not_found"]);
+    await cg.next((f) => f.type === "removed");
+    await sleep(400);
+    eq(cg.frames.filter((f) => f.type === "message").length, 0);
+  } finally {
+    for (const s of sockets) await s.close();
+    await srv.close();
+    real.close();
+  }
+});
+
+Deno.test("an online announcement still being prepared when its socket goes does not outlast the offline one", async () => {
+  const real = await Deno.openKv(":memory:");
+  // FAULT: once armed, the next read of conversation records takes 250 ms (a slow KV): it is
+  // the one that picks the conversations to announce Alice's arrival through.
+  let armed = false;
+  const kv = new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop !== "getMany") return typeof value === "function" ? value.bind(target) : value;
+      return async (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
+        const entries = await target.getMany(keys, options);
+        if (armed && keys[0]?.[0] === "conversations") {
+          armed = false;
+          await sleep(250);
+        }
+        return entries;
+      };
+    },
+  }) as Deno.Kv;
+  const srv = await startServer({}, { kv });
+  const sockets: WsClient[] = [];
+  try {
+    const [alice, bob, carol] = await Promise.all([1, 2, 3].map(() => register(srv.url)));
+    const convId = await group(srv.url, bob, [alice.user.id]);
+    const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
+    sockets.push(cb);
+    // A member joins: what the server knew of the group is stale, so it is read again below.
+    const add = await api(srv.url, "POST", `/api/conversations/${convId}/members`, {
+      token: bob.accessToken,
+      body: { userId: carol.user.id },
+    });
+    equal(add.status, 204);
+    await sleep(100);
+    armed = true;
+    const ws = new WebSocket(`${srv.wsUrl}?token=${encodeURIComponent(alice.accessToken)}`);
+    const closed = new Promise((r) => ws.onclose = r);
+    await new Promise((r) => ws.onopen = r);
+    await sleep(60); // the server is reading which conversations to announce Alice through
+    ws.close();
+    await closed;
+    await sleep(600);
+    const state = (await srv.rt.realtime.presence.lookup([alice.user.id])).get(alice.user.id);
+    equal(state?.online, false);
+    const seen = cb.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id);
+    equal(seen.at(-1)?.online ?? false, false, "Bob is not left seeing Alice online");
   } finally {
     for (const s of sockets) await s.close();
     await srv.close();

@@ -71,6 +71,9 @@ Deno.test("addresses are counted as the subscriber holds them: IPv6 by its /64, 
     ["fe80::1%eth0", "fe80:0:0:0::/64"],
     ["::1", "0:0:0:0::/64"],
     ["::ffff:198.51.100.7", "198.51.100.7"],
+    ["::ffff:102:304", "1.2.3.4"],
+    ["64:ff9b::c633:6407", "198.51.100.7"],
+    ["2001:db8:ffff::1", "2001:db8:ffff:0::/64"],
   ];
   for (const [ip, key] of cases) equal(addressKey(ip), key, ip);
   equal(
