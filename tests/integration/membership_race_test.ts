@@ -66,36 +66,53 @@ Deno.test("a removed member gets nothing more and can send nothing, from the mom
   }
 });
 
+/** Which read to slow down: a `list` or `getMany` whose first key starts with `prefix`. */
+type SlowRead = { method: "list" | "getMany"; prefix: Deno.KvKeyPart[] };
+
 /**
- * FAULT: a KV whose listing of one user's conversations (read when their socket connects) is
- * read at once but handed back 300 ms later, as a slow KV would. `slowOnce(userId)` arms it.
+ * FAULT: a KV whose next read matching `slowOnce(read)` is done at once but answered 300 ms
+ * later, as a slow KV would. Everything else goes straight to the real KV.
  */
-function slowListingKv(real: Deno.Kv) {
-  let slowFor: string | null = null;
+function slowKv(real: Deno.Kv) {
+  let armed: SlowRead | null = null;
+  const take = (method: SlowRead["method"], key: Deno.KvKey | undefined) => {
+    const hit = armed !== null && armed.method === method &&
+      armed.prefix.every((part, i) => key?.[i] === part);
+    if (hit) armed = null;
+    return hit;
+  };
   const kv = new Proxy(real, {
     get(target, prop) {
+      if (prop === "list") {
+        return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+          const iter = target.list(selector, options);
+          const key = "prefix" in selector ? selector.prefix : selector.start;
+          if (!take("list", key)) return iter;
+          return (async function* () {
+            const entries = [];
+            for await (const e of iter) entries.push(e);
+            await sleep(300);
+            yield* entries;
+          })();
+        };
+      }
+      if (prop === "getMany") {
+        return async (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
+          const entries = await target.getMany(keys, options);
+          if (take("getMany", keys[0])) await sleep(300);
+          return entries;
+        };
+      }
       const value = Reflect.get(target, prop, target);
-      if (prop !== "list") return typeof value === "function" ? value.bind(target) : value;
-      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
-        const iter = target.list(selector, options);
-        const prefix = "prefix" in selector ? selector.prefix : [];
-        if (slowFor === null || prefix[0] !== "memberships" || prefix[1] !== slowFor) return iter;
-        slowFor = null;
-        return (async function* () {
-          const entries = [];
-          for await (const e of iter) entries.push(e);
-          await sleep(300);
-          yield* entries;
-        })();
-      };
+      return typeof value === "function" ? value.bind(target) : value;
     },
   }) as Deno.Kv;
-  return { kv, slowOnce: (userId: string) => void (slowFor = userId) };
+  return { kv, slowOnce: (read: SlowRead) => void (armed = read) };
 }
 
 Deno.test("a removal that lands while the member's connection is being set up still holds", async () => {
   const real = await Deno.openKv(":memory:");
-  const { kv, slowOnce } = slowListingKv(real);
+  const { kv, slowOnce } = slowKv(real);
   const srv = await startServer({}, { kv });
   const sockets: WsClient[] = [];
   try {
@@ -103,7 +120,7 @@ Deno.test("a removal that lands while the member's connection is being set up st
     const convId = await group(srv.url, owner, [gone.user.id]);
     const co = await WsClient.connect(srv.wsUrl, owner.accessToken);
     sockets.push(co);
-    slowOnce(gone.user.id);
+    slowOnce({ method: "list", prefix: ["memberships", gone.user.id] });
     const connecting = WsClient.connect(srv.wsUrl, gone.accessToken);
     await sleep(100); // the listing (still with the group in it) has been read
     await remove(srv.url, owner, convId, gone.user.id);
@@ -154,7 +171,7 @@ Deno.test("a socket that closes while being marked online leaves its user offlin
 
 Deno.test("a first socket that closes while being set up, with a second one open, leaves the user online", async () => {
   const real = await Deno.openKv(":memory:");
-  const { kv, slowOnce } = slowListingKv(real);
+  const { kv, slowOnce } = slowKv(real);
   const srv = await startServer({}, { kv });
   const sockets: WsClient[] = [];
   try {
@@ -162,7 +179,7 @@ Deno.test("a first socket that closes while being set up, with a second one open
     const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
     sockets.push(cb);
     // Alice's first tab is slow to set up and closes; her second tab opens meanwhile.
-    slowOnce(alice.user.id);
+    slowOnce({ method: "list", prefix: ["memberships", alice.user.id] });
     const first = new WebSocket(`${srv.wsUrl}?token=${encodeURIComponent(alice.accessToken)}`);
     const firstClosed = new Promise((r) => first.onclose = r);
     await new Promise((r) => first.onopen = r);
@@ -184,26 +201,9 @@ Deno.test("a first socket that closes while being set up, with a second one open
 
 Deno.test("a removal holds at once even while this server is still catching up on other events", async () => {
   const real = await Deno.openKv(":memory:");
-  // FAULT: reading the event log takes 300 ms once armed (a slow KV), so the server's event
-  // sequencer is busy catching up when the removal is made.
-  let slow = false;
-  const kv = new Proxy(real, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (prop !== "list") return typeof value === "function" ? value.bind(target) : value;
-      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
-        const iter = target.list(selector, options);
-        const start = "start" in selector ? selector.start : [];
-        if (!slow || start?.[0] !== "events") return iter;
-        return (async function* () {
-          const entries = [];
-          for await (const e of iter) entries.push(e);
-          await sleep(300);
-          yield* entries;
-        })();
-      };
-    },
-  }) as Deno.Kv;
+  // FAULT (slowKv): the server's next read of the event log is slow, so its event sequencer
+  // is busy catching up when the removal is made.
+  const { kv, slowOnce } = slowKv(real);
   const srv = await startServer({}, { kv });
   const sockets: WsClient[] = [];
   try {
@@ -213,7 +213,7 @@ Deno.test("a removal holds at once even while this server is still catching up o
       [owner, gone].map((a) => WsClient.connect(srv.wsUrl, a.accessToken)),
     );
     sockets.push(co, cg);
-    slow = true;
+    slowOnce({ method: "list", prefix: ["events"] });
     // An event from another server whose channel message never came: found by the log's
     // watch, and read (slowly) from the log.
     await appendEvents(real, [{ type: "conversation_changed", conversationId: "elsewhere" }]);
@@ -235,23 +235,9 @@ Deno.test("a removal holds at once even while this server is still catching up o
 
 Deno.test("an online announcement still being prepared when its socket goes does not outlast the offline one", async () => {
   const real = await Deno.openKv(":memory:");
-  // FAULT: once armed, the next read of conversation records takes 250 ms (a slow KV): it is
-  // the one that picks the conversations to announce Alice's arrival through.
-  let armed = false;
-  const kv = new Proxy(real, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (prop !== "getMany") return typeof value === "function" ? value.bind(target) : value;
-      return async (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
-        const entries = await target.getMany(keys, options);
-        if (armed && keys[0]?.[0] === "conversations") {
-          armed = false;
-          await sleep(250);
-        }
-        return entries;
-      };
-    },
-  }) as Deno.Kv;
+  // FAULT (slowKv): the next read of conversation records is slow: it is the one that picks
+  // the conversations to announce Alice's arrival through.
+  const { kv, slowOnce } = slowKv(real);
   const srv = await startServer({}, { kv });
   const sockets: WsClient[] = [];
   try {
@@ -266,7 +252,7 @@ Deno.test("an online announcement still being prepared when its socket goes does
     });
     equal(add.status, 204);
     await sleep(100);
-    armed = true;
+    slowOnce({ method: "getMany", prefix: ["conversations"] });
     const ws = new WebSocket(`${srv.wsUrl}?token=${encodeURIComponent(alice.accessToken)}`);
     const closed = new Promise((r) => ws.onclose = r);
     await new Promise((r) => ws.onopen = r);
