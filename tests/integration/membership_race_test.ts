@@ -6,7 +6,14 @@
  */
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
 import { appendEvents } from "../../lib/store/events.ts";
-import { api, directPair, register, startServer, WsClient } from "../helpers/server.ts";
+import {
+  api,
+  directPair,
+  register,
+  startServer,
+  type TestServer,
+  WsClient,
+} from "../helpers/server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,12 +117,32 @@ function slowKv(real: Deno.Kv) {
   return { kv, slowOnce: (read: SlowRead) => void (armed = read) };
 }
 
-Deno.test("a removal that lands while the member's connection is being set up still holds", async () => {
+/** A server on a `slowKv`, with the sockets a test opens closed afterwards. */
+async function withSlowServer(
+  fn: (
+    t: {
+      srv: TestServer;
+      real: Deno.Kv;
+      slowOnce: (read: SlowRead) => void;
+      sockets: WsClient[];
+    },
+  ) => Promise<void>,
+) {
   const real = await Deno.openKv(":memory:");
   const { kv, slowOnce } = slowKv(real);
   const srv = await startServer({}, { kv });
   const sockets: WsClient[] = [];
   try {
+    await fn({ srv, real, slowOnce, sockets });
+  } finally {
+    for (const s of sockets) await s.close();
+    await srv.close();
+    real.close();
+  }
+}
+
+Deno.test("a removal that lands while the member's connection is being set up still holds", async () => {
+  await withSlowServer(async ({ srv, slowOnce, sockets }) => {
     const [owner, gone] = await Promise.all([register(srv.url), register(srv.url)]);
     const convId = await group(srv.url, owner, [gone.user.id]);
     const co = await WsClient.connect(srv.wsUrl, owner.accessToken);
@@ -131,11 +158,7 @@ Deno.test("a removal that lands while the member's connection is being set up st
     eq([refused.type, refused.error?.code], ["error", "not_found"]);
     await sleep(100);
     eq(cg.frames.filter((f) => f.type === "message").length, 0);
-  } finally {
-    for (const s of sockets) await s.close();
-    await srv.close();
-    real.close();
-  }
+  });
 });
 
 Deno.test("a socket that closes while being marked online leaves its user offline", async () => {
@@ -170,11 +193,7 @@ Deno.test("a socket that closes while being marked online leaves its user offlin
 });
 
 Deno.test("a first socket that closes while being set up, with a second one open, leaves the user online", async () => {
-  const real = await Deno.openKv(":memory:");
-  const { kv, slowOnce } = slowKv(real);
-  const srv = await startServer({}, { kv });
-  const sockets: WsClient[] = [];
-  try {
+  await withSlowServer(async ({ srv, slowOnce, sockets }) => {
     const { alice, bob } = await directPair(srv.url);
     const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
     sockets.push(cb);
@@ -192,21 +211,13 @@ Deno.test("a first socket that closes while being set up, with a second one open
     equal(state?.online, true, "Alice still has a tab open");
     const seen = cb.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id);
     equal(seen.at(-1)?.online, true, "Bob sees Alice online");
-  } finally {
-    for (const s of sockets) await s.close();
-    await srv.close();
-    real.close();
-  }
+  });
 });
 
 Deno.test("a removal holds at once even while this server is still catching up on other events", async () => {
-  const real = await Deno.openKv(":memory:");
-  // FAULT (slowKv): the server's next read of the event log is slow, so its event sequencer
-  // is busy catching up when the removal is made.
-  const { kv, slowOnce } = slowKv(real);
-  const srv = await startServer({}, { kv });
-  const sockets: WsClient[] = [];
-  try {
+  await withSlowServer(async ({ srv, slowOnce, sockets, real }) => {
+    // FAULT (slowKv): the server's next read of the event log is slow, so its event sequencer
+    // is busy catching up when the removal is made.
     const [owner, gone] = await Promise.all([register(srv.url), register(srv.url)]);
     const convId = await group(srv.url, owner, [gone.user.id]);
     const [co, cg] = await Promise.all(
@@ -226,21 +237,13 @@ Deno.test("a removal holds at once even while this server is still catching up o
     await cg.next((f) => f.type === "removed");
     await sleep(400);
     eq(cg.frames.filter((f) => f.type === "message").length, 0);
-  } finally {
-    for (const s of sockets) await s.close();
-    await srv.close();
-    real.close();
-  }
+  });
 });
 
 Deno.test("an online announcement still being prepared when its socket goes does not outlast the offline one", async () => {
-  const real = await Deno.openKv(":memory:");
-  // FAULT (slowKv): the next read of conversation records is slow: it is the one that picks
-  // the conversations to announce Alice's arrival through.
-  const { kv, slowOnce } = slowKv(real);
-  const srv = await startServer({}, { kv });
-  const sockets: WsClient[] = [];
-  try {
+  await withSlowServer(async ({ srv, slowOnce, sockets }) => {
+    // FAULT (slowKv): the next read of conversation records is slow: it is the one that picks
+    // the conversations to announce Alice's arrival through.
     const [alice, bob, carol] = await Promise.all([1, 2, 3].map(() => register(srv.url)));
     const convId = await group(srv.url, bob, [alice.user.id]);
     const cb = await WsClient.connect(srv.wsUrl, bob.accessToken);
@@ -264,9 +267,5 @@ Deno.test("an online announcement still being prepared when its socket goes does
     equal(state?.online, false);
     const seen = cb.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id);
     equal(seen.at(-1)?.online ?? false, false, "Bob is not left seeing Alice online");
-  } finally {
-    for (const s of sockets) await s.close();
-    await srv.close();
-    real.close();
-  }
+  });
 });
