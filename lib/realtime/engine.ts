@@ -223,12 +223,17 @@ export class Realtime {
    */
   publishEvents(items: LoggedEvent[]): void {
     for (const e of items) {
-      if (e.event.type === "member_added" || e.event.type === "member_removed") {
+      const membership = e.event.type === "member_added" || e.event.type === "member_removed";
+      // Not when the log's watch got there first (then it is applied already).
+      if (membership && !(e.seq <= (this.#events.delivered ?? -1))) {
         this.#appliedEarly.add(e.seq);
         this.#applyEvent(e);
       }
       this.#events.offer(e);
     }
+    // Seqs the sequencer passed without delivering (it started beyond them) are not skipped.
+    const done = this.#events.delivered ?? -1;
+    for (const seq of this.#appliedEarly) if (seq <= done) this.#appliedEarly.delete(seq);
     this.#bus.post({ t: "e", items });
   }
 
