@@ -111,7 +111,6 @@ export class ChatStore {
   #threads = new Map<string, Thread>();
   #conn: Connection | null = null;
   #typingSent = new Map<string, number>();
-  #everReady = false;
   /** Conversations with a sync request on the current socket, and those waiting their turn. */
   #syncsOut = new Set<string>();
   #syncsWaiting = new Set<string>();
@@ -177,7 +176,6 @@ export class ChatStore {
       t.resync = false;
       for (const o of t.pending.value) o.sentAt = 0;
     }
-    this.#everReady = true;
     this.#resend();
     this.markRead();
     // The list brings every conversation's summary up to date in one request and syncs the

@@ -47,7 +47,7 @@ export interface BatchResult {
  */
 export type MemberCache = Map<string, Deno.KvEntryMaybe<MemberRecord>>;
 
-export const memberCacheKey = (convId: string, userId: string) => convId + "\u0000" + userId;
+const memberCacheKey = (convId: string, userId: string) => convId + "\u0000" + userId;
 
 /** Drafts of one conversation within a group commit. */
 export interface ConversationDrafts {
