@@ -39,6 +39,25 @@ export interface UserWithPresence extends User {
 
 export type MessageKind = "text" | "image" | "file";
 
+/**
+ * An uploaded file. `type` is an image type only when the bytes are such an image (then
+ * `width`, `height` and `previewUrl` are set); otherwise it is the type the client declared,
+ * for display only (never an `image/` type), or `application/octet-stream`.
+ */
+export interface Attachment {
+  id: string;
+  conversationId: string;
+  name: string;
+  size: number;
+  type: string;
+  /** Lowercase hex. */
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  previewUrl: string | null;
+  url: string;
+}
+
 export interface Message {
   id: string;
   conversationId: string;
@@ -114,6 +133,9 @@ export const LIMITS = {
   pageMax: 100,
   syncMax: 100,
   searchMax: 20,
+  attachmentNameMax: 255,
+  /** Longest side of an image preview, in pixels. */
+  previewMaxSide: 720,
 } as const;
 
 /** WebSocket close codes and what they tell a client to do. */

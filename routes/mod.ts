@@ -13,6 +13,7 @@ import { AppError, toAppError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
+import { attachmentRoutes, UPLOAD_PATH } from "./attachments.ts";
 import { authRoutes, meRoutes } from "./auth.ts";
 import { chatRoutes } from "./chat.tsx";
 import { conversationRoutes, userRoutes } from "./conversations.ts";
@@ -44,6 +45,8 @@ export function createApp(rt: Runtime): Hono<Env> {
         formAction: ["'self'"],
       },
       crossOriginEmbedderPolicy: false,
+      // Downloads set a stricter policy of their own (a sandbox): keep it.
+      overwrite: false,
     }),
   );
   // CSRF matters only where the browser attaches credentials by itself (the cookie). A request
@@ -68,20 +71,23 @@ export function createApp(rt: Runtime): Hono<Env> {
     return csrfCheck(c, next);
   });
   // Every body is bounded, forms as well as JSON (a form's largest honest field is a message).
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: LIMITS.jsonBodyMaxBytes,
-      onError: () => {
-        throw new AppError("too_large", "The request body is larger than 64 KiB.");
-      },
-    }),
-  );
+  // Uploads have their own, larger limit, enforced while they stream (routes/attachments.ts).
+  const limitBody = bodyLimit({
+    maxSize: LIMITS.jsonBodyMaxBytes,
+    onError: () => {
+      throw new AppError("too_large", "The request body is larger than 64 KiB.");
+    },
+  });
+  app.use("*", (c, next) => {
+    if (c.req.method === "POST" && UPLOAD_PATH.test(c.req.path)) return next();
+    return limitBody(c, next);
+  });
 
   app.route("/", healthRoutes(rt));
   app.route("/api/auth", authRoutes(rt));
   app.route("/api/me", meRoutes(rt));
   app.route("/api/users", userRoutes(rt));
+  app.route("/api", attachmentRoutes(rt));
   app.route("/api/conversations", conversationRoutes(rt));
   app.route("/api/ws", wsRoutes(rt));
   app.route("/", pageRoutes(rt));
