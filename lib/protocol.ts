@@ -64,8 +64,11 @@ export interface Message {
   seq: number;
   senderId: string;
   kind: MessageKind;
+  /** The text, or an image's or file's caption ("" for none). */
   body: string;
   ts: number;
+  /** What an `image` or `file` message carries; absent on text messages. */
+  attachment?: Attachment | null;
 }
 
 export type ConversationKind = "direct" | "group";

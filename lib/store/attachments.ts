@@ -3,8 +3,12 @@
  * The bytes themselves live in the blob store (`blobs.ts`).
  * @module
  */
+import { AppError, notFound } from "../errors.ts";
+import type { Attachment, Message } from "../protocol.ts";
+import type { MemberRecord } from "./conversations.ts";
 import { keys } from "./keys.ts";
 import { listAll, retry } from "./kv.ts";
+import type { Head, IdemRecord } from "./messages.ts";
 
 /** A stored upload. `unsentDue` is the time it is deleted unless a message claims it first. */
 export interface AttachmentRecord {
@@ -123,5 +127,99 @@ export async function chargeQuota(
       }).commit()
     );
     if (res.ok) return { ok: true };
+  }
+}
+
+/** A message that carries an attachment, before it has a seq. */
+export interface AttachmentDraft {
+  id: string;
+  senderId: string;
+  kind: "image" | "file";
+  /** The caption; "" for none. */
+  body: string;
+  attachmentId: string;
+}
+
+/** Why a send may not use an attachment: refused with `field: "attachmentId"`. */
+function refuse(message: string): AppError {
+  return new AppError("invalid_input", message, { field: "attachmentId" });
+}
+
+/**
+ * Stores a message that carries an attachment and claims the attachment for it, in ONE atomic
+ * commit: the message under the conversation's next seq, its idempotency entry, the sender's
+ * read cursor, the head, and the attachment's new owner. The commit checks the head, the id,
+ * the sender's membership and the attachment record, so two messages can never claim one
+ * upload, and a sweep deleting it cannot race the send. Attachment sends take this path, not the
+ * text sends' group commit, so claiming costs text sends nothing. `toWire` renders the record as
+ * the message will carry it.
+ * @throws AppError `not_found` (not a member), `invalid_input` field `attachmentId` (not the
+ * sender's, another conversation's, already sent, gone) or field `kind` ("image" for a file).
+ */
+export async function commitAttachmentMessage(
+  kv: Deno.Kv,
+  convId: string,
+  draft: AttachmentDraft,
+  toWire: (rec: AttachmentRecord) => Attachment,
+): Promise<{ stored: Message; head: Deno.KvEntry<Head> } | { existing: IdemRecord }> {
+  for (let attempt = 0;; attempt++) {
+    const [head, idem, member, att] = await retry(() =>
+      kv.getMany<[Head, IdemRecord, MemberRecord, AttachmentRecord]>([
+        keys.head(convId),
+        keys.idem(convId, draft.id),
+        keys.member(convId, draft.senderId),
+        keys.attachment(draft.attachmentId),
+      ])
+    );
+    if (idem.value) return { existing: idem.value };
+    if (!member.value || !head.value) throw notFound();
+    const rec = att.value;
+    if (!rec || rec.conversationId !== convId && rec.uploaderId !== draft.senderId) {
+      throw refuse("That attachment does not exist. Upload the file again.");
+    }
+    if (rec.uploaderId !== draft.senderId) {
+      throw refuse("That attachment was uploaded by someone else: upload your own copy.");
+    }
+    if (rec.conversationId !== convId) {
+      throw refuse("That attachment belongs to another conversation: upload it here again.");
+    }
+    if (rec.messageSeq !== null) {
+      throw refuse("That attachment was already sent. Upload it again to send it once more.");
+    }
+    if (draft.kind === "image" && rec.width === null) {
+      throw new AppError("invalid_input", 'This file is not an image: send it as kind "file".', {
+        field: "kind",
+      });
+    }
+    const ts = Date.now();
+    const seq = head.value.seq + 1;
+    const message: Message = {
+      id: draft.id,
+      conversationId: convId,
+      seq,
+      senderId: draft.senderId,
+      kind: draft.kind,
+      body: draft.body,
+      ts,
+      attachment: toWire(rec),
+    };
+    const newHead: Head = { seq, ts, last: message };
+    const op = kv.atomic()
+      .check(head)
+      .check(member)
+      .check({ key: keys.idem(convId, draft.id), versionstamp: null })
+      .set(keys.message(convId, seq), message)
+      .set(keys.idem(convId, draft.id), { seq, ts, senderId: draft.senderId } satisfies IdemRecord)
+      .set(keys.cursor(convId, draft.senderId), seq)
+      .set(keys.head(convId), newHead);
+    claimAttachment(op, att as Deno.KvEntry<AttachmentRecord>, seq);
+    const res = await retry(() => op.commit());
+    if (res.ok) {
+      return {
+        stored: message,
+        head: { key: keys.head(convId), value: newHead, versionstamp: res.versionstamp },
+      };
+    }
+    if (attempt > 1000) throw new Error("attachment send could not commit after many attempts");
   }
 }
