@@ -94,7 +94,16 @@ export interface Member extends User {
 
 /** Frames a client sends. */
 export type ClientFrame =
-  | { type: "send"; id: string; conversationId: string; body: string; kind?: MessageKind }
+  | {
+    type: "send";
+    id: string;
+    conversationId: string;
+    /** The text; for an image or a file, an optional caption. */
+    body?: string;
+    kind?: MessageKind;
+    /** The upload an image or file message carries (see `POST .../attachments`). */
+    attachmentId?: string;
+  }
   | { type: "sync"; conversationId: string; afterSeq: number; limit?: number; reqId?: string }
   | { type: "read"; conversationId: string; seq: number; reqId?: string }
   | { type: "typing"; conversationId: string; reqId?: string }

@@ -48,16 +48,17 @@ const seq = (name: string) =>
     v.integer(`${name} must be a whole number.`),
     v.minValue(0, `${name} must be 0 or more.`),
   );
-const body = v.pipe(
+/** A text or a caption. A text must not be blank (checked by `checkSendShape`, since a caption
+ * may be). */
+const body = v.optional(v.pipe(
   v.string("body must be text."),
-  v.check((s) => s.trim().length > 0, "body must not be empty."),
   v.check(
     (s) => s.length <= LIMITS.bodyMaxCodePoints || [...s].length <= LIMITS.bodyMaxCodePoints,
     "body must be at most 4,000 characters.",
   ),
-);
+));
 const kind = v.optional(
-  v.picklist(["text"], 'kind must be "text" (attachments are not supported yet).'),
+  v.picklist(["text", "image", "file"], 'kind must be "text", "image" or "file".'),
 );
 const title = v.pipe(
   v.string("title must be text."),
@@ -82,7 +83,35 @@ export const AddMemberInput = v.object({ userId: id("userId") });
 export const RoleInput = v.object({
   role: v.picklist(["admin", "member"], 'role must be "admin" or "member".'),
 });
-export const SendInput = v.object({ id: id("id"), body, kind });
+export const SendInput = v.object({
+  id: id("id"),
+  body,
+  kind,
+  attachmentId: v.optional(id("attachmentId")),
+});
+
+/**
+ * What the schema cannot say alone: a text message has a body that is not blank and no
+ * attachment; an image or a file names its upload (its body is an optional caption).
+ * @throws AppError `invalid_input` naming `body` or `attachmentId`.
+ */
+export function checkSendShape(
+  input: { body?: string; kind?: string; attachmentId?: string },
+): void {
+  const bad = (field: string, message: string) => new AppError("invalid_input", message, { field });
+  if (input.kind === undefined || input.kind === "text") {
+    if (input.attachmentId !== undefined) {
+      throw bad(
+        "attachmentId",
+        'A text message carries no attachment: use kind "image" or "file".',
+      );
+    }
+    if (input.body === undefined) throw bad("body", "body is required.");
+    if (!input.body.trim()) throw bad("body", "body must not be empty.");
+  } else if (input.attachmentId === undefined) {
+    throw bad("attachmentId", "attachmentId is required: upload the file first.");
+  }
+}
 export const ReadInput = v.object({ seq: seq("seq") });
 
 const reqId = v.optional(v.pipe(v.string("reqId must be a string."), v.maxLength(100)));
@@ -93,6 +122,7 @@ export const ClientFrameSchema = v.variant("type", [
     conversationId: id("conversationId"),
     body,
     kind,
+    attachmentId: v.optional(id("attachmentId")),
   }),
   v.object({
     type: v.literal("sync"),

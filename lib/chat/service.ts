@@ -42,8 +42,11 @@ import {
   messagesBefore,
 } from "../store/messages.ts";
 import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";
+import { toAttachment } from "../attachments/service.ts";
+import { type AttachmentDraft, commitAttachmentMessage } from "../store/attachments.ts";
+import { checkSendShape } from "../validate.ts";
 import { RateLimiter } from "./ratelimit.ts";
-import { SendBatcher } from "./sender.ts";
+import { SendBatcher, type SendOutcome } from "./sender.ts";
 
 /** The answer to a send: the contract's ack fields. */
 export interface Ack {
@@ -310,9 +313,10 @@ export class ChatService {
   async send(
     senderId: string,
     convId: string,
-    input: { id: string; body: string; kind?: MessageKind },
+    input: { id: string; body?: string; kind?: MessageKind; attachmentId?: string },
     originConnId: string | null,
   ): Promise<Ack> {
+    checkSendShape(input);
     if (!this.realtime.hub.isSubscribed(senderId, convId)) await this.#member(senderId, convId);
     const cached = this.#acks.get(convId + "\u0000" + input.id);
     if (cached) return this.#ackOf(convId, input.id, cached, senderId, true);
@@ -327,13 +331,22 @@ export class ChatService {
     const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
     let outcome;
     try {
-      outcome = await this.#batcher.submit(convId, {
-        id: input.id,
-        senderId,
-        kind: input.kind ?? "text",
-        body: input.body,
-      });
+      outcome = input.kind === "image" || input.kind === "file"
+        ? await this.#sendAttachment(senderId, convId, {
+          id: input.id,
+          senderId,
+          kind: input.kind,
+          body: input.body ?? "",
+          attachmentId: input.attachmentId!,
+        })
+        : await this.#batcher.submit(convId, {
+          id: input.id,
+          senderId,
+          kind: "text",
+          body: input.body!,
+        });
     } catch (err) {
+      if (err instanceof AppError && err.code === "invalid_input") this.#limiter.refund(senderId);
       forget?.();
       throw err;
     }
@@ -346,6 +359,22 @@ export class ChatService {
     this.#limiter.refund(senderId);
     this.#rememberAck(convId, input.id, outcome.existing);
     return this.#ackOf(convId, input.id, outcome.existing, senderId, true);
+  }
+
+  /**
+   * An image or file message: stored together with the claim on its upload, in one commit of
+   * its own (see `commitAttachmentMessage`), then published like any message.
+   */
+  async #sendAttachment(
+    senderId: string,
+    convId: string,
+    draft: AttachmentDraft,
+  ): Promise<SendOutcome> {
+    const res = await commitAttachmentMessage(this.kv, convId, draft, toAttachment);
+    if ("existing" in res) return res;
+    this.#rememberAck(convId, res.stored.id, res.stored);
+    this.realtime.publishMessages(convId, [res.stored]);
+    return { stored: res.stored };
   }
 
   /** A page of history: below `before`, above `after`, or the latest. Ascending by seq. */
