@@ -147,9 +147,10 @@ export class AttachmentService {
       staged = await this.blobs.put(body, {
         maxBytes: max,
         observe,
-        accept: async (bytes) => {
+        accept: async (bytes, op) => {
           const res = await chargeQuota(
             this.kv,
+            op,
             userId,
             bytes,
             this.config.attachmentQuotaBytes,

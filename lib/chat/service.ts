@@ -332,7 +332,7 @@ export class ChatService {
     let outcome;
     try {
       outcome = input.kind === "image" || input.kind === "file"
-        ? await this.#sendAttachment(senderId, convId, {
+        ? await this.#sendAttachment(convId, {
           id: input.id,
           senderId,
           kind: input.kind,
@@ -365,11 +365,7 @@ export class ChatService {
    * An image or file message: stored together with the claim on its upload, in one commit of
    * its own (see `commitAttachmentMessage`), then published like any message.
    */
-  async #sendAttachment(
-    senderId: string,
-    convId: string,
-    draft: AttachmentDraft,
-  ): Promise<SendOutcome> {
+  async #sendAttachment(convId: string, draft: AttachmentDraft): Promise<SendOutcome> {
     const res = await commitAttachmentMessage(this.kv, convId, draft, toAttachment);
     if ("existing" in res) return res;
     this.#rememberAck(convId, res.stored.id, res.stored);

@@ -104,30 +104,28 @@ export async function getQuota(
 }
 
 /**
- * Counts `bytes` against the user's quota, or returns the ms until the window resets when they
- * do not fit. Checked and written in one commit, retried when parallel uploads race.
+ * Adds to `op` the charge of `bytes` against the user's quota (checked against the entry just
+ * read, so parallel uploads of one user cannot both spend the same bytes: the loser's commit
+ * fails and is tried again), or returns the ms until the window resets when they do not fit.
  */
 export async function chargeQuota(
   kv: Deno.Kv,
+  op: Deno.AtomicOperation,
   userId: string,
   bytes: number,
   limit: number,
   windowMs: number,
   now = Date.now(),
 ): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-  for (;;) {
-    const { entry, quota } = await getQuota(kv, userId, now, windowMs);
-    if (quota.used + bytes > limit) {
-      return { ok: false, retryAfterMs: Math.max(1, quota.start + windowMs - now) };
-    }
-    const next = { start: quota.start, used: quota.used + bytes };
-    const res = await retry(() =>
-      kv.atomic().check(entry).set(keys.uploadQuota(userId), next, {
-        expireIn: Math.max(1, next.start + windowMs - now),
-      }).commit()
-    );
-    if (res.ok) return { ok: true };
+  const { entry, quota } = await getQuota(kv, userId, now, windowMs);
+  if (quota.used + bytes > limit) {
+    return { ok: false, retryAfterMs: Math.max(1, quota.start + windowMs - now) };
   }
+  const next = { start: quota.start, used: quota.used + bytes };
+  op.check(entry).set(keys.uploadQuota(userId), next, {
+    expireIn: Math.max(1, next.start + windowMs - now),
+  });
+  return { ok: true };
 }
 
 /** A message that carries an attachment, before it has a seq. */

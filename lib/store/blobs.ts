@@ -3,8 +3,8 @@
  * on Deno Deploy. A KV value holds at most 64 KiB and an atomic commit at most 800 KiB and 1000
  * mutations, so a blob is a run of 64 KiB chunks plus a manifest that says how many there are.
  *
- * Visibility and collection. An upload first writes a collection record
- * `["blob_gc", dueAt, blobId]`, then its chunks (8 per commit), and is made visible by the
+ * Visibility and collection. An upload writes a collection record `["blob_gc", dueAt, blobId]`
+ * in the commit of its first chunks, then the rest (8 chunks per commit), and is made visible by the
  * caller's own commit that writes the manifest and deletes that record (`StagedBlob.commit`).
  * A blob without a manifest is never served, so a half-finished upload is invisible. If the
  * uploader dies, the record stays, and `sweep` deletes the chunks once it is due. Deleting a
@@ -52,10 +52,12 @@ export interface PutOptions {
   /** Refuse (throw `tooLarge()`) as soon as more bytes than this have arrived. */
   maxBytes: number;
   /**
-   * Called with the size of each batch before it is written; throwing stops the upload (its
-   * chunks are discarded). Quotas count here, while the bytes stream in.
+   * Called with the size of each batch and the commit that will write it; it may add its own
+   * checks and writes to that commit (a quota counted while the bytes stream in), and throwing
+   * stops the upload (its chunks are discarded). When the commit fails a check, it is called
+   * again with a fresh commit.
    */
-  accept?: (bytes: number) => Promise<void> | void;
+  accept?: (bytes: number, op: Deno.AtomicOperation) => Promise<void> | void;
   /** Called with every piece of the stream as it passes (bounded by the caller). */
   observe?: (piece: Uint8Array) => void;
 }
@@ -90,7 +92,9 @@ export class KvBlobStore implements BlobStore {
     const id = crypto.randomUUID();
     const started = Date.now();
     const gcKey = keys.blobGc(started + PENDING_GRACE_MS, id);
-    const { versionstamp: gcStamp } = await retry(() => this.kv.set(gcKey, { reason: "upload" }));
+    // The collection record goes in with the first batch of chunks (one commit fewer per
+    // upload); an empty blob has no chunks and needs none.
+    let gcStamp: string | null = null;
     const hash = createHash("sha256");
     const reader = body.getReader();
     let size = 0;
@@ -102,10 +106,19 @@ export class KvBlobStore implements BlobStore {
       if (batch.length === 0) return;
       if (Date.now() - started > UPLOAD_MAX_MS) throw new Error("upload took too long");
       const bytes = batch.reduce((n, c) => n + c.length, 0);
-      await opts.accept?.(bytes);
-      const op = this.kv.atomic();
-      for (const c of batch) op.set(keys.blobChunk(id, index++), c);
-      await retry(() => op.commit());
+      for (let attempt = 0;; attempt++) {
+        const op = this.kv.atomic();
+        await opts.accept?.(bytes, op);
+        if (gcStamp === null) op.set(gcKey, { reason: "upload" });
+        batch.forEach((c, i) => op.set(keys.blobChunk(id, index + i), c));
+        const res = await retry(() => op.commit());
+        if (res.ok) {
+          gcStamp ??= res.versionstamp;
+          break;
+        }
+        if (attempt > 100) throw new Error("a chunk commit kept failing its checks");
+      }
+      index += batch.length;
       batch = [];
     };
     try {
@@ -147,11 +160,13 @@ export class KvBlobStore implements BlobStore {
     return {
       manifest,
       // The check fails the caller's commit if a sweep has already taken the chunks.
-      commit: (op) =>
-        op.check({ key: gcKey, versionstamp: gcStamp })
-          .check({ key: keys.blobManifest(id), versionstamp: null })
-          .set(keys.blobManifest(id), manifest)
-          .delete(gcKey),
+      commit: (op) => {
+        op.check({ key: keys.blobManifest(id), versionstamp: null })
+          .set(keys.blobManifest(id), manifest);
+        return gcStamp === null
+          ? op
+          : op.check({ key: gcKey, versionstamp: gcStamp }).delete(gcKey);
+      },
       discard: () => this.#collect(id, gcKey),
     };
   }
