@@ -41,9 +41,14 @@ export type PreviewReply =
 
 export type PreviewResult = Omit<Extract<PreviewReply, { ok: true }>, "id" | "ok">;
 
-/** Runs preview jobs in one lazily started Worker; `close()` ends it. */
+/**
+ * Runs preview jobs in one lazily started Worker; `close()` ends it. Where a Worker cannot be
+ * started (a platform without them), or with `{inProcess: true}`, jobs run in-process instead:
+ * slower for the event loop, but previews still get made.
+ */
 export class PreviewMaker {
   #worker: Worker | null = null;
+  #inProcess: boolean;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = new Map<number, (r: PreviewReply) => void>();
@@ -52,6 +57,10 @@ export class PreviewMaker {
    * Decodes `bytes` (already sniffed as `image`) and returns its preview, or null when the
    * bytes do not decode as the image they claim to be (then they are a file).
    */
+  constructor(opts: { inProcess?: boolean } = {}) {
+    this.#inProcess = opts.inProcess ?? false;
+  }
+
   make(bytes: Uint8Array, image: SniffedImage): Promise<PreviewResult | null> {
     if (image.width * image.height > DECODE_MAX_PIXELS) return Promise.resolve(null);
     const job = this.#queue.then(() => this.#run(bytes, image));
@@ -60,9 +69,21 @@ export class PreviewMaker {
   }
 
   async #run(bytes: Uint8Array, image: SniffedImage): Promise<PreviewResult | null> {
-    const worker = this.#ensure();
     const id = this.#nextId++;
     const req: PreviewRequest = { id, bytes, ...image, maxSide: PREVIEW_MAX_SIDE };
+    let worker: Worker | null = null;
+    if (!this.#inProcess) {
+      try {
+        worker = this.#ensure();
+      } catch (err) {
+        log.warn("no preview worker: previews are made in-process", { error: String(err) });
+        this.#inProcess = true;
+      }
+    }
+    if (!worker) {
+      const { makePreview } = await import("./preview_core.ts");
+      return this.#result(await makePreview(req));
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const reply = await new Promise<PreviewReply>((resolve) => {
       this.#pending.set(id, resolve);
@@ -71,10 +92,14 @@ export class PreviewMaker {
         this.#restart();
         resolve({ id, ok: false });
       }, JOB_TIMEOUT_MS);
-      worker.postMessage(req);
+      worker!.postMessage(req);
     });
     clearTimeout(timer);
     this.#pending.delete(id);
+    return this.#result(reply);
+  }
+
+  #result(reply: PreviewReply): PreviewResult | null {
     if (!reply.ok) return null;
     const { ok: _ok, id: _id, ...result } = reply;
     return result;

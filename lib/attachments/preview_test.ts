@@ -55,3 +55,18 @@ Deno.test("PreviewMaker answers null for bytes that look complete but do not dec
     maker.close();
   }
 });
+
+Deno.test("PreviewMaker in-process (where no Worker can start) makes the same previews", async () => {
+  const maker = new PreviewMaker({ inProcess: true });
+  try {
+    const s = await sampleImages(900, 300);
+    const got = await maker.make(s.webp, sniffImage(s.webp)!);
+    assertEquals([got?.width, got?.preview?.width, got?.preview?.height], [900, 720, 240]);
+    const cut = s.png.slice();
+    cut.fill(0, 60, 200);
+    const sniffed = sniffImage(cut);
+    if (sniffed) assertEquals(await maker.make(cut, sniffed), null);
+  } finally {
+    maker.close();
+  }
+});

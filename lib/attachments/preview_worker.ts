@@ -1,70 +1,14 @@
 /**
- * The preview worker: decodes an image fully (the proof that it is one) and, when it is larger
- * than the preview size, scales it down and encodes the preview. Decoding and scaling are
- * synchronous WASM and JS work of up to hundreds of milliseconds, so they run here, in a Worker,
- * and never on the isolate's event loop. imagescript decodes PNG, JPEG and GIF and encodes;
- * it cannot decode WebP, which @jsquash/webp (libwebp in WASM) does.
+ * The preview Worker: runs `makePreview` (preview_core.ts) off the isolate's event loop, so
+ * decoding a large photo never stalls the sockets the isolate serves.
  * @module
  */
 /// <reference lib="deno.worker" />
-import { decode, Image } from "imagescript";
-import decodeWebp from "@jsquash/webp/decode.js";
-import type { PreviewReply, PreviewRequest } from "./preview.ts";
-
-async function toImage(req: PreviewRequest): Promise<Image> {
-  if (req.type === "image/webp") {
-    const data = await decodeWebp(req.bytes.slice().buffer);
-    const img = new Image(data.width, data.height);
-    img.bitmap.set(data.data);
-    return img;
-  }
-  const decoded = await decode(req.bytes, true);
-  if (decoded instanceof Image) return decoded;
-  // A GIF decodes to its frames (only the first, as asked): the preview is that frame.
-  const first = decoded[0];
-  if (first instanceof Image) return first as unknown as Image;
-  throw new Error("no frame decoded");
-}
-
-function hasAlpha(img: Image): boolean {
-  const px = img.bitmap;
-  for (let i = 3; i < px.length; i += 4) if (px[i] !== 255) return true;
-  return false;
-}
-
-async function handle(req: PreviewRequest): Promise<PreviewReply> {
-  try {
-    const img = await toImage(req);
-    const { width, height } = img;
-    if (width !== req.width || height !== req.height) return { id: req.id, ok: false };
-    const longer = Math.max(width, height);
-    if (longer <= req.maxSide) return { id: req.id, ok: true, width, height, preview: null };
-    const scale = req.maxSide / longer;
-    img.resize(
-      Math.max(1, Math.round(width * scale)),
-      Math.max(1, Math.round(height * scale)),
-    );
-    const alpha = hasAlpha(img);
-    const bytes = alpha ? await img.encode(3) : await img.encodeJPEG(82);
-    return {
-      id: req.id,
-      ok: true,
-      width,
-      height,
-      preview: {
-        bytes,
-        type: alpha ? "image/png" : "image/jpeg",
-        width: img.width,
-        height: img.height,
-      },
-    };
-  } catch {
-    return { id: req.id, ok: false };
-  }
-}
+import { makePreview } from "./preview_core.ts";
+import type { PreviewRequest } from "./preview.ts";
 
 self.onmessage = async (e: MessageEvent<PreviewRequest>) => {
-  const reply = await handle(e.data);
+  const reply = await makePreview(e.data);
   const transfer = reply.ok && reply.preview ? [reply.preview.bytes.buffer as ArrayBuffer] : [];
   self.postMessage(reply, { transfer });
 };
