@@ -150,6 +150,14 @@ export const LIMITS = {
   previewMaxSide: 720,
 } as const;
 
+/**
+ * What an attachment's `name` may not contain: control characters (C0, DEL, C1) and the marks,
+ * embeddings, overrides and isolates that reorder text (they can disguise "evil‮fdp.exe").
+ */
+export const NAME_FORBIDDEN =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 /** WebSocket close codes and what they tell a client to do. */
 export const CLOSE = {
   normal: 1000,

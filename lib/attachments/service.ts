@@ -8,7 +8,7 @@
 import type { Config } from "../config.ts";
 import { AppError, notFound } from "../errors.ts";
 import { log } from "../log.ts";
-import { type Attachment, LIMITS } from "../protocol.ts";
+import { type Attachment, LIMITS, NAME_FORBIDDEN } from "../protocol.ts";
 import {
   type AttachmentRecord,
   chargeQuota,
@@ -32,11 +32,6 @@ export const UNSENT_TTL_MS = 24 * 3600 * 1000;
  */
 export const IMAGE_MAX_BYTES = 32 * 1024 * 1024;
 
-/** Control characters, and the characters that reorder the text around them. */
-const FORBIDDEN_IN_NAME =
-  // deno-lint-ignore no-control-regex
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-
 /** Checks an attachment's file name: 1 to 255 code points, well-formed, nothing that hides. */
 export function checkName(name: string | undefined): string {
   const bad = (message: string) => new AppError("invalid_input", message, { field: "name" });
@@ -45,7 +40,7 @@ export function checkName(name: string | undefined): string {
   if ([...name].length > LIMITS.attachmentNameMax) {
     throw bad("name must be at most 255 characters.");
   }
-  if (FORBIDDEN_IN_NAME.test(name)) {
+  if (NAME_FORBIDDEN.test(name)) {
     throw bad("name must not contain control or text-direction characters.");
   }
   return name;
