@@ -4,24 +4,12 @@
  * @module
  */
 import type { Message, MessageKind } from "../protocol.ts";
-import type { MemberRecord } from "./conversations.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
+import type { Head, IdemRecord, MemberRecord } from "./records.ts";
 
-/** The newest state of a conversation: what other isolates watch to learn of new messages. */
-export interface Head {
-  seq: number;
-  ts: number;
-  last: Message | null;
-}
-
-/** What the idempotency index remembers of a stored message: enough to repeat its ack. */
-export interface IdemRecord {
-  seq: number;
-  ts: number;
-  senderId: string;
-}
+export type { Head, IdemRecord } from "./records.ts";
 
 /** A message waiting for its sequence number. */
 export interface Draft {
