@@ -40,7 +40,7 @@ function visit(n: string): void {
   for (const d of edges.get(n) ?? []) {
     if (state.get(d) === "open") {
       cycles.push(
-        [...stack.slice(stack.indexOf(d)), d].map((s) => s.slice(lib.length)).join(" -> "),
+        [...stack.slice(stack.indexOf(d)), d].map((s) => "lib/" + s.slice(lib.length)).join(" -> "),
       );
     } else if (!state.has(d)) visit(d);
   }
@@ -48,6 +48,6 @@ function visit(n: string): void {
   state.set(n, "done");
 }
 for (const n of edges.keys()) if (!state.has(n)) visit(n);
-for (const c of cycles) console.log("cycle: lib/" + c);
+for (const c of cycles) console.log("cycle: " + c);
 console.log(`${edges.size} modules in lib/, ${cycles.length} cycle(s)`);
 Deno.exit(cycles.length ? 1 : 0);

@@ -5,7 +5,7 @@
  * @module
  */
 import { AppError } from "../errors.ts";
-import type { ConversationKind, Role } from "../protocol.ts";
+import type { Role } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
