@@ -255,6 +255,15 @@ export async function messagesBetween(kv: Deno.Kv, convId: string, afterSeq: num
   return entries.map((e) => e.value);
 }
 
+/** The heads of conversations and one user's read cursor in each, in the order asked. */
+export async function headsAndCursors(kv: Deno.Kv, convIds: string[], userId: string) {
+  const [heads, cursors] = await Promise.all([
+    getMany<Head>(kv, convIds.map((c) => keys.head(c))),
+    getMany<number>(kv, convIds.map((c) => keys.cursor(c, userId))),
+  ]);
+  return { heads: heads.map((h) => h.value), cursors: cursors.map((c) => c.value) };
+}
+
 /** All read cursors of a conversation. */
 export async function listCursors(kv: Deno.Kv, convId: string): Promise<Map<string, number>> {
   const entries = await listAll<number>(kv, { prefix: keys.cursorsOf(convId) });

@@ -6,6 +6,8 @@
  * @module
  */
 import { log } from "../log.ts";
+import { keys } from "./keys.ts";
+import type { Head } from "./records.ts";
 
 /** KV's limit of keys per watch call. */
 const MAX_BUCKET = 10;
@@ -130,4 +132,23 @@ export class KeyWatcher<V> {
     this.#dirty.clear();
     this.#where.clear();
   }
+}
+
+/**
+ * Watches conversation heads, one per stream: a head changes on every commit of its
+ * conversation, and a shared stream would read and deserialize all its heads each time.
+ */
+export function watchHeads(
+  kv: Deno.Kv,
+  onChange: (convId: string, head: Head | null) => void,
+): KeyWatcher<Head> {
+  return new KeyWatcher<Head>(kv, keys.head, onChange, 1);
+}
+
+/** Watches the event log's head (add the id "events" to start). */
+export function watchEventsHead(
+  kv: Deno.Kv,
+  onChange: (head: number | null) => void,
+): KeyWatcher<number> {
+  return new KeyWatcher<number>(kv, () => keys.eventsHead(), (_, head) => onChange(head));
 }
