@@ -1,6 +1,6 @@
 /**
  * The fast path between isolates: BroadcastChannel, which may lose events. The path that does
- * not is `kv.watch` on small head keys (lib/store/watch.ts), so delivery stays correct with the
+ * not is a KV watch on small head keys (lib/store/watch.ts), so delivery stays correct with the
  * channel switched off.
  * @module
  */
