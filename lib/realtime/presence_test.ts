@@ -25,31 +25,6 @@ function setUp(kv: Deno.Kv, isolateId = "i1") {
   return { hub, presence, published, connect, conns };
 }
 
-Deno.test("a user is online while any isolate marks them, and gets a lastSeen when the last one goes", async () => {
-  await withKv(async (kv) => {
-    const a = setUp(kv, "i1").presence;
-    const b = setUp(kv, "i2").presence;
-    await a.markOnline(["ann"]);
-    await b.markOnline(["ann"]);
-    eq((await a.lookup(["ann"])).get("ann"), { online: true, lastSeen: null });
-    equal(await a.markOffline("ann"), null, "still online on the other isolate");
-    const seen = await b.markOffline("ann");
-    equal(typeof seen, "number");
-    eq((await a.lookup(["ann"])).get("ann"), { online: false, lastSeen: seen });
-  });
-});
-
-Deno.test("forget() takes an isolate's users offline on shutdown", async () => {
-  await withKv(async (kv) => {
-    const { presence } = setUp(kv);
-    await presence.markOnline(["ann", "bea"]);
-    await presence.forget(["ann", "bea"]);
-    const state = await presence.lookup(["ann", "bea"]);
-    equal(state.get("ann")?.online, false);
-    equal(typeof state.get("bea")?.lastSeen, "number");
-  });
-});
-
 Deno.test("announce() reaches members of direct chats and small groups only, once each, batched", async () => {
   await withKv(async (kv) => {
     const direct = (await createDirect(kv, "ann", "bea")).conversation;
