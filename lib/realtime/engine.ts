@@ -16,14 +16,8 @@ import type { Connection } from "./connection.ts";
 import { Hub } from "./hub.ts";
 import { Presence } from "./presence.ts";
 import { ConversationRefresher, type ConversationViewer } from "./refresh.ts";
-
-export { PRESENCE_GROUP_MAX } from "./presence.ts";
-export type { ConversationViewer } from "./refresh.ts";
-
-/** Recent removals remembered for connects in progress (see `connect`): those of the last
- * minute, and at most this many. */
-const REMOVALS_KEPT = 200_000;
-const TYPING_INTERVAL_MS = 1000;
+import { RecentRemovals } from "./removals.ts";
+import { Typing } from "./typing.ts";
 
 export class Realtime implements RealtimePort, BrokerEventHandler {
   readonly hub = new Hub();
@@ -32,9 +26,8 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
   #refresh: ConversationRefresher;
   /** convId + "\0" + messageId → the connection that sent it (see `expectOwn`). */
   #exclude = new Map<string, string>();
-  /** userId + "\0" + convId → when a `member_removed` for it was applied here. */
-  #removedAt = new Map<string, number>();
-  #typingLast = new Map<string, number>();
+  #removed = new RecentRemovals();
+  #typing: Typing;
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
 
@@ -49,6 +42,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     this.broker.register(this);
     this.presence = new Presence(kv, isolateId, this.hub, this.broker);
     this.#refresh = new ConversationRefresher(this.hub, viewer, (c) => this.broker.ready(c));
+    this.#typing = new Typing(this.hub, (c, u) => this.broker.publishTyping(c, u));
   }
 
   /** Starts following the event log, the heartbeat check and the presence refresh. */
@@ -74,7 +68,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     const listed = await listMemberships(this.kv, conn.userId);
     // A removal applied while the list was being read is not in it: leave those out. (One
     // applied from here on finds the user subscribed and is handled as usual.)
-    const convIds = listed.filter((c) => !this.#removedSince(conn.userId, c, listedAt));
+    const convIds = listed.filter((c) => !this.#removed.since(conn.userId, c, listedAt));
     if (conn.open && this.hub.hasUser(conn.userId)) await this.#follow(conn.userId, convIds);
     // The user's first connection here announces them, even if it closed meanwhile while
     // another one of theirs opened; with none left, `disconnect` already said they left.
@@ -102,11 +96,6 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     if (lastSeen !== null && !this.hub.hasUser(conn.userId)) {
       await this.presence.announce(conn.userId, false, lastSeen, convIds, known);
     }
-  }
-
-  /** Whether `userId` was removed from `convId` at or after `since` (and not added back). */
-  #removedSince(userId: string, convId: string, since: number): boolean {
-    return (this.#removedAt.get(userId + "\u0000" + convId) ?? -1) >= since;
   }
 
   async #follow(userId: string, convIds: string[]): Promise<void> {
@@ -142,14 +131,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
 
   /** A member is typing: other members' connections hear of it (at most once a second). */
   typing(userId: string, convId: string): void {
-    if (!this.hub.isSubscribed(userId, convId)) return;
-    const key = userId + "\u0000" + convId;
-    const now = Date.now();
-    if (now - (this.#typingLast.get(key) ?? 0) < TYPING_INTERVAL_MS) return;
-    this.#typingLast.set(key, now);
-    if (this.#typingLast.size > 10_000) this.#typingLast.clear();
-    this.onTyping(convId, userId);
-    this.broker.publishTyping(convId, userId);
+    this.#typing.local(userId, convId);
   }
 
   // ---- what the broker reports ---------------------------------------------------------------
@@ -163,8 +145,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
   }
 
   onTyping(convId: string, userId: string): void {
-    const raw = JSON.stringify({ type: "typing", conversationId: convId, userId });
-    for (const u of this.hub.usersIn(convId)) if (u !== userId) this.hub.toUser(u, raw);
+    this.#typing.deliver(convId, userId);
   }
 
   onPresence(note: PresenceNote): void {
@@ -185,7 +166,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
         break;
       }
       case "member_added":
-        this.#removedAt.delete(event.userId + "\u0000" + event.conversationId);
+        this.#removed.clear(event.userId, event.conversationId);
         this.presence.invalidate(event.conversationId);
         if (this.hub.hasUser(event.userId)) {
           this.#follow(event.userId, [event.conversationId]).catch(() => {});
@@ -193,7 +174,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
         this.#refresh.queue(event.conversationId);
         break;
       case "member_removed": {
-        this.#noteRemoval(event.userId, event.conversationId);
+        this.#removed.note(event.userId, event.conversationId);
         this.presence.invalidate(event.conversationId);
         if (this.hub.isSubscribed(event.userId, event.conversationId)) {
           const raw = JSON.stringify({ type: "removed", conversationId: event.conversationId });
@@ -208,16 +189,6 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
       case "conversation_changed":
         this.#refresh.queue(event.conversationId);
         break;
-    }
-  }
-
-  #noteRemoval(userId: string, convId: string): void {
-    const now = Date.now();
-    this.#removedAt.set(userId + "\u0000" + convId, now);
-    // Only connects in progress need them, and a connect takes well under a minute.
-    for (const [key, at] of this.#removedAt) {
-      if (now - at > 60_000 || this.#removedAt.size > REMOVALS_KEPT) this.#removedAt.delete(key);
-      else break;
     }
   }
 
