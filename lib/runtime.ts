@@ -7,6 +7,7 @@ import { AttachmentService } from "./attachments/service.ts";
 import { AuthService } from "./auth/service.ts";
 import { resolveSecret, TokenSigner } from "./auth/tokens.ts";
 import { ChatService } from "./chat/service.ts";
+import { conversationView } from "./chat/views.ts";
 import type { Config } from "./config.ts";
 import { log } from "./log.ts";
 import { Realtime } from "./realtime/engine.ts";
@@ -34,7 +35,8 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     await resolveSecret(kv, config.jwtSecret),
     config.accessTokenTtlSec,
   );
-  const realtime = new Realtime(kv, config, isolateId);
+  // The engine builds `conversation` frames from the same views the service answers with.
+  const realtime = new Realtime(kv, config, isolateId, (u, c) => conversationView(kv, u, c));
   const chat = new ChatService(kv, realtime);
   const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
   await realtime.start();

@@ -8,7 +8,12 @@ import { build } from "./build.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 await build();
-const args = ["test", "-A", "--quiet", ...(Deno.args.length ? Deno.args : ["tests/", "lib/", "client/"])];
+const args = [
+  "test",
+  "-A",
+  "--quiet",
+  ...(Deno.args.length ? Deno.args : ["tests/", "lib/", "client/"]),
+];
 const child = new Deno.Command(Deno.execPath(), {
   args,
   cwd: root,

@@ -5,7 +5,10 @@
  * @module
  */
 import { log } from "../log.ts";
-import type { ImageType, SniffedImage } from "./sniff.ts";
+import type { PreviewReply, PreviewRequest } from "./preview_core.ts";
+import type { SniffedImage } from "./sniff.ts";
+
+export type { PreviewReply, PreviewRequest } from "./preview_core.ts";
 
 /** Longest side of a preview, in pixels. */
 export const PREVIEW_MAX_SIDE = 720;
@@ -16,28 +19,6 @@ export const PREVIEW_MAX_SIDE = 720;
 export const DECODE_MAX_PIXELS = 40_000_000;
 /** A decode that takes longer than this is abandoned (the worker is replaced). */
 const JOB_TIMEOUT_MS = 60_000;
-
-export interface PreviewRequest {
-  id: number;
-  bytes: Uint8Array;
-  type: ImageType;
-  width: number;
-  height: number;
-  maxSide: number;
-}
-
-export type PreviewReply =
-  | { id: number; ok: false }
-  | {
-    id: number;
-    ok: true;
-    width: number;
-    height: number;
-    /** Null when the image is already small enough to be its own preview. */
-    preview:
-      | { bytes: Uint8Array; type: "image/png" | "image/jpeg"; width: number; height: number }
-      | null;
-  };
 
 export type PreviewResult = Omit<Extract<PreviewReply, { ok: true }>, "id" | "ok">;
 

@@ -9,7 +9,30 @@
  */
 import { decode, Image } from "imagescript";
 import decodeWebp from "@jsquash/webp/decode.js";
-import type { PreviewReply, PreviewRequest } from "./preview.ts";
+import type { ImageType } from "./sniff.ts";
+
+/** One job: the bytes of what sniffed as an image, and the size the sniffer read. */
+export interface PreviewRequest {
+  id: number;
+  bytes: Uint8Array;
+  type: ImageType;
+  width: number;
+  height: number;
+  maxSide: number;
+}
+
+export type PreviewReply =
+  | { id: number; ok: false }
+  | {
+    id: number;
+    ok: true;
+    width: number;
+    height: number;
+    /** Null when the image is already small enough to be its own preview. */
+    preview:
+      | { bytes: Uint8Array; type: "image/png" | "image/jpeg"; width: number; height: number }
+      | null;
+  };
 
 async function toImage(req: PreviewRequest): Promise<Image> {
   if (req.type === "image/webp") {

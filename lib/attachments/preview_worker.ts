@@ -4,8 +4,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { makePreview } from "./preview_core.ts";
-import type { PreviewRequest } from "./preview.ts";
+import { makePreview, type PreviewRequest } from "./preview_core.ts";
 
 self.onmessage = async (e: MessageEvent<PreviewRequest>) => {
   const reply = await makePreview(e.data);

@@ -20,8 +20,8 @@
  * | ["cursor", convId, userId]            | number (last read seq)     | store/messages.ts           |
  * | ["events_head"]                       | number (last event seq)    | store/events.ts (watched)   |
  * | ["events", seq]                       | BusEvent (expiring)        | store/events.ts             |
- * | ["online", userId, isolateId]         | {since} (expiring)         | realtime/presence.ts        |
- * | ["last_seen", userId]                 | number (ts)                | realtime/presence.ts        |
+ * | ["online", userId, isolateId]         | {since} (expiring)         | store/presence.ts           |
+ * | ["last_seen", userId]                 | number (ts)                | store/presence.ts           |
  * | ["blob_manifests", blobId]            | BlobManifest               | store/blobs.ts (+ caller's) |
  * | ["blob_chunks", blobId, index]        | Uint8Array (≤ 64 KiB)      | store/blobs.ts              |
  * | ["blob_gc", dueAt, blobId]            | {reason} (chunks to sweep) | store/blobs.ts              |
