@@ -108,7 +108,7 @@ export class AttachmentService {
     const declared = input.contentLength === undefined ? NaN : Number(input.contentLength);
     if (declared > max) throw tooLarge(max);
     const name = checkName(input.name);
-    const { quota } = await getQuota(
+    const quota = await getQuota(
       this.kv,
       userId,
       Date.now(),
@@ -157,6 +157,8 @@ export class AttachmentService {
     } catch (err) {
       if (err instanceof BlobTooLarge) throw tooLarge(max);
       if (err instanceof AppError) throw err;
+      // Mostly a client that went away; anything else is ours to see in the log.
+      log.info("upload stopped", { error: String(err) });
       throw new AppError("invalid_input", "The upload was interrupted. Please try again.");
     }
 

@@ -32,10 +32,19 @@ export interface AttachmentRecord {
   messageSeq: number | null;
 }
 
+/** A user's quota window: when it started (its end is `start + windowMs`). */
+export interface QuotaWindow {
+  start: number;
+}
+
 /** How much a user uploaded in the current quota window. */
-export interface QuotaRecord {
+export interface Quota {
   start: number;
   used: number;
+  /** What the charge checks: the window changes only when it rolls over. */
+  windowEntry: Deno.KvEntryMaybe<QuotaWindow>;
+  /** True when the window has ended (or none began): the next charge starts a new one. */
+  fresh: boolean;
 }
 
 export async function getAttachment(
@@ -91,22 +100,26 @@ export function deleteUnsent(
   return op;
 }
 
-/** The user's quota window as of `now` (a fresh one when the last has ended). */
+/** The user's quota as of `now`: the live window and what was uploaded in it. */
 export async function getQuota(
   kv: Deno.Kv,
   userId: string,
   now: number,
   windowMs: number,
-): Promise<{ entry: Deno.KvEntryMaybe<QuotaRecord>; quota: QuotaRecord }> {
-  const entry = await retry(() => kv.get<QuotaRecord>(keys.uploadQuota(userId)));
-  const live = entry.value && entry.value.start + windowMs > now ? entry.value : null;
-  return { entry, quota: live ?? { start: now, used: 0 } };
+): Promise<Quota> {
+  const windowEntry = await retry(() => kv.get<QuotaWindow>(keys.uploadWindow(userId)));
+  const w = windowEntry.value;
+  if (!w || w.start + windowMs <= now) return { start: now, used: 0, windowEntry, fresh: true };
+  const used = await retry(() => kv.get<Deno.KvU64>(keys.uploadUsed(userId, w.start)));
+  return { start: w.start, used: Number(used.value?.value ?? 0n), windowEntry, fresh: false };
 }
 
 /**
- * Adds to `op` the charge of `bytes` against the user's quota (checked against the entry just
- * read, so parallel uploads of one user cannot both spend the same bytes: the loser's commit
- * fails and is tried again), or returns the ms until the window resets when they do not fit.
+ * Adds to `op` the charge of `bytes` against the user's quota, or returns the ms until the
+ * window resets when they do not fit. The bytes are added with `sum`, which takes no check, so
+ * parallel uploads of one user never make each other's commits fail; what parallel uploads may
+ * overshoot between the read and the commit is one batch each. Only a window's rollover is
+ * checked (two uploads cannot both start a window), and it deletes the old window's counter.
  */
 export async function chargeQuota(
   kv: Deno.Kv,
@@ -117,14 +130,17 @@ export async function chargeQuota(
   windowMs: number,
   now = Date.now(),
 ): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-  const { entry, quota } = await getQuota(kv, userId, now, windowMs);
-  if (quota.used + bytes > limit) {
-    return { ok: false, retryAfterMs: Math.max(1, quota.start + windowMs - now) };
+  const q = await getQuota(kv, userId, now, windowMs);
+  if (q.used + bytes > limit) {
+    return { ok: false, retryAfterMs: Math.max(1, q.start + windowMs - now) };
   }
-  const next = { start: quota.start, used: quota.used + bytes };
-  op.check(entry).set(keys.uploadQuota(userId), next, {
-    expireIn: Math.max(1, next.start + windowMs - now),
-  });
+  op.check(q.windowEntry);
+  if (q.fresh) {
+    op.set(keys.uploadWindow(userId), { start: q.start } satisfies QuotaWindow);
+    const old = q.windowEntry.value;
+    if (old) op.delete(keys.uploadUsed(userId, old.start));
+  }
+  op.sum(keys.uploadUsed(userId, q.start), BigInt(bytes));
   return { ok: true };
 }
 

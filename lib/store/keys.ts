@@ -27,7 +27,8 @@
  * | ["blob_gc", dueAt, blobId]            | {reason} (chunks to sweep) | store/blobs.ts              |
  * | ["attachments", attachmentId]         | AttachmentRecord           | store/attachments.ts        |
  * | ["attachments_unsent", dueAt, attId]  | true (until a message)     | store/attachments.ts        |
- * | ["upload_quota", userId]              | {start, used} (expiring)   | store/attachments.ts        |
+ * | ["upload_window", userId]             | {start} (quota window)     | store/attachments.ts        |
+ * | ["upload_used", userId, windowStart]  | Deno.KvU64 (bytes in it)   | store/attachments.ts        |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -77,5 +78,7 @@ export const keys = {
   attachment: (attId: string) => ["attachments", attId] as const,
   attachmentUnsent: (dueAt: number, attId: string) => ["attachments_unsent", dueAt, attId] as const,
   attachmentsUnsentPrefix: () => ["attachments_unsent"] as const,
-  uploadQuota: (userId: string) => ["upload_quota", userId] as const,
+  uploadWindow: (userId: string) => ["upload_window", userId] as const,
+  uploadUsed: (userId: string, windowStart: number) =>
+    ["upload_used", userId, windowStart] as const,
 };

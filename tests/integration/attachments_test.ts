@@ -6,7 +6,7 @@
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { sampleImages } from "../helpers/images.ts";
-import { directPair, register, withServer } from "../helpers/server.ts";
+import { api, directPair, register, withServer } from "../helpers/server.ts";
 import { CHUNK_BYTES } from "../../lib/store/blobs.ts";
 
 const MiB = 1024 * 1024;
@@ -231,8 +231,30 @@ Deno.test("past the per-user quota uploads are 429 rate_limited with retryAfterM
       },
     ).catch((err) => err);
     if (streamedOver instanceof Response) equal(streamedOver.status, 429);
-    // The quota is per uploader: Bob still may.
-    equal((await upload(srv.url, bob.accessToken, convId, "b.bin", pattern(500_000))).status, 201);
+    // Parallel uploads of one user neither fail each other nor escape the count.
+    const many = await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) => upload(srv.url, bob.accessToken, convId, `p${i}.bin`, pattern(100_000)),
+      ),
+    );
+    eq(many.map((r) => r.status), Array(8).fill(201));
+    const after = await upload(srv.url, bob.accessToken, convId, "p9.bin", pattern(300_000));
+    equal(after.status, 429, "800,000 + 300,000 is past 1,000,000");
+    // The quota is per uploader: Carol still may.
+    const carol = await register(srv.url);
+    const other = await api(srv.url, "POST", "/api/conversations", {
+      token: carol.accessToken,
+      body: { kind: "direct", userId: alice.user.id },
+    });
+    const carolUp = await upload(
+      srv.url,
+      carol.accessToken,
+      other.body.conversation.id,
+      "c.bin",
+      pattern(500_000),
+    );
+    equal(carolUp.status, 201);
   }, { ATTACHMENT_QUOTA_BYTES: "1000000" });
 });
 
