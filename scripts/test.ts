@@ -2,9 +2,9 @@
  * Runs the whole test suite (after building the client assets the browser tests load) and
  * ends with one line CI can read: `tests: N passed, N failed, N skipped`.
  *
- * Unit tests live beside their modules (`x.ts`, `x_test.ts`) in lib/, client/, components/,
- * islands/ and bench/; the integration and browser suites in tests/. With no arguments all of
- * them run. Benchmarks (`*_bench.ts`, `Deno.bench`) are not test modules, so they stay out.
+ * Unit tests live beside their modules (`x.ts`, `x_test.ts`) in lib/, routes/, client/,
+ * components/, islands/ and bench/; the integration and browser suites in tests/. With no
+ * arguments all of them run. Benchmarks (`*_bench.ts`, `Deno.bench`) are not test modules, so they stay out.
  * @module
  */
 // deno-lint-ignore-file no-console
@@ -12,7 +12,7 @@ import { build } from "./build.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 await build();
-const TEST_DIRS = ["lib/", "client/", "components/", "islands/", "bench/", "tests/"];
+const TEST_DIRS = ["lib/", "routes/", "client/", "components/", "islands/", "bench/", "tests/"];
 const exists = (dir: string) => {
   try {
     return Deno.statSync(root + dir).isDirectory;
