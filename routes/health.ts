@@ -3,6 +3,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { AppError, errorBody } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { probe } from "../lib/store/kv.ts";
 
@@ -16,7 +17,7 @@ export function healthRoutes(rt: Runtime) {
       } catch {
         return c.json({
           status: "unavailable",
-          error: { code: "internal", message: "The store is not reachable." },
+          error: errorBody(new AppError("internal", "The store is not reachable.")),
         }, 503);
       }
     });
