@@ -80,7 +80,7 @@ export function serveSocket(
       if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
         throw new AppError("invalid_input", "A frame must be a JSON object.");
       }
-      frame = parse(ClientFrameSchema, raw) as ClientFrame;
+      frame = parse(ClientFrameSchema, raw);
     } catch (err) {
       return fail(err, ids);
     }
