@@ -9,6 +9,7 @@ import * as v from "valibot";
 import { AppError } from "./errors.ts";
 import { ClientFrameSchema, count, field, LIMITS } from "./protocol.ts";
 
+/** Re-exported: every schema `parse` is used with can be imported from here. */
 export { ClientFrameSchema };
 
 const username = v.pipe(
