@@ -112,6 +112,8 @@ export const LIMITS = {
   pageMax: 100,
   syncMax: 100,
   searchMax: 20,
+  /** The longest user-search query (`GET /api/users?q=`). */
+  searchQueryMax: 100,
 } as const;
 
 /** WebSocket close codes and what they tell a client to do. */
