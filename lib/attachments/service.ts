@@ -12,15 +12,14 @@ import { type Attachment, LIMITS, NAME_FORBIDDEN } from "../protocol.ts";
 import {
   type AttachmentRecord,
   chargeQuota,
-  createAttachment,
   deleteUnsent,
   dueUnsent,
   getAttachment,
   getQuota,
+  saveAttachment,
 } from "../store/attachments.ts";
 import { type BlobStore, BlobTooLarge, type StagedBlob } from "../store/blobs.ts";
 import { getMember } from "../store/conversations.ts";
-import { retry } from "../store/kv.ts";
 import { PreviewMaker } from "./preview.ts";
 import { looksLikeImage, SIGNATURE_BYTES, sniffImage } from "./sniff.ts";
 
@@ -209,10 +208,7 @@ export class AttachmentService {
       unsentDue: now + UNSENT_TTL_MS,
       messageSeq: null,
     };
-    const op = createAttachment(this.kv.atomic(), rec);
-    for (const b of toCommit) b.commit(op);
-    const res = await retry(() => op.commit());
-    if (!res.ok) {
+    if (!(await saveAttachment(this.kv, rec, toCommit))) {
       await Promise.all(toCommit.map((b) => b.discard().catch(() => {})));
       throw new AppError("internal", "The upload could not be stored. Please try again.");
     }
@@ -237,13 +233,7 @@ export class AttachmentService {
   async sweep(now = Date.now()): Promise<{ attachments: number; blobs: number }> {
     let attachments = 0;
     for (const id of await dueUnsent(this.kv, now)) {
-      const entry = await getAttachment(this.kv, id);
-      if (!entry.value || entry.value.unsentDue === null || entry.value.unsentDue > now) continue;
-      const rec = entry.value;
-      const op = deleteUnsent(this.kv.atomic(), entry as Deno.KvEntry<AttachmentRecord>);
-      this.blobs.remove(op, rec.blobId, now);
-      if (rec.preview) this.blobs.remove(op, rec.preview.blobId, now);
-      if ((await retry(() => op.commit())).ok) attachments++;
+      if (await deleteUnsent(this.kv, this.blobs, id, now)) attachments++;
     }
     const blobs = await this.blobs.sweep(now);
     if (attachments || blobs) log.info("attachments swept", { attachments, blobs });

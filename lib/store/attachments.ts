@@ -8,6 +8,7 @@ import type { Attachment, Message } from "../protocol.ts";
 import type { MemberRecord } from "./conversations.ts";
 import { keys } from "./keys.ts";
 import { listAll, retry } from "./kv.ts";
+import type { BlobStore, StagedBlob } from "./blobs.ts";
 import type { Head, IdemRecord } from "./messages.ts";
 
 /** A stored upload. `unsentDue` is the time it is deleted unless a message claims it first. */
@@ -54,13 +55,23 @@ export async function getAttachment(
   return await retry(() => kv.get<AttachmentRecord>(keys.attachment(id)));
 }
 
-/** Adds a new, unreferenced attachment to `op`, to be deleted at `unsentDue` unless claimed. */
-export function createAttachment(op: Deno.AtomicOperation, rec: AttachmentRecord) {
+/**
+ * Stores a new, unreferenced attachment (to be deleted at `unsentDue` unless a message claims
+ * it) and makes its blobs visible, in one commit. False when that commit fails its checks (a
+ * sweep took the blobs' chunks meanwhile): nothing is then stored.
+ */
+export async function saveAttachment(
+  kv: Deno.Kv,
+  rec: AttachmentRecord,
+  blobs: StagedBlob[],
+): Promise<boolean> {
   if (rec.unsentDue === null) throw new Error("a new attachment is unsent");
-  return op
+  const op = kv.atomic()
     .check({ key: keys.attachment(rec.id), versionstamp: null })
     .set(keys.attachment(rec.id), rec)
     .set(keys.attachmentUnsent(rec.unsentDue, rec.id), true);
+  for (const b of blobs) b.commit(op);
+  return (await retry(() => op.commit())).ok;
 }
 
 /**
@@ -88,16 +99,27 @@ export async function dueUnsent(kv: Deno.Kv, now: number, limit = 500): Promise<
   return entries.map((e) => e.key[2] as string);
 }
 
-/** Adds to `op` the deletion of an unsent attachment's record and index entry. */
-export function deleteUnsent(
-  op: Deno.AtomicOperation,
-  entry: Deno.KvEntry<AttachmentRecord>,
-): Deno.AtomicOperation {
-  op.check(entry).delete(keys.attachment(entry.value.id));
-  if (entry.value.unsentDue !== null) {
-    op.delete(keys.attachmentUnsent(entry.value.unsentDue, entry.value.id));
-  }
-  return op;
+/**
+ * Deletes an unsent attachment whose time is up, with its blobs (their chunks go at the blob
+ * store's next sweep), in one commit that checks nobody claimed it meanwhile. True when it was
+ * deleted.
+ */
+export async function deleteUnsent(
+  kv: Deno.Kv,
+  blobs: BlobStore,
+  id: string,
+  now: number,
+): Promise<boolean> {
+  const entry = await getAttachment(kv, id);
+  const rec = entry.value;
+  if (!rec || rec.unsentDue === null || rec.unsentDue > now) return false;
+  const op = kv.atomic()
+    .check(entry)
+    .delete(keys.attachment(rec.id))
+    .delete(keys.attachmentUnsent(rec.unsentDue, rec.id));
+  blobs.remove(op, rec.blobId, now);
+  if (rec.preview) blobs.remove(op, rec.preview.blobId, now);
+  return (await retry(() => op.commit())).ok;
 }
 
 /** The user's quota as of `now`: the live window and what was uploaded in it. */
