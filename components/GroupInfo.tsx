@@ -1,13 +1,9 @@
 import { useState } from "preact/hooks";
 import { LIMITS, type Member, type Role } from "../lib/protocol.ts";
+import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../lib/roles.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
 import { Dialog, smallButton, UserSearch } from "./Dialog.tsx";
-
-/** Whether someone with role `me` may remove a member with role `them` (not themself). */
-function mayRemove(me: Role | undefined, them: Role): boolean {
-  return me === "owner" || (me === "admin" && them === "member");
-}
 
 function RoleBadge(props: { role: Role }) {
   if (props.role === "member") return null;
@@ -68,7 +64,7 @@ function Body(props: { id: string }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const me = members?.find((m) => m.id === store.me.id);
-  const manager = me?.role === "owner" || me?.role === "admin";
+  const manager = mayManage(me?.role);
   const title = store.conversation(props.id)?.title ?? "";
 
   const act = async (fn: () => Promise<void>) => {
@@ -109,7 +105,7 @@ function Body(props: { id: string }) {
               {/* On a phone the actions wrap under the name rather than squeeze it. */}
               <span class="ml-auto flex items-center gap-2">
                 <RoleBadge role={m.role} />
-                {me?.role === "owner" && m.role !== "owner"
+                {mayChangeRoles(me?.role) && roleChangeable(m.role)
                   ? (
                     <button
                       type="button"
