@@ -32,7 +32,7 @@ function Rename(
       class="flex items-end gap-2"
       onSubmit={(e) => {
         e.preventDefault();
-        if (next && next !== props.title) props.run(() => store.rename(props.id, next));
+        if (next && next !== props.title) props.run(() => store.actions.rename(props.id, next));
       }}
     >
       <label class="min-w-0 flex-1">
@@ -114,7 +114,11 @@ function Body(props: { id: string }) {
                       data-testid="toggle-admin"
                       onClick={() =>
                         act(() =>
-                          store.setRole(props.id, m.id, m.role === "admin" ? "member" : "admin")
+                          store.actions.setRole(
+                            props.id,
+                            m.id,
+                            m.role === "admin" ? "member" : "admin",
+                          )
                         )}
                     >
                       {m.role === "admin" ? "Remove admin" : "Make admin"}
@@ -129,7 +133,7 @@ function Body(props: { id: string }) {
                       class={smallButton}
                       disabled={busy}
                       data-testid="remove-member"
-                      onClick={() => act(() => store.removeMember(props.id, m.id))}
+                      onClick={() => act(() => store.actions.removeMember(props.id, m.id))}
                     >
                       Remove<span class="sr-only">{" " + m.displayName}</span>
                     </button>
@@ -152,7 +156,7 @@ function Body(props: { id: string }) {
                   class={smallButton}
                   disabled={busy}
                   data-testid="add-member"
-                  onClick={() => act(() => store.addMember(props.id, u.id))}
+                  onClick={() => act(() => store.actions.addMember(props.id, u.id))}
                 >
                   Add
                 </button>
@@ -167,7 +171,7 @@ function Body(props: { id: string }) {
           type="button"
           disabled={busy}
           data-testid="leave-group"
-          onClick={() => act(() => store.removeMember(props.id, store.me.id))}
+          onClick={() => act(() => store.actions.removeMember(props.id, store.me.id))}
           class="rounded-lg border border-rose-300 px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-500"
         >
           Leave group
