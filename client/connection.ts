@@ -1,12 +1,12 @@
 /**
  * The browser's one WebSocket to the server (its URL from `api.socketUrl`): waits for `ready`,
- * keeps the connection alive with pings, and reconnects with
+ * keeps the connection alive with pings at the contract's interval, and reconnects with
  * exponential backoff and jitter (backoff.ts). It knows nothing about chat state:
  * frames go to `onFrame`, and every `ready` (the first and each one after a reconnect) goes to
  * `onReady`, where the caller syncs what it holds. Browser only; no UI.
  * @module
  */
-import { type ClientFrame, CLOSE, type ServerFrame } from "../lib/protocol.ts";
+import { type ClientFrame, CLOSE, HEARTBEAT, type ServerFrame } from "../lib/protocol.ts";
 import { sessionAlive } from "./api.ts";
 import { BACKOFF_MAX_MS, backoffDelay } from "./backoff.ts";
 
@@ -22,8 +22,9 @@ export interface ConnectionOptions {
   onSignedOut(): void;
 }
 
-/** Ping when we have said nothing for this long (the server allows 60 s of silence). */
-const PING_MS = 20_000;
+/** Ping when we have said nothing for this long: the contract's interval, well inside the
+ * silence the server allows (`HEARTBEAT.silentCloseMs`). */
+const PING_MS = HEARTBEAT.clientIntervalMs;
 /** Treat the socket as dead when the server has said nothing for this long after a ping. */
 const DEAD_MS = 45_000;
 /** After this many failed attempts in a row, ask the server whether we are still signed in. */
