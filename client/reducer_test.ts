@@ -127,3 +127,16 @@ Deno.test("typing shows until its time, and stops when that person's message arr
   eq(r.typingExpired(t, 6_000), { c1: { bob: 9_000 } });
   eq(r.typingExpired(t, 10_000), {});
 });
+
+Deno.test("an ack turns our pending send into the message it became", () => {
+  const send = { id: "s1", conversationId: "c1", body: "hi", ts: 5, sentAt: 9, failed: null };
+  eq(r.ackedMessage(send, { seq: 12, ts: 77 }, ME), {
+    id: "s1",
+    conversationId: "c1",
+    body: "hi",
+    seq: 12,
+    ts: 77,
+    kind: "text",
+    senderId: ME,
+  });
+});
