@@ -1,10 +1,9 @@
 /**
- * The chat's client state (Preact signals) and what changes it: server frames, opening and
- * reading conversations, history paging, typing and group actions. Built from the
- * server-rendered props, so the first render on the server and the hydration in the browser see
- * the same state; `start()` (browser only) connects. The rules live beside it: the frame
- * reducer (reducer.ts), the outbox of unacked sends (outbox.ts), the sync queue (sync.ts), the
- * API calls (api.ts), the socket (connection.ts) and the addresses (nav.ts).
+ * What changes the chat's client state (state.ts): server frames, opening and reading
+ * conversations, sends, syncs and typing. `start()` (browser only) connects. The rules it
+ * applies live beside it, each with its test: the frame reducer (reducer.ts), the outbox of
+ * unacked sends (outbox.ts), the sync queue (sync.ts), the addresses (nav.ts); calls to the
+ * REST API go through actions.ts and api.ts, the socket through connection.ts.
  * @module
  */
 import type { Message, ServerFrame } from "../lib/protocol.ts";
@@ -24,7 +23,7 @@ const TYPING_SHOWN_MS = 5_000;
 const TYPING_EVERY_MS = 1_000;
 
 export class ChatStore extends ChatState {
-  /** What the user does through the REST API (create, search, group changes). */
+  /** What goes through the REST API: history pages, members, search, create, group changes. */
   readonly actions = new ChatActions(this);
   #conn: Connection | null = null;
   #typingSent = new Map<string, number>();
