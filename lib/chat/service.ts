@@ -4,6 +4,7 @@
  * @module
  */
 import { AppError, notFound } from "../errors.ts";
+import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../roles.ts";
 import {
   type Conversation,
   LIMITS,
@@ -14,7 +15,6 @@ import {
   type User,
   type UserWithPresence,
 } from "../protocol.ts";
-import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../roles.ts";
 import type { Realtime } from "../realtime/engine.ts";
 import {
   addMember,
