@@ -7,7 +7,7 @@
  */
 import { signal } from "@preact/signals";
 import { type Attachment, NAME_FORBIDDEN } from "../lib/protocol.ts";
-import type { UploadHandle } from "./upload.ts";
+import type { UploadHandle } from "./api.ts";
 
 export interface Upload {
   /** Local only: it names the entry in the list, never anything on the server. */

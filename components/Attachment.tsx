@@ -6,6 +6,7 @@
  * @module
  */
 import { useEffect, useRef } from "preact/hooks";
+import type { Upload } from "../client/uploads.ts";
 import type { Attachment } from "../lib/protocol.ts";
 
 /** Largest box an image preview takes in the list, in CSS pixels. */
@@ -31,17 +32,24 @@ export function previewSize(a: Pick<Attachment, "width" | "height">) {
   return { width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(h * scale)) };
 }
 
-/** An image message's picture; a click opens the viewer. */
+/**
+ * An image message's picture: the preview, drawn at the image's own aspect ratio. A link to the
+ * original, so a page without script still opens it; with script a click opens the viewer.
+ */
 export function ImageAttachment(props: { attachment: Attachment; onOpen?: () => void }) {
   const a = props.attachment;
   const size = previewSize(a);
   return (
-    <button
-      type="button"
+    <a
+      href={a.url}
       data-testid="image-attachment"
-      onClick={props.onOpen}
-      class="block overflow-hidden rounded-xl bg-slate-200 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
-      style={{ width: `min(${size.width}px, 100%)`, aspectRatio: `${size.width} / ${size.height}` }}
+      onClick={(e) => {
+        if (!props.onOpen || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+        e.preventDefault();
+        props.onOpen();
+      }}
+      class="block max-w-full overflow-hidden rounded-xl bg-slate-200 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+      style={{ width: `${size.width}px`, aspectRatio: `${size.width} / ${size.height}` }}
       aria-label={`Open image ${a.name}`}
     >
       <img
@@ -53,7 +61,7 @@ export function ImageAttachment(props: { attachment: Attachment; onOpen?: () => 
         decoding="async"
         class="block h-full w-full object-cover"
       />
-    </button>
+    </a>
   );
 }
 
@@ -134,5 +142,50 @@ export function ImageViewer(props: { attachment: Attachment; onClose: () => void
         </span>
       </div>
     </dialog>
+  );
+}
+
+/** A file on its way up: its name, a progress bar and Cancel; or why it failed, and Retry. */
+export function Uploading(
+  props: { upload: Upload; onCancel: () => void; onRetry: () => void },
+) {
+  const u = props.upload;
+  const pct = Math.round(u.progress * 100);
+  const button =
+    "rounded-lg px-2 py-1 text-sm font-medium text-indigo-700 hover:bg-indigo-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
+  return (
+    <li data-testid="upload" class="flex justify-end px-4 py-1">
+      <div class="flex w-72 max-w-[80%] flex-col gap-1 rounded-xl border border-slate-200 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm">
+        <div class="flex items-center justify-between gap-2">
+          <span class="truncate font-medium" title={u.name}>{u.name}</span>
+          <span class="flex-none text-xs text-slate-500">{formatBytes(u.size)}</span>
+        </div>
+        {u.failed
+          ? (
+            <>
+              <p class="text-rose-600" role="alert">{u.failed}</p>
+              <div class="flex justify-end gap-1">
+                <button type="button" class={button} onClick={props.onCancel}>Remove</button>
+                <button type="button" class={button} onClick={props.onRetry}>Retry</button>
+              </div>
+            </>
+          )
+          : (
+            <div class="flex items-center gap-2">
+              <div
+                role="progressbar"
+                aria-label={`Uploading ${u.name}`}
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-valuenow={pct}
+                class="h-1.5 flex-1 overflow-hidden rounded-full bg-slate-200"
+              >
+                <div class="h-full bg-indigo-600 transition-[width]" style={{ width: `${pct}%` }} />
+              </div>
+              <button type="button" class={button} onClick={props.onCancel}>Cancel</button>
+            </div>
+          )}
+      </div>
+    </li>
   );
 }
