@@ -133,6 +133,7 @@ export class Sending {
   async #sendAttachment(convId: string, draft: AttachmentDraft): Promise<SendOutcome> {
     const res = await commitAttachmentMessage(this.kv, convId, draft, toAttachment);
     if ("existing" in res) return res;
+    this.#batcher.noteHead(convId, res.head);
     this.#rememberAck(convId, res.stored.id, res.stored);
     this.realtime.publishMessages(convId, [res.stored]);
     return { stored: res.stored };

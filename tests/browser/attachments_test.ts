@@ -88,6 +88,19 @@ browserTest(
 
     // The list shows the newest message as the file's name.
     await item.getByTestId("conversation-preview").filter({ hasText: "You: report.pdf" }).waitFor();
+
+    // A file dropped on the conversation is sent too.
+    await alice.page.getByTestId("conversation").evaluate((el) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["dropped text"], "dropped.txt", { type: "text/plain" }));
+      el.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true }));
+      el.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true }));
+    });
+    await bob.page.getByTestId("file-name").filter({ hasText: "dropped.txt" }).waitFor();
+    await item.getByTestId("conversation-preview").filter({ hasText: "You: dropped.txt" })
+      .waitFor();
+    await alice.page.getByTestId("drop-zone").waitFor({ state: "detached" });
+
     assertEquals(alice.errors, []);
     assertEquals(bob.errors, []);
   },
