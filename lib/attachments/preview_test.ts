@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Image } from "imagescript";
 import { PREVIEW_MAX_SIDE, PreviewMaker } from "./preview.ts";
 import { sniffImage } from "./sniff.ts";
-import { sampleImages } from "../../tests/helpers/images.ts";
+import { sampleImages } from "./testing.ts";
 
 Deno.test("PreviewMaker scales an image over 720 px to 720 on its longer side, keeping its aspect", async () => {
   const maker = new PreviewMaker();

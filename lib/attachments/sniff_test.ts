@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { sampleImages } from "../../tests/helpers/images.ts";
+import { sampleImages } from "./testing.ts";
 import { looksLikeImage, sniffImage } from "./sniff.ts";
 
 Deno.test("sniffImage() reads type, width and height of real PNG, JPEG, GIF and WebP bytes", async () => {

@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
-import { withKv } from "../../tests/helpers/kv.ts";
+import { withKv } from "./testing.ts";
 import { chargeQuota, getQuota } from "./attachments.ts";
 
 const H = 3600_000;

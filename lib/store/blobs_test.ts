@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { withKv } from "../../tests/helpers/kv.ts";
+import { withKv } from "./testing.ts";
 import { BlobTooLarge, CHUNK_BYTES, KvBlobStore } from "./blobs.ts";
 
 /** Deterministic bytes whose every position differs from its neighbours'. */

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
-import { sampleImages } from "../helpers/images.ts";
+import { sampleImages } from "../../lib/attachments/testing.ts";
 import { browserTest, createDirect, openChat, shot } from "./browser.ts";
 
 /** Pastes a file into the message box, as the browser does for a copied image. */

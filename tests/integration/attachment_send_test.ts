@@ -4,7 +4,7 @@
  * attachment, the claim is exclusive, and the contract's refusals hold.
  */
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
-import { sampleImages } from "../helpers/images.ts";
+import { sampleImages } from "../../lib/attachments/testing.ts";
 import { api, directPair, register, withServer, WsClient } from "../helpers/server.ts";
 
 async function upload(

@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { sampleImages } from "../helpers/images.ts";
+import { sampleImages } from "../../lib/attachments/testing.ts";
 import { api, directPair, register, withServer } from "../helpers/server.ts";
 import { CHUNK_BYTES } from "../../lib/store/blobs.ts";
 

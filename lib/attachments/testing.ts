@@ -1,6 +1,7 @@
 /**
- * Real image bytes for tests, made by a real encoder (imagescript): a gradient of the given
- * size in every type Parley recognises.
+ * Real image bytes for the tests (never imported by server code), made by a real encoder
+ * (imagescript): a gradient of the given size in every type Parley recognises.
+ * @module
  */
 import { Frame, GIF, Image } from "imagescript";
 
