@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { AppError } from "./errors.ts";
 import { LIMITS } from "./protocol.ts";
+import { wellFormed } from "./unicode.ts";
 
 const username = v.pipe(
   v.string("username must be text."),
@@ -24,6 +25,7 @@ const password = v.pipe(
 const displayName = v.optional(
   v.pipe(
     v.string("displayName must be text."),
+    wellFormed("displayName"),
     v.trim(),
     v.maxLength(LIMITS.displayNameMax, "displayName must be at most 64 characters."),
   ),
@@ -31,7 +33,13 @@ const displayName = v.optional(
 
 export const RegisterInput = v.object({ username, password, displayName });
 export const LoginInput = v.object({
-  username: v.pipe(v.string("username must be text."), v.trim(), v.toLowerCase(), v.maxLength(64)),
+  username: v.pipe(
+    v.string("username must be text."),
+    wellFormed("username"),
+    v.trim(),
+    v.toLowerCase(),
+    v.maxLength(64),
+  ),
   password: v.pipe(v.string("password must be text."), v.maxLength(LIMITS.passwordMax)),
 });
 export const RefreshInput = v.object({ refreshToken: v.optional(v.string()) });
@@ -41,6 +49,7 @@ const id = (name: string) =>
     v.string(`${name} must be a string.`),
     v.minLength(1, `${name} is required.`),
     v.maxLength(100, `${name} is too long.`),
+    wellFormed(name),
   );
 const seq = (name: string) =>
   v.pipe(
