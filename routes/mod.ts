@@ -3,7 +3,6 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
@@ -14,6 +13,7 @@ import { log } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { authRoutes, meRoutes } from "./auth.ts";
+import { limitBody } from "./body.ts";
 import { chatRoutes } from "./chat.tsx";
 import { conversationRoutes, userRoutes } from "./conversations.ts";
 import { bearerToken, type Env, SESSION_COOKIE } from "./context.ts";
@@ -68,15 +68,7 @@ export function createApp(rt: Runtime): Hono<Env> {
     return csrfCheck(c, next);
   });
   // Every body is bounded, forms as well as JSON (a form's largest honest field is a message).
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: LIMITS.jsonBodyMaxBytes,
-      onError: () => {
-        throw new AppError("too_large", "The request body is larger than 64 KiB.");
-      },
-    }),
-  );
+  app.use("*", limitBody(LIMITS.jsonBodyMaxBytes));
 
   app.route("/", healthRoutes(rt));
   app.route("/api/auth", authRoutes(rt));
