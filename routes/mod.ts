@@ -6,7 +6,6 @@ import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
-import { serveStatic } from "hono/deno";
 import { HTTPException } from "hono/http-exception";
 import { AppError, toAppError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
@@ -19,6 +18,7 @@ import { conversationRoutes, userRoutes } from "./conversations.ts";
 import { bearerToken, type Env, SESSION_COOKIE } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { pageRoutes } from "./pages.tsx";
+import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -78,14 +78,7 @@ export function createApp(rt: Runtime): Hono<Env> {
   app.route("/api/ws", wsRoutes(rt));
   app.route("/", pageRoutes(rt));
   app.route("/chat", chatRoutes(rt));
-  app.use(
-    "/static/*",
-    serveStatic({
-      root: BUILD_DIR,
-      rewriteRequestPath: (p) => p.replace(/^\/static/, ""),
-      onFound: (_path, c) => c.header("Cache-Control", "public, max-age=300"),
-    }),
-  );
+  app.route("/static", staticRoutes(BUILD_DIR));
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) {

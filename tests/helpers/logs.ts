@@ -15,24 +15,30 @@ export interface LogLine {
 /** Runs `fn` with the log level at debug; returns every line written meanwhile. */
 export async function captureLogs(fn: () => Promise<void>): Promise<LogLine[]> {
   const lines: LogLine[] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => {
-    const raw = args.map((a) => typeof a === "string" ? a : String(a)).join(" ");
-    let level = "error", msg = raw;
-    try {
-      const parsed = JSON.parse(raw);
-      level = String(parsed.level);
-      msg = String(parsed.msg);
-    } catch {
-      // Not our logger's JSON: Deno's own report of an uncaught error, so an error.
-    }
-    lines.push({ level, msg, raw });
-  };
+  // Our logger writes JSON through console.error; anything else (a library's console.warn,
+  // Deno's report of an uncaught error) is counted at the level of the method that wrote it.
+  const methods = { error: "error", warn: "warn", info: "info", log: "info" } as const;
+  const originals = new Map<keyof typeof methods, (...args: unknown[]) => void>();
+  for (const [name, fallback] of Object.entries(methods) as [keyof typeof methods, string][]) {
+    originals.set(name, console[name]);
+    console[name] = (...args: unknown[]) => {
+      const raw = args.map((a) => typeof a === "string" ? a : String(a)).join(" ");
+      let level: string = fallback, msg = raw;
+      try {
+        const parsed = JSON.parse(raw);
+        level = String(parsed.level);
+        msg = String(parsed.msg);
+      } catch {
+        // Not our logger's JSON.
+      }
+      lines.push({ level, msg, raw });
+    };
+  }
   setLogLevel("debug");
   try {
     await fn();
   } finally {
-    console.error = original;
+    for (const [name, fn] of originals) console[name] = fn;
     setLogLevel(Deno.env.get("TEST_LOG_LEVEL") ?? "error");
   }
   return lines;

@@ -130,3 +130,38 @@ Deno.test("a malformed chunked body on login is a 400, never a 500", async () =>
     eq(aboveDebug(lines), []);
   });
 });
+
+Deno.test("hostile static paths get a 4xx and no error line", async () => {
+  await withServer(async (srv) => {
+    const port = Number(new URL(srv.url).port);
+    const paths = [
+      "/static/%00",
+      "/static/a%00b.css",
+      "/static/%2e%2e/%2e%2e/etc/passwd",
+      "/static/..%2f..%2fdeno.json",
+      "/static/%ff",
+      "/static/%E0%A4%A",
+      "/static/" + "a".repeat(5000),
+      "/static/%5c..%5c..%5cdeno.json",
+      "/static/\\..\\deno.json",
+      "/static/" + "b".repeat(300) + ".css",
+      "/static/app.css/inner.js",
+      "/static/nothing-here.js",
+    ];
+    const lines = await captureLogs(async () => {
+      for (const path of paths) {
+        const res = await rawRequest(
+          port,
+          `GET ${path} HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n`,
+        );
+        ok(res.status >= 400 && res.status < 500, `${path.slice(0, 40)}: ${res.status}`);
+        ok(!res.text.includes('"tasks"'), `${path.slice(0, 40)} served a file outside static`);
+      }
+    });
+    eq(aboveDebug(lines).map((l) => l.raw.slice(0, 200)), []);
+    // The built files are still served, cached briefly.
+    const css = await fetch(`${srv.url}/static/app.css`);
+    await css.body?.cancel();
+    eq([css.status, css.headers.get("cache-control")], [200, "public, max-age=300"]);
+  });
+});
