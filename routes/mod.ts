@@ -22,6 +22,7 @@ import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const SIGN_IN_PATHS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
 
 /** Where `deno task build` writes the CSS and island bundles. */
 export const BUILD_DIR = new URL("../_build/", import.meta.url).pathname;
@@ -55,6 +56,13 @@ export function createApp(rt: Runtime): Hono<Env> {
   const csrfCheck = csrf({ origin: allowed });
   app.use("*", (c, next) => {
     if (bearerToken(c)) return next();
+    // Authentication before CSRF: an API request with no session cookie carries nothing a
+    // forger could ride on, so the route's own check answers it (401 where sign-in is needed).
+    // The routes that create a session stay checked: a forged sign-in is an attack too.
+    if (
+      c.req.path.startsWith("/api/") && !SIGN_IN_PATHS.has(c.req.path) &&
+      getCookie(c, SESSION_COOKIE) === undefined
+    ) return next();
     if (!SAFE_METHODS.has(c.req.method) && getCookie(c, SESSION_COOKIE) !== undefined) {
       // Browsers send `Origin: null` for a form posted under `Referrer-Policy: no-referrer`
       // (ours); `Sec-Fetch-Site` is theirs alone to set, so it vouches for such a request.
