@@ -43,7 +43,9 @@ export function limitBody(maxBytes: number) {
     const body = new Uint8Array(size);
     let at = 0;
     for (const chunk of chunks) at += (body.set(chunk, at), chunk.length);
-    c.req.raw = new Request(raw, { body });
+    // Built from its parts, not `new Request(raw, …)`: copying the request copies its signal,
+    // and touching the signal makes Deno.serve print a deprecation warning to the log.
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body });
     await next();
   };
 }
