@@ -42,7 +42,9 @@ export const LoginInput = v.object({
   ),
   password: v.pipe(v.string("password must be text."), v.maxLength(LIMITS.passwordMax)),
 });
-export const RefreshInput = v.object({ refreshToken: v.optional(v.string()) });
+export const RefreshInput = v.object({
+  refreshToken: v.optional(v.pipe(v.string(), wellFormed("refreshToken"))),
+});
 
 const id = (name: string) =>
   v.pipe(

@@ -100,6 +100,11 @@ Deno.test("every other client string bound for a KV key must be well-formed", as
     });
     eq([reg.status, reg.body.error?.field], [400, "displayName"]);
     equal((await register(srv.url, "carol_wf")).user.username, "carol_wf");
+    // A refresh token names its session, a key.
+    const refresh = await api(srv.url, "POST", "/api/auth/refresh", {
+      body: { refreshToken: `${alice.refreshToken.split(".")[0]}\ud800.x` },
+    });
+    eq([refresh.status, refresh.body.error?.field], [400, "refreshToken"]);
 
     // Frames naming a conversation.
     const ws = await WsClient.connect(srv.wsUrl, token);
