@@ -18,6 +18,7 @@ import {
   withServer,
   WsClient,
 } from "../helpers/server.ts";
+import { report } from "./seed.ts";
 
 type Actor = "outsider" | "member" | "admin" | "removed" | "loggedOut" | "replayed";
 
@@ -384,7 +385,7 @@ async function probe() {
     const typingSeen = memberWs.frames.filter((f) => f.type === "typing");
     if (typingSeen.length) failures.push(`a refused typing reached a member`);
 
-    console.log(
+    report(
       `access: ${attempts} attempts, ${failures.length} answered otherwise than the contract`,
     );
     eq(failures, []);

@@ -14,7 +14,7 @@
 // deno-lint-ignore-file no-explicit-any no-console
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { type Account, api, register } from "../helpers/server.ts";
-import { Rng, seedFrom } from "./seed.ts";
+import { report, Rng, seedFrom } from "./seed.ts";
 
 const SEED = seedFrom("CRASH_SEED");
 const CLIENTS = 30;
@@ -218,7 +218,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    console.log(`crash seed ${SEED} (replay: CRASH_SEED=${SEED})`);
+    report(`crash seed ${SEED} (replay: CRASH_SEED=${SEED})`);
     const started = Date.now();
     const watchdog = setTimeout(() => {
       console.error(`crash: over ${BOUND_MS} ms, seed ${SEED}`);
@@ -340,7 +340,7 @@ Deno.test({
         eq(c.errors, [], `errors seen by ${c.account.user.username}`);
       }
       ok(kills.every((n) => n > 0), "messages were acked before each kill");
-      console.log(
+      report(
         `crash seed ${SEED}: ${CLIENTS} clients, ${sent} sent, ${acked} acked, ${messages} in history, ` +
           `acked before kill 1/2: ${kills.join("/")}, reconnects ${
             clients.reduce((n, c) => n + c.reconnects, 0)

@@ -20,7 +20,7 @@ import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { aboveDebug, captureLogs } from "../helpers/logs.ts";
 import { rawRequest } from "../helpers/raw.ts";
 import { directPair, register, type TestServer, withServer, WsClient } from "../helpers/server.ts";
-import { Rng, seedFrom } from "./seed.ts";
+import { report, Rng, seedFrom } from "./seed.ts";
 
 const SEED = seedFrom("FUZZ_SEED");
 const FRAMES = Number(Deno.env.get("FUZZ_FRAMES") ?? 6500);
@@ -168,7 +168,8 @@ function frame(rng: Rng, known: string[], convs: string[]): string | Uint8Array 
 
 /** A path segment with whatever the string holds, lone surrogates as their raw bytes. */
 function seg(s: string): string {
-  return [...s].map((ch) => {
+  // At most 1,000 characters: far longer, fetch refuses the URL before it leaves the client.
+  return [...s.slice(0, 1000)].map((ch) => {
     try {
       return encodeURIComponent(ch);
     } catch {
@@ -304,6 +305,7 @@ class Pool {
   outcome = new Map<string, "acked" | "refused">();
   internal: any[] = [];
   unexpected: number[] = [];
+  pending = new Map<string, number>();
   #oversized = new Set<WsClient>();
   errors = 0;
   constructor(private srv: TestServer, private token: string) {}
@@ -313,12 +315,23 @@ class Pool {
   }
 
   async #connect(): Promise<WsClient> {
-    const ws = await WsClient.connect(this.srv.wsUrl, this.token);
+    // A reopened socket may take a while on a busy machine: up to three tries of 20 s each.
+    let ws: WsClient | null = null;
+    for (let attempt = 0; !ws; attempt++) {
+      try {
+        ws = await WsClient.connect(this.srv.wsUrl, this.token, { readyTimeoutMs: 20_000 });
+      } catch (err) {
+        if (attempt >= 2) throw err;
+      }
+    }
     const onmessage = ws.socket.onmessage!;
     ws.socket.onmessage = (e) => {
       onmessage.call(ws.socket, e);
       const data = JSON.parse(e.data);
       for (const f of Array.isArray(data) ? data : [data]) {
+        if ((f.type === "ack" || f.type === "error") && typeof f.id === "string") {
+          this.pending.set(f.id, (this.pending.get(f.id) ?? 0) - 1);
+        }
         if (f.type === "ack") this.outcome.set(f.id, "acked");
         if (f.type === "error") {
           this.errors++;
@@ -363,7 +376,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    console.log(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED})`);
+    report(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED})`);
     const started = Date.now();
     const watchdog = setTimeout(() => {
       console.error(`fuzz: over ${BOUND_MS} ms, seed ${SEED}`);
@@ -396,10 +409,11 @@ Deno.test({
           "send",
         ];
         const convs = [malloryConv, malloryConv, malloryConv, honest.convId, crypto.randomUUID()];
-        const counts = { frames: 0, binary: 0, requests: 0, raw: 0, honest: 0 };
+        const counts = { frames: 0, binary: 0, requests: 0, unsent: 0, raw: 0, honest: 0 };
         const statuses = new Map<number, number>();
         const httpSends = new Map<string, { conv: string; outcome: "acked" | "refused" }>();
         const wsSends = new Map<string, Set<string>>();
+        const otherIds = new Set<string>();
 
         const alice = await WsClient.connect(srv.wsUrl, honest.alice.accessToken);
         const bob = await WsClient.connect(srv.wsUrl, honest.bob.accessToken);
@@ -425,14 +439,20 @@ Deno.test({
           for (let i = 0; i < FRAMES; i++) {
             const data = frame(rng, known, convs);
             if (typeof data !== "string") counts.binary++;
-            else if (data.startsWith('{"type":"send"')) {
+            else {
               let parsed: any = null;
               try {
                 parsed = JSON.parse(data);
-              } catch { /* two frames glued together: not one send */ }
-              if (parsed && typeof parsed.id === "string") {
+              } catch { /* not JSON, or two frames glued together: no id of one send */ }
+              if (parsed?.type === "send" && typeof parsed.id === "string") {
                 const set = wsSends.get(parsed.id) ?? new Set();
                 wsSends.set(parsed.id, set.add(String(parsed.conversationId)));
+                // Every attempt awaits its own answer: an id with an attempt left unanswered
+                // (its socket closed first) has an unknown outcome and is left out below.
+                pool.pending.set(parsed.id, (pool.pending.get(parsed.id) ?? 0) + 1);
+              } else if (typeof parsed?.id === "string") {
+                // Other frames echo their id in errors too: such ids are left out below.
+                otherIds.add(parsed.id);
               }
             }
             await pool.send(i, data);
@@ -447,12 +467,21 @@ Deno.test({
           for (let i = 0; i < reqs.length; i += 8) {
             await Promise.all(
               reqs.slice(i, i + 8).map(async (r) => {
-                const res = await fetch(srv.url + r.path, {
-                  method: r.method,
-                  headers: r.headers,
-                  body: r.method === "GET" || r.method === "HEAD" ? undefined : r.body,
-                  redirect: "manual",
-                });
+                let res: Response;
+                try {
+                  res = await fetch(srv.url + r.path, {
+                    method: r.method,
+                    headers: r.headers,
+                    body: r.method === "GET" || r.method === "HEAD" ? undefined : r.body,
+                    redirect: "manual",
+                  });
+                } catch (err) {
+                  // Refused by the client itself (nothing was sent); anything else is the server's.
+                  if (String(err).includes("Invalid URL")) return void counts.unsent++;
+                  throw new Error(
+                    `${r.method} ${r.path.slice(0, 80)}: ${String(err).slice(0, 200)}`,
+                  );
+                }
                 await res.body?.cancel();
                 counts.requests++;
                 statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -533,8 +562,13 @@ Deno.test({
         // reused by the generator) are left out, since an error frame does not say which
         // conversation it answers.
         const outcome = new Map<string, "acked" | "refused">();
+        let unknown = 0;
         for (const [id, set] of wsSends) {
           if (set.size !== 1 || !set.has(malloryConv) || httpSends.has(id)) continue;
+          if ((pool.pending.get(id) ?? 0) > 0 || otherIds.has(id)) {
+            unknown++;
+            continue;
+          }
           const o = pool.outcome.get(id);
           if (o) outcome.set(id, o);
         }
@@ -570,11 +604,11 @@ Deno.test({
         eq(pool.unexpected, [], `sockets closed unexpectedly (seed ${SEED})`);
         await alice.close();
         await bob.close();
-        console.log(
+        report(
           `fuzz seed ${SEED}: ${counts.frames} frames (${counts.binary} binary), ` +
-            `${counts.requests} requests, ${counts.raw} raw; ${acked.length} sends acked, ` +
+            `${counts.requests} requests (${counts.unsent} refused by fetch itself), ${counts.raw} raw; ${acked.length} sends acked, ` +
             `${[...outcome.values()].filter((o) => o === "refused").length} refused, ` +
-            `${pool.errors} error frames; socket closes ${
+            `${pool.errors} error frames, ${unknown} sends of unknown outcome (unanswered, or id shared with other frames); socket closes ${
               JSON.stringify(Object.fromEntries(pool.closes))
             }; ` +
             `statuses ${

@@ -34,3 +34,11 @@ export class Rng {
     return this.next() < p;
   }
 }
+
+/**
+ * Prints a probe's seed or figures on stderr, straight to the stream: `deno test --quiet` (as
+ * `deno task test` runs it) hides console.log, and the probes' log capture takes console.*.
+ */
+export function report(line: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+}

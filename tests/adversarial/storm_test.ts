@@ -15,7 +15,7 @@
 import { equal, ok } from "node:assert/strict";
 import { seedUsers } from "../../bench/seed.ts";
 import { api } from "../helpers/server.ts";
-import { Rng, seedFrom } from "./seed.ts";
+import { report, Rng, seedFrom } from "./seed.ts";
 
 const SEED = seedFrom("STORM_SEED");
 const CONNS = Number(Deno.env.get("STORM_CONNS") ?? 1000);
@@ -73,7 +73,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    console.log(`storm seed ${SEED} (replay: STORM_SEED=${SEED})`);
+    report(`storm seed ${SEED} (replay: STORM_SEED=${SEED})`);
     const watchdog = setTimeout(() => {
       console.error(`storm: over ${BOUND_MS} ms, seed ${SEED}`);
       Deno.exit(1);
@@ -166,7 +166,7 @@ Deno.test({
       const extra = await connect(wsUrl, users[0].token, stats);
       extra.close();
       const mib = (m: { heap: number; rss: number }) => `${m.heap.toFixed(1)}/${m.rss.toFixed(0)}`;
-      console.log(
+      report(
         `storm seed ${SEED}: ${CONNS} connections, ${ROUNDS} rounds; all ready again in ` +
           `${
             times.join(" / ")
