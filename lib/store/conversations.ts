@@ -5,28 +5,13 @@
  * @module
  */
 import { AppError } from "../errors.ts";
-import type { ConversationKind, Role } from "../protocol.ts";
-import { appendEvents, type LogEvent, type LoggedEvent } from "./events.ts";
+import { count, LIMITS, type Role } from "../protocol.ts";
+import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
-import type { Head } from "./messages.ts";
+import type { ConversationRecord, Head, LogEvent, LoggedEvent, MemberRecord } from "./records.ts";
 
-export interface ConversationRecord {
-  id: string;
-  kind: ConversationKind;
-  /** Groups only; a direct conversation is titled by the peer's name. */
-  title: string;
-  createdAt: number;
-  createdBy: string;
-  memberCount: number;
-  /** Direct conversations only: the two members. */
-  pair?: [string, string];
-}
-
-export interface MemberRecord {
-  role: Role;
-  joinedAt: number;
-}
+export type { ConversationRecord, MemberRecord } from "./records.ts";
 
 const MEMBERS_PER_COMMIT = 300;
 
@@ -207,8 +192,11 @@ export async function addMember(
     if (memberEntry.value) return null;
     const conv = convEntry.value;
     if (!conv) throw new AppError("not_found", "That conversation does not exist.");
-    if (conv.memberCount >= 5000) {
-      throw new AppError("invalid_input", "A group has at most 5,000 members.");
+    if (conv.memberCount >= LIMITS.groupMaxMembers) {
+      throw new AppError(
+        "invalid_input",
+        `A group has at most ${count(LIMITS.groupMaxMembers)} members.`,
+      );
     }
     const now = Date.now();
     const logged = await appendEvents(

@@ -1,0 +1,270 @@
+import type { ComponentChildren } from "preact";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { fullWhen, linkify, timeOf } from "../client/format.ts";
+import { type Row, timeline, unseenCount } from "../client/timeline.ts";
+import { useStore } from "./context.ts";
+
+/** A message body as text, with http(s) links made clickable; never parsed as HTML. */
+export function MessageText(props: { body: string }) {
+  return (
+    <>
+      {linkify(props.body).map((p, i) =>
+        p.href
+          ? (
+            <a
+              key={i}
+              href={p.href}
+              target="_blank"
+              rel="noopener noreferrer"
+              class="underline decoration-1 underline-offset-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+            >
+              {p.text}
+            </a>
+          )
+          : p.text
+      )}
+    </>
+  );
+}
+
+function Bubble(
+  props: {
+    mine: boolean;
+    sender?: string;
+    body: string;
+    ts: number;
+    status?: ComponentChildren;
+    seq?: number;
+    id: string;
+    pending?: boolean;
+    /** Show the time (and status) line: the last of a run from one sender. */
+    meta?: boolean;
+  },
+) {
+  const local = useStore().localTime.value;
+  return (
+    <li
+      data-testid="message"
+      data-seq={props.seq}
+      data-id={props.id}
+      data-mine={String(props.mine)}
+      class={`flex px-4 py-0.5 ${props.mine ? "justify-end" : "justify-start"}`}
+    >
+      <div class={`flex max-w-[80%] flex-col ${props.mine ? "items-end" : "items-start"}`}>
+        {props.sender
+          ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
+          : null}
+        <div
+          data-testid="message-body"
+          class={`rounded-2xl px-3 py-2 text-[15px] leading-snug break-words whitespace-pre-wrap shadow-sm ${
+            props.mine
+              ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`
+              : "border border-slate-200 bg-white text-slate-900"
+          }`}
+        >
+          <MessageText body={props.body} />
+        </div>
+        {props.meta === false
+          ? null
+          : (
+            <span class="mt-0.5 mb-1 flex gap-1.5 px-1 text-[11px] text-slate-500">
+              <time dateTime={new Date(props.ts).toISOString()} title={fullWhen(props.ts, local)}>
+                {timeOf(props.ts, local)}
+              </time>
+              {props.status}
+            </span>
+          )}
+      </div>
+    </li>
+  );
+}
+
+function Divider(props: { label: string; accent?: boolean; testid?: string }) {
+  return (
+    <li
+      role="separator"
+      data-testid={props.testid}
+      class={`flex items-center gap-3 px-4 py-3 text-xs font-medium ${
+        props.accent ? "text-rose-600" : "text-slate-500"
+      }`}
+    >
+      <span class={`h-px flex-1 ${props.accent ? "bg-rose-300" : "bg-slate-200"}`} />
+      {props.label}
+      <span class={`h-px flex-1 ${props.accent ? "bg-rose-300" : "bg-slate-200"}`} />
+    </li>
+  );
+}
+
+/** The open conversation's messages: date separators, the new-messages line, pending sends,
+ * paging up for history and staying pinned to the end only when the reader is there. */
+export function MessageList(props: { id: string }) {
+  const store = useStore();
+  const t = store.thread(props.id);
+  const conv = store.conversation(props.id);
+  const messages = t.messages.value;
+  const pending = t.pending.value;
+  const members = t.members.value;
+  const marker = t.marker.value;
+  const local = store.localTime.value;
+  const me = store.me.id;
+  const box = useRef<HTMLDivElement>(null);
+  const snap = useRef({ first: -1, height: 0, top: 0 });
+  const [atBottom, setAtBottom] = useState(true);
+
+  // The scroller is `flex-col-reverse`: its scroll origin is the bottom (scrollTop 0 is the
+  // newest message, scrolling up goes negative). So the server's HTML opens at the newest
+  // message with no script, an older page prepended leaves the view where it is, and a reader
+  // at the bottom stays there as messages arrive. Only one case needs help: something added
+  // below while the reader is scrolled up would pull the view along, so it is held in place.
+  useLayoutEffect(() => {
+    const el = box.current!;
+    const s = snap.current;
+    const first = messages[0]?.seq ?? 0;
+    if (store.atBottom) el.scrollTop = 0;
+    else if (s.first !== -1 && first === s.first && el.scrollHeight !== s.height) {
+      el.scrollTop = s.top - (el.scrollHeight - s.height);
+    }
+    snap.current = { first, height: el.scrollHeight, top: el.scrollTop };
+  }, [messages, pending, marker]);
+
+  const onScroll = () => {
+    const el = box.current!;
+    const fromBottom = -el.scrollTop;
+    const bottom = fromBottom < 40;
+    snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop };
+    store.atBottom = bottom;
+    if (bottom !== atBottom) setAtBottom(bottom);
+    if (bottom) store.markRead();
+    if (el.scrollHeight - el.clientHeight - fromBottom < 200) {
+      store.actions.loadOlder(props.id).catch(() => {});
+    }
+  };
+
+  const jump = () => {
+    box.current!.scrollTop = 0;
+    onScroll();
+  };
+
+  const rows = timeline({
+    messages,
+    pending,
+    members,
+    marker,
+    meId: me,
+    kind: conv?.kind,
+    local,
+    now: Date.now(),
+  });
+  const row = (r: Row) => {
+    switch (r.kind) {
+      case "day":
+        return <Divider key={"d" + r.key} label={r.label} testid="date-separator" />;
+      case "new":
+        return <Divider key="new" label="New messages" accent testid="new-marker" />;
+      case "message": {
+        const m = r.message;
+        return (
+          <Bubble
+            key={m.id + m.seq}
+            id={m.id}
+            seq={m.seq}
+            mine={r.mine}
+            sender={r.sender}
+            body={m.body}
+            ts={m.ts}
+            meta={r.meta}
+            status={r.status ? <span data-testid="message-status">· {r.status}</span> : undefined}
+          />
+        );
+      }
+      case "pending": {
+        const o = r.send;
+        return (
+          <Bubble
+            key={o.id}
+            id={o.id}
+            mine
+            pending
+            body={o.body}
+            ts={o.ts}
+            status={o.failed
+              ? (
+                <span class="text-rose-600" data-testid="message-status">
+                  · Not sent: {o.failed}{" "}
+                  <button
+                    type="button"
+                    class="font-medium underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                    onClick={() => store.retry(props.id, o.id)}
+                  >
+                    Retry
+                  </button>
+                </span>
+              )
+              : <span data-testid="message-status">· Sending…</span>}
+          />
+        );
+      }
+    }
+  };
+  const items = rows.map(row);
+
+  const unseen = unseenCount(marker, atBottom, conv?.lastSeq ?? 0);
+  return (
+    <div class="relative min-h-0 flex-1">
+      <div
+        ref={box}
+        onScroll={onScroll}
+        tabIndex={0}
+        aria-label="Messages"
+        class="flex h-full flex-col-reverse overflow-y-auto [overflow-anchor:none] focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
+        data-testid="message-scroller"
+      >
+        <div class={items.length ? "py-3" : "m-auto"}>
+          {t.hasMore.value
+            ? (
+              <p class="py-2 text-center text-xs text-slate-500">
+                {t.loadingOlder.value ? "Loading earlier messages…" : (
+                  // A link to the page before this one, for a page without script.
+                  <a
+                    href={`/chat/${encodeURIComponent(props.id)}?before=${
+                      t.messages.value[0]?.seq ?? 0
+                    }`}
+                    data-testid="load-earlier"
+                    class="underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                    onClick={(e) => {
+                      e.preventDefault();
+                      store.actions.loadOlder(props.id);
+                    }}
+                  >
+                    Load earlier messages
+                  </a>
+                )}
+              </p>
+            )
+            : null}
+          {items.length
+            ? (
+              <ol role="log" aria-live="polite" aria-label="Message history" data-testid="messages">
+                {items}
+              </ol>
+            )
+            : (
+              <p class="px-4 py-16 text-center text-sm text-slate-500" data-testid="messages-empty">
+                No messages yet. Say hello!
+              </p>
+            )}
+        </div>
+      </div>
+      {atBottom ? null : (
+        <button
+          type="button"
+          data-testid="jump-latest"
+          onClick={jump}
+          class="absolute right-4 bottom-3 rounded-full bg-slate-900/85 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+        >
+          {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
+        </button>
+      )}
+    </div>
+  );
+}

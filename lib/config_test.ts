@@ -1,0 +1,54 @@
+import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
+import { loadConfig } from "./config.ts";
+
+Deno.test("loadConfig uses safe defaults for an empty environment", () => {
+  const config = loadConfig({});
+  equal(config.port, 8000);
+  match(config.kvPath, /^(\.\/)?data\//);
+  equal(config.broadcast, true);
+  equal(config.jwtSecret, null, "no hard-coded signing secret");
+  deepStrictEqual(config.allowedOrigins, []);
+  ok(config.accessTokenTtlSec > 0);
+  ok(config.sessionTtlSec > config.accessTokenTtlSec);
+  ok(config.heartbeatTimeoutMs >= 60_000);
+  equal(config.registrationsPerHour, 30, "sign-ups are limited per address by default");
+});
+
+Deno.test("loadConfig reads overrides from the injected environment", () => {
+  const config = loadConfig({
+    PORT: "9123",
+    HOST: "127.0.0.1",
+    KV_PATH: ":memory:",
+    JWT_SECRET: "s3cret-s3cret-s3cret-s3cret-s3cret",
+    ALLOWED_ORIGINS: "https://a.example, https://b.example ,",
+    BROADCAST: "off",
+    ACCESS_TOKEN_TTL_SEC: "60",
+    SESSION_TTL_SEC: "3600",
+    HEARTBEAT_TIMEOUT_MS: "5000",
+    REGISTER_LIMIT_PER_HOUR: "0",
+  });
+  equal(config.port, 9123);
+  equal(config.host, "127.0.0.1");
+  equal(config.kvPath, ":memory:");
+  equal(config.jwtSecret, "s3cret-s3cret-s3cret-s3cret-s3cret");
+  deepStrictEqual(config.allowedOrigins, ["https://a.example", "https://b.example"]);
+  equal(config.broadcast, false);
+  equal(config.accessTokenTtlSec, 60);
+  equal(config.sessionTtlSec, 3600);
+  equal(config.registrationsPerHour, 0);
+  equal(config.heartbeatTimeoutMs, 5000);
+  for (const off of ["0", "false", "FALSE", "no"]) {
+    equal(loadConfig({ BROADCAST: off }).broadcast, false);
+  }
+  equal(loadConfig({ BROADCAST: "1" }).broadcast, true);
+});
+
+Deno.test("loadConfig refuses a PORT that is not a number or is negative", () => {
+  for (const port of ["abc", "-1", "8000abc"]) {
+    throws(() => loadConfig({ PORT: port }), /PORT/, port);
+  }
+});
+
+Deno.test("loadConfig refuses a PORT that is fractional or above 65535", () => {
+  for (const port of ["80.5", "70000"]) throws(() => loadConfig({ PORT: port }), /PORT/, port);
+});

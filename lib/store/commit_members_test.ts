@@ -1,0 +1,94 @@
+/**
+ * A send commit checks that its sender is (still) a member, in the same atomic commit as the
+ * message: a member removed a moment ago, by this isolate or another, cannot slip a message in,
+ * even when this isolate still remembers them as a member.
+ */
+import { deepStrictEqual as eq, equal } from "node:assert/strict";
+import { addMember, createGroup, removeMember } from "./conversations.ts";
+import { keys } from "./keys.ts";
+import { commitGroups, type MemberCache, messagesAfter } from "./messages.ts";
+import { withKv } from "./testing.ts";
+
+const draft = (senderId: string, body: string) => ({
+  id: crypto.randomUUID(),
+  senderId,
+  kind: "text" as const,
+  body,
+});
+
+Deno.test("a sender removed after their membership was cached gets their send refused, nothing stored", async () => {
+  await withKv(async (kv) => {
+    const conv = await createGroup(kv, "owner", "Team", ["ann", "bea"]);
+    const members: MemberCache = new Map();
+    const [first] = await commitGroups(
+      kv,
+      [{
+        convId: conv.id,
+        drafts: [draft("ann", "hello"), draft("bea", "hi")],
+      }],
+      new Map(),
+      members,
+    );
+    eq(first.stored.map((m) => m.body), ["hello", "hi"]);
+    eq(first.refused, []);
+
+    // Ann is removed elsewhere; this commit still holds her old member entry.
+    await removeMember(kv, conv.id, "ann");
+    const [second] = await commitGroups(
+      kv,
+      [{
+        convId: conv.id,
+        drafts: [draft("ann", "still here?"), draft("bea", "bye ann")],
+      }],
+      new Map(),
+      members,
+    );
+    eq(second.stored.map((m) => m.body), ["bye ann"]);
+    eq(second.refused.map((d) => d.body), ["still here?"]);
+    equal(second.stored[0].seq, 3, "no seq is skipped for the refused draft");
+
+    const all = await messagesAfter(kv, conv.id, 0, 10);
+    eq(all.messages.map((m) => m.body), ["hello", "hi", "bye ann"]);
+    equal(
+      (await kv.get(keys.cursor(conv.id, "ann"))).value,
+      null,
+      "no read cursor for a non-member",
+    );
+  });
+});
+
+Deno.test("a sender who was never a member is refused; one added back later is let in again", async () => {
+  await withKv(async (kv) => {
+    const conv = await createGroup(kv, "owner", "Team", ["ann"]);
+    const members: MemberCache = new Map();
+    const [stranger] = await commitGroups(
+      kv,
+      [{
+        convId: conv.id,
+        drafts: [draft("zed", "let me in")],
+      }],
+      new Map(),
+      members,
+    );
+    eq(stranger.stored, []);
+    eq(stranger.refused.map((d) => d.body), ["let me in"]);
+
+    await removeMember(kv, conv.id, "ann");
+    const [gone] = await commitGroups(
+      kv,
+      [{ convId: conv.id, drafts: [draft("ann", "x")] }],
+      new Map(),
+      members,
+    );
+    eq(gone.refused.length, 1);
+    await addMember(kv, conv.id, "ann");
+    const [back] = await commitGroups(
+      kv,
+      [{ convId: conv.id, drafts: [draft("ann", "back")] }],
+      new Map(),
+      members,
+    );
+    eq(back.stored.map((m) => m.body), ["back"]);
+    eq(back.refused, []);
+  });
+});
