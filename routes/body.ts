@@ -14,7 +14,7 @@ const tooLarge = (maxBytes: number) =>
 
 /** Middleware: refuses bodies over `maxBytes` with 413 and unreadable ones with 400. */
 export function limitBody(maxBytes: number) {
-  return async (c: Context, next: Next) => {
+  return async function limitBody(c: Context, next: Next) {
     const raw = c.req.raw;
     if (!raw.body) return await next();
     const declared = raw.headers.get("content-length");

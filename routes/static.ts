@@ -45,7 +45,7 @@ export function staticRoutes(root: string) {
     rewriteRequestPath: (p) => p.replace(/^\/static/, ""),
     onFound: (_path, c) => c.header("Cache-Control", "public, max-age=300"),
   });
-  return new Hono<Env>().get("/*", async (c, next) => {
+  return new Hono<Env>().get("/*", async function staticFiles(c, next) {
     const path = safeStaticPath(c.req.path);
     if (path === null || !await isFile(root + path.replace(/^\/static\//, ""))) {
       return c.json(notFound, 404);
