@@ -214,7 +214,7 @@ class Client {
 
 Deno.test({
   name:
-    `crash: ${CLIENTS} clients, SIGKILL twice under deno serve --parallel, nothing acked lost or doubled`,
+    `crash (seed ${SEED}): ${CLIENTS} clients, SIGKILL twice under deno serve --parallel, nothing acked lost or doubled`,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

@@ -370,7 +370,7 @@ class Pool {
 }
 
 Deno.test({
-  name: `fuzz: ${
+  name: `fuzz (seed ${SEED}): ${
     FRAMES + REQUESTS + RAW
   } hostile frames and requests, no 5xx, no error log, honest users unaffected`,
   sanitizeResources: false,

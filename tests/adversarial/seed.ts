@@ -35,10 +35,18 @@ export class Rng {
   }
 }
 
+const DIR = new URL("../../test-artifacts/", import.meta.url).pathname;
+
 /**
- * Prints a probe's seed or figures on stderr, straight to the stream: `deno test --quiet` (as
- * `deno task test` runs it) hides console.log, and the probes' log capture takes console.*.
+ * Reports a probe's seed or figures: on stderr (shown by `deno test`), and appended to
+ * `test-artifacts/probes.log`, since `deno test --quiet` (as `deno task test` runs it) drops a
+ * test's output. The seed is also in each probe's test name, which is always printed.
  */
 export function report(line: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+  const text = new TextEncoder().encode(`${new Date().toISOString()} ${line}\n`);
+  Deno.stderr.writeSync(text);
+  try {
+    Deno.mkdirSync(DIR, { recursive: true });
+    Deno.writeFileSync(DIR + "probes.log", text, { append: true });
+  } catch { /* the report on stderr stands */ }
 }

@@ -69,7 +69,8 @@ async function closeAll(sockets: WebSocket[]) {
 }
 
 Deno.test({
-  name: `storm: ${CONNS} connections dropped and reconnected at once, ${ROUNDS} times`,
+  name:
+    `storm (seed ${SEED}): ${CONNS} connections dropped and reconnected at once, ${ROUNDS} times`,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
