@@ -53,7 +53,8 @@ const EXPECTED = [
   "GET    /chat",
   "GET    /chat/:id",
   "POST   /chat/:id/messages",
-  "ALL    /static/* (middleware serveStatic)",
+  "GET    /static/* (middleware staticFiles)",
+  "GET    /static/*",
 ];
 
 Deno.test("the routing table lists exactly the expected routes and middleware, in order", async () => {
