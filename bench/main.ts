@@ -33,6 +33,7 @@ import {
   table,
 } from "./report.ts";
 import { type SeededUser, seedHistory, seedUsers } from "./seed.ts";
+import { runAttachments } from "./attachments.ts";
 import { api, ROOT, type Server, startBaseline, startParley } from "./targets.ts";
 import {
   type ClientSpec,
@@ -841,6 +842,12 @@ log(
   `scenario ${opts.scenario}, targets ${opts.targets.join(" then ")}, timeout ${opts.timeout} s` +
     (pinning ? ", server pinned to core 0, generator to core 1" : ", no pinning"),
 );
+if (opts.scenario === "attachments") {
+  const code = await runAttachments(opts, SERVER_CORE);
+  await stopAll();
+  clearTimeout(watchdog);
+  Deno.exit(code);
+}
 for (const target of opts.targets) {
   let r: Result;
   try {

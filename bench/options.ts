@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 
-export type Scenario = "fanout" | "direct" | "idle" | "history";
+export type Scenario = "fanout" | "direct" | "idle" | "history" | "attachments";
 export type TargetName = "parley" | "baseline";
 
 export interface Options {
@@ -40,7 +40,7 @@ export interface Options {
 
 export const USAGE = `deno task bench [options]
 
-  --scenario fanout|direct|idle|history   (default fanout)
+  --scenario fanout|direct|idle|history|attachments   (default fanout)
   --target parley|baseline|both           (default both, run back to back)
   --clients C        WebSocket clients (fanout, direct)              default 1000
   --senders S        clients that send (fanout)                      default 200
@@ -111,8 +111,10 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
     },
   });
   const scenario = (values.scenario ?? "fanout") as Scenario;
-  if (!["fanout", "direct", "idle", "history"].includes(scenario)) {
-    throw new Error(`--scenario must be fanout, direct, idle or history (got ${scenario})`);
+  if (!["fanout", "direct", "idle", "history", "attachments"].includes(scenario)) {
+    throw new Error(
+      `--scenario must be fanout, direct, idle, history or attachments (got ${scenario})`,
+    );
   }
   const target = values.target ?? "both";
   if (!["parley", "baseline", "both"].includes(target)) {

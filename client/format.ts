@@ -5,6 +5,7 @@
  * Browser compatible, no side effects.
  * @module
  */
+import type { Message } from "../lib/protocol.ts";
 
 const DAY_MS = 86_400_000;
 const cache = new Map<string, Intl.DateTimeFormat>();
@@ -101,4 +102,11 @@ export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);
   return ((words[0]?.[0] ?? "?") + (words.length > 1 ? words[words.length - 1][0] : ""))
     .toUpperCase();
+}
+
+/** What the conversation list shows for a message: its text, "Photo", or the file's name. */
+export function previewText(m: Pick<Message, "kind" | "body" | "attachment">): string {
+  if (m.kind === "image") return "Photo";
+  if (m.kind === "file") return m.attachment?.name ?? "File";
+  return m.body;
 }

@@ -7,7 +7,7 @@
  * storage and the clock are passed in, so it runs under `deno test`.
  * @module
  */
-import type { ClientFrame } from "../lib/protocol.ts";
+import type { Attachment, ClientFrame } from "../lib/protocol.ts";
 
 /** A message of ours not yet acked. */
 export interface Outgoing {
@@ -19,6 +19,8 @@ export interface Outgoing {
   sentAt: number;
   /** Why the server refused it for good, if it did. */
   failed: string | null;
+  /** For an image or file message: its upload (already stored), shown while pending. */
+  attachment?: Attachment;
 }
 
 /** The part of the Web Storage API the outbox uses (the tab's `sessionStorage`). */
@@ -57,8 +59,9 @@ export class Outbox {
     return this.#lists.get(convId) ?? [];
   }
 
-  /** Queues a message and tries to send it at once. */
-  add(convId: string, body: string): Outgoing {
+  /** Queues a message (with `attachment`: an image or file message, `body` its caption) and
+   * tries to send it at once. */
+  add(convId: string, body: string, attachment?: Attachment): Outgoing {
     const o: Outgoing = {
       id: this.#newId(),
       conversationId: convId,
@@ -66,6 +69,7 @@ export class Outbox {
       ts: this.#now(),
       sentAt: 0,
       failed: null,
+      ...(attachment ? { attachment } : {}),
     };
     this.#set(convId, [...this.list(convId), o]);
     this.flush();
@@ -87,12 +91,18 @@ export class Outbox {
     for (const list of this.#lists.values()) {
       for (const o of list) {
         if (o.failed || (o.sentAt && now - o.sentAt < RESEND_MS)) continue;
-        const sent = this.#opts.transport({
-          type: "send",
-          id: o.id,
-          conversationId: o.conversationId,
-          body: o.body,
-        });
+        const sent = this.#opts.transport(
+          o.attachment
+            ? {
+              type: "send",
+              id: o.id,
+              conversationId: o.conversationId,
+              kind: o.attachment.width !== null ? "image" : "file",
+              attachmentId: o.attachment.id,
+              body: o.body,
+            }
+            : { type: "send", id: o.id, conversationId: o.conversationId, body: o.body },
+        );
         if (sent) o.sentAt = now;
       }
     }

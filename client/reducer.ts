@@ -41,8 +41,18 @@ export function ackedMessage(
   ack: { seq: number; ts: number },
   meId: string,
 ): Message {
-  const { id, conversationId, body } = send;
-  return { id, conversationId, body, seq: ack.seq, ts: ack.ts, kind: "text", senderId: meId };
+  const { id, conversationId, body, attachment } = send;
+  const m: Message = {
+    id,
+    conversationId,
+    body,
+    seq: ack.seq,
+    ts: ack.ts,
+    kind: "text",
+    senderId: meId,
+  };
+  if (!attachment) return m;
+  return { ...m, kind: attachment.width !== null ? "image" : "file", attachment };
 }
 
 /** A conversation's summary after messages arrive (live, synced or acked): the newest becomes

@@ -140,3 +140,29 @@ Deno.test("an ack turns our pending send into the message it became", () => {
     senderId: ME,
   });
 });
+
+Deno.test("an ack turns our pending image or file into a message that carries its attachment", () => {
+  const attachment = {
+    id: "a1",
+    conversationId: "c1",
+    name: "cat.png",
+    size: 10,
+    type: "image/png",
+    sha256: "0".repeat(64),
+    width: 4,
+    height: 3,
+    previewUrl: "/api/attachments/a1/preview",
+    url: "/api/attachments/a1",
+  };
+  const send = { id: "s2", conversationId: "c1", body: "", ts: 5, sentAt: 9, failed: null };
+  const image = r.ackedMessage({ ...send, attachment }, { seq: 13, ts: 78 }, ME);
+  eq([image.kind, image.attachment, image.body], ["image", attachment, ""]);
+  const file = {
+    ...attachment,
+    type: "application/pdf",
+    width: null,
+    height: null,
+    previewUrl: null,
+  };
+  eq(r.ackedMessage({ ...send, attachment: file }, { seq: 14, ts: 79 }, ME).kind, "file");
+});

@@ -6,7 +6,7 @@
  * @module
  */
 import { signal } from "@preact/signals";
-import type { Conversation, Member, Message, User } from "../lib/protocol.ts";
+import type { Attachment, Conversation, Member, Message, User } from "../lib/protocol.ts";
 import type { ConnectionState } from "./connection.ts";
 import type { Outgoing } from "./outbox.ts";
 import * as r from "./reducer.ts";
@@ -51,6 +51,8 @@ export class ChatState {
   /** False until hydrated: the server renders times in UTC, the browser then switches to local. */
   readonly localTime = signal(false);
   readonly dialog = signal<"new" | "info" | null>(null);
+  /** The image open full size in the viewer, if any. */
+  readonly viewer = signal<Attachment | null>(null);
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
   /** The server's form state for the conversation the page opened with (see `ChatProps`). */

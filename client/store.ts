@@ -12,6 +12,7 @@ import * as api from "./api.ts";
 import { Connection } from "./connection.ts";
 import { chatPath, openIdFromPath, pageTitle } from "./nav.ts";
 import { Outbox } from "./outbox.ts";
+import { Uploads } from "./uploads.ts";
 import * as r from "./reducer.ts";
 import { ChatState } from "./state.ts";
 import { syncOf, SyncQueue } from "./sync.ts";
@@ -30,6 +31,11 @@ export class ChatStore extends ChatState {
   readonly #outbox = new Outbox({
     transport: (f) => this.#conn?.send(f) ?? false,
     onChange: (convId, list) => this.thread(convId).pending.value = list,
+  });
+  /** Files on their way up; each, once stored, is sent as a message through the outbox. */
+  readonly uploads = new Uploads({
+    upload: api.uploadFile,
+    onUploaded: (convId, attachment, caption) => this.#outbox.add(convId, caption, attachment),
   });
   readonly #syncs = new SyncQueue({
     send: (conversationId, afterSeq, reqId) =>
@@ -199,6 +205,13 @@ export class ChatStore extends ChatState {
     this.#outbox.add(convId, body);
   }
 
+  /** Uploads files (picked, dropped or pasted) and sends each as an image or file message. */
+  attach(convId: string, files: Iterable<File>): void {
+    this.thread(convId).marker.value = null;
+    this.atBottom = true;
+    for (const f of files) this.uploads.add(convId, f, f.name || "file");
+  }
+
   /** Tries a refused message again. */
   retry(convId: string, id: string): void {
     this.#outbox.retry(convId, id);
@@ -208,6 +221,7 @@ export class ChatStore extends ChatState {
   async open(id: string | null, push = true): Promise<void> {
     if (push) history.pushState(null, "", chatPath(id));
     this.notice.value = null;
+    this.viewer.value = null;
     this.dialog.value = null;
     this.atBottom = true;
     this.openId.value = id;

@@ -63,6 +63,37 @@ export function Composer(props: { id: string }) {
     >
       <label for="composer" class="sr-only">Message</label>
       {live || !form ? null : <input type="hidden" name="id" value={form.sendId} />}
+      {live
+        ? (
+          <label
+            class="flex h-10 w-10 flex-none cursor-pointer items-center justify-center rounded-xl border border-slate-300 text-slate-600 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-indigo-500"
+            title="Attach photos or files"
+          >
+            <svg
+              aria-hidden="true"
+              viewBox="0 0 24 24"
+              class="h-5 w-5"
+              fill="none"
+              stroke="currentColor"
+              stroke-width="1.8"
+            >
+              <path d="M21 12.5l-8.5 8.5a5 5 0 0 1-7-7L14 5.5a3.5 3.5 0 0 1 5 5L10.5 19a2 2 0 0 1-3-3L15 8.5" />
+            </svg>
+            <span class="sr-only">Attach photos or files</span>
+            <input
+              type="file"
+              multiple
+              data-testid="attach-input"
+              class="sr-only"
+              onChange={(e) => {
+                const input = e.currentTarget;
+                if (input.files?.length) store.attach(props.id, [...input.files]);
+                input.value = "";
+              }}
+            />
+          </label>
+        )
+        : null}
       <textarea
         id="composer"
         name="body"
@@ -73,6 +104,12 @@ export function Composer(props: { id: string }) {
         placeholder="Write a message…  (Enter to send, Shift+Enter for a new line)"
         value={text}
         onInput={(e) => update(e.currentTarget.value)}
+        onPaste={(e) => {
+          const files = [...(e.clipboardData?.files ?? [])];
+          if (!files.length) return;
+          e.preventDefault();
+          store.attach(props.id, files);
+        }}
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
             e.preventDefault();

@@ -1,4 +1,6 @@
+import { useState } from "preact/hooks";
 import { fullWhen } from "../client/format.ts";
+import { ImageViewer } from "./Attachment.tsx";
 import { Avatar } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import { useStore } from "./context.ts";
@@ -33,6 +35,8 @@ export function Conversation(props: { id: string }) {
   const store = useStore();
   const conv = store.conversation(props.id);
   const members = store.thread(props.id).members.value;
+  const [dragging, setDragging] = useState(false);
+  const viewing = store.viewer.value;
   if (!conv) return null;
   const local = store.localTime.value;
   const subtitle = conv.kind === "group"
@@ -43,7 +47,28 @@ export function Conversation(props: { id: string }) {
     ? `Last seen ${fullWhen(conv.peer.lastSeen, local)}`
     : "Offline";
   return (
-    <div class="flex h-full min-h-0 flex-col" data-testid="conversation" data-id={conv.id}>
+    <div
+      class="relative flex h-full min-h-0 flex-col"
+      data-testid="conversation"
+      data-id={conv.id}
+      onDragOver={(e) => {
+        if (!e.dataTransfer?.types.includes("Files")) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = "copy";
+        if (!dragging) setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget.contains(e.relatedTarget as Node | null)) return;
+        setDragging(false);
+      }}
+      onDrop={(e) => {
+        const files = [...(e.dataTransfer?.files ?? [])];
+        setDragging(false);
+        if (!files.length) return;
+        e.preventDefault();
+        store.attach(conv.id, files);
+      }}
+    >
       <header class="flex items-center gap-3 border-b border-slate-200 bg-white px-3 py-2.5">
         <a
           href="/chat"
@@ -87,6 +112,19 @@ export function Conversation(props: { id: string }) {
       <MessageList id={conv.id} />
       <Typing id={conv.id} />
       <Composer id={conv.id} />
+      {dragging
+        ? (
+          <div
+            data-testid="drop-zone"
+            class="pointer-events-none absolute inset-2 flex items-center justify-center rounded-2xl border-2 border-dashed border-indigo-400 bg-indigo-50/80 text-lg font-medium text-indigo-700"
+          >
+            Drop files to send them
+          </div>
+        )
+        : null}
+      {viewing
+        ? <ImageViewer attachment={viewing} onClose={() => store.viewer.value = null} />
+        : null}
     </div>
   );
 }

@@ -2,6 +2,8 @@ import type { ComponentChildren } from "preact";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fullWhen, linkify, timeOf } from "../client/format.ts";
 import { type Row, timeline, unseenCount } from "../client/timeline.ts";
+import type { Attachment } from "../lib/protocol.ts";
+import { FileAttachment, ImageAttachment, Uploading } from "./Attachment.tsx";
 import { useStore } from "./context.ts";
 
 /** A message body as text, with http(s) links made clickable; never parsed as HTML. */
@@ -39,9 +41,13 @@ function Bubble(
     pending?: boolean;
     /** Show the time (and status) line: the last of a run from one sender. */
     meta?: boolean;
+    /** What an image or file message carries; its `body` is then the caption. */
+    attachment?: Attachment | null;
   },
 ) {
-  const local = useStore().localTime.value;
+  const store = useStore();
+  const local = store.localTime.value;
+  const a = props.attachment;
   return (
     <li
       data-testid="message"
@@ -54,16 +60,29 @@ function Bubble(
         {props.sender
           ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
           : null}
-        <div
-          data-testid="message-body"
-          class={`rounded-2xl px-3 py-2 text-[15px] leading-snug break-words whitespace-pre-wrap shadow-sm ${
-            props.mine
-              ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`
-              : "border border-slate-200 bg-white text-slate-900"
-          }`}
-        >
-          <MessageText body={props.body} />
-        </div>
+        {a
+          ? (
+            <div class={`max-w-full ${props.pending ? "opacity-70" : ""}`}>
+              {a.width !== null
+                ? <ImageAttachment attachment={a} onOpen={() => store.viewer.value = a} />
+                : <FileAttachment attachment={a} mine={props.mine} />}
+            </div>
+          )
+          : null}
+        {a && !props.body ? null : (
+          <div
+            data-testid="message-body"
+            class={`rounded-2xl px-3 py-2 text-[15px] leading-snug break-words whitespace-pre-wrap shadow-sm ${
+              a ? "mt-1 " : ""
+            }${
+              props.mine
+                ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`
+                : "border border-slate-200 bg-white text-slate-900"
+            }`}
+          >
+            <MessageText body={props.body} />
+          </div>
+        )}
         {props.meta === false
           ? null
           : (
@@ -105,6 +124,7 @@ export function MessageList(props: { id: string }) {
   const pending = t.pending.value;
   const members = t.members.value;
   const marker = t.marker.value;
+  const uploads = store.uploads.list.value;
   const local = store.localTime.value;
   const me = store.me.id;
   const box = useRef<HTMLDivElement>(null);
@@ -125,7 +145,7 @@ export function MessageList(props: { id: string }) {
       el.scrollTop = s.top - (el.scrollHeight - s.height);
     }
     snap.current = { first, height: el.scrollHeight, top: el.scrollTop };
-  }, [messages, pending, marker]);
+  }, [messages, pending, marker, uploads]);
 
   const onScroll = () => {
     const el = box.current!;
@@ -171,6 +191,7 @@ export function MessageList(props: { id: string }) {
             mine={r.mine}
             sender={r.sender}
             body={m.body}
+            attachment={m.attachment}
             ts={m.ts}
             meta={r.meta}
             status={r.status ? <span data-testid="message-status">· {r.status}</span> : undefined}
@@ -186,6 +207,7 @@ export function MessageList(props: { id: string }) {
             mine
             pending
             body={o.body}
+            attachment={o.attachment}
             ts={o.ts}
             status={o.failed
               ? (
@@ -207,6 +229,16 @@ export function MessageList(props: { id: string }) {
     }
   };
   const items = rows.map(row);
+  for (const u of store.uploads.of(props.id)) {
+    items.push(
+      <Uploading
+        key={"u" + u.localId}
+        upload={u}
+        onCancel={() => store.uploads.cancel(u.localId)}
+        onRetry={() => store.uploads.retry(u.localId)}
+      />,
+    );
+  }
 
   const unseen = unseenCount(marker, atBottom, conv?.lastSeq ?? 0);
   return (

@@ -1,5 +1,5 @@
 import type { Conversation } from "../lib/protocol.ts";
-import { shortWhen } from "../client/format.ts";
+import { previewText, shortWhen } from "../client/format.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
 
@@ -13,7 +13,7 @@ function Item(props: { c: Conversation; active: boolean }) {
   const { c, active } = props;
   const last = c.lastMessage;
   const preview = last
-    ? (last.senderId === store.me.id ? "You: " : "") + last.body
+    ? (last.senderId === store.me.id ? "You: " : "") + previewText(last)
     : "No messages yet";
   const when = last ? shortWhen(last.ts, store.localTime.value) : "";
   const online = c.kind === "direct" ? !!c.peer?.online : undefined;

@@ -23,6 +23,12 @@ export interface Config {
   registrationsPerHour: number;
   /** Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none). */
   trustProxyHops: number;
+  /** Largest upload, in bytes (ATTACHMENT_MAX_BYTES). */
+  attachmentMaxBytes: number;
+  /** Bytes one user may upload per quota window (ATTACHMENT_QUOTA_BYTES). */
+  attachmentQuotaBytes: number;
+  /** The quota window, from a user's first upload in it (ATTACHMENT_QUOTA_WINDOW_SEC). */
+  attachmentQuotaWindowMs: number;
 }
 
 function port(n: number): number {
@@ -55,5 +61,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     sessionTtlSec: int("SESSION_TTL_SEC", 30 * 24 * 3600),
     registrationsPerHour: int("REGISTER_LIMIT_PER_HOUR", 30),
     trustProxyHops: Math.floor(int("TRUST_PROXY_HOPS", 0)),
+    attachmentMaxBytes: Math.floor(int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
+    attachmentQuotaBytes: Math.floor(int("ATTACHMENT_QUOTA_BYTES", 200 * 1024 * 1024)),
+    attachmentQuotaWindowMs: Math.floor(int("ATTACHMENT_QUOTA_WINDOW_SEC", 24 * 3600)) * 1000,
   };
 }

@@ -44,14 +44,36 @@ export interface UserWithPresence extends User {
 
 export type MessageKind = "text" | "image" | "file";
 
+/**
+ * An uploaded file. `type` is an image type only when the bytes are such an image (then
+ * `width`, `height` and `previewUrl` are set); otherwise it is the type the client declared,
+ * for display only (never an `image/` type), or `application/octet-stream`.
+ */
+export interface Attachment {
+  id: string;
+  conversationId: string;
+  name: string;
+  size: number;
+  type: string;
+  /** Lowercase hex. */
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  previewUrl: string | null;
+  url: string;
+}
+
 export interface Message {
   id: string;
   conversationId: string;
   seq: number;
   senderId: string;
   kind: MessageKind;
+  /** The text, or an image's or file's caption ("" for none). */
   body: string;
   ts: number;
+  /** What an `image` or `file` message carries; absent on text messages. */
+  attachment?: Attachment | null;
 }
 
 export type ConversationKind = "direct" | "group";
@@ -115,7 +137,18 @@ export const LIMITS = {
   searchMax: 20,
   /** The longest user-search query (`GET /api/users?q=`). */
   searchQueryMax: 100,
+  attachmentNameMax: 255,
+  /** Longest side of an image preview, in pixels. */
+  previewMaxSide: 720,
 } as const;
+
+/**
+ * What an attachment's `name` may not contain: control characters (C0, DEL, C1) and the marks,
+ * embeddings, overrides and isolates that reorder text (they can disguise "evil‮fdp.exe").
+ */
+export const NAME_FORBIDDEN =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /** WebSocket close codes and what they tell a client to do. */
 export const CLOSE = {
@@ -149,19 +182,18 @@ export const field = {
       v.integer(`${name} must be a whole number.`),
       v.minValue(0, `${name} must be 0 or more.`),
     ),
+  /** A text, or an image's or file's caption. Optional, and may be blank, since a caption may:
+   * a text's presence and content are checked by the send path (`checkSendShape`). */
   body: () =>
-    v.pipe(
+    v.optional(v.pipe(
       v.string("body must be text."),
-      v.check((s) => s.trim().length > 0, "body must not be empty."),
       v.check(
         (s) => s.length <= LIMITS.bodyMaxCodePoints || [...s].length <= LIMITS.bodyMaxCodePoints,
         `body must be at most ${count(LIMITS.bodyMaxCodePoints)} characters.`,
       ),
-    ),
+    )),
   kind: () =>
-    v.optional(
-      v.picklist(["text"], 'kind must be "text" (attachments are not supported yet).'),
-    ),
+    v.optional(v.picklist(["text", "image", "file"], 'kind must be "text", "image" or "file".')),
   reqId: () => v.optional(v.pipe(v.string("reqId must be a string."), v.maxLength(LIMITS.idMax))),
 };
 
@@ -174,6 +206,8 @@ export const ClientFrameSchema = /* @__PURE__ */ (() =>
       conversationId: field.id("conversationId"),
       body: field.body(),
       kind: field.kind(),
+      /** The upload an image or file message carries (see `POST .../attachments`). */
+      attachmentId: v.optional(field.id("attachmentId")),
     }),
     v.object({
       type: v.literal("sync"),

@@ -3,12 +3,15 @@
  * service and the realtime engine. `main.ts` and the tests both build it here.
  * @module
  */
+import { AttachmentService } from "./attachments/service.ts";
 import { AuthService } from "./auth/service.ts";
 import { resolveSecret, TokenSigner } from "./auth/tokens.ts";
 import { ChatService } from "./chat/service.ts";
 import { conversationView } from "./chat/views.ts";
 import type { Config } from "./config.ts";
+import { log } from "./log.ts";
 import { Realtime } from "./realtime/engine.ts";
+import { KvBlobStore } from "./store/blobs.ts";
 
 export interface Runtime {
   config: Config;
@@ -17,9 +20,13 @@ export interface Runtime {
   auth: AuthService;
   chat: ChatService;
   realtime: Realtime;
+  attachments: AttachmentService;
   /** Closes sockets (1001), stops the engine; the caller closes KV. */
   close(): Promise<void>;
 }
+
+/** How often each isolate sweeps attachments and blobs. */
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 /** Builds and starts a runtime over an open KV handle (which the caller owns). */
 export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtime> {
@@ -31,7 +38,14 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   // The engine builds `conversation` frames from the same views the service answers with.
   const realtime = new Realtime(kv, config, isolateId, (u, c) => conversationView(kv, u, c));
   const chat = new ChatService(kv, realtime);
+  const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
   await realtime.start();
+  // Unreferenced uploads and abandoned chunks: every isolate sweeps now and then (the sweep is
+  // idempotent, so isolates that overlap only repeat each other's reads).
+  const sweeper = setInterval(() => {
+    attachments.sweep().catch((err) => log.warn("attachment sweep failed", { error: String(err) }));
+  }, SWEEP_EVERY_MS);
+  Deno.unrefTimer(sweeper);
   return {
     config,
     kv,
@@ -39,6 +53,11 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     auth: new AuthService(kv, signer, config.sessionTtlSec, config.registrationsPerHour),
     chat,
     realtime,
-    close: () => realtime.close(),
+    attachments,
+    close: async () => {
+      clearInterval(sweeper);
+      attachments.close();
+      await realtime.close();
+    },
   };
 }

@@ -84,8 +84,36 @@ export const AddMemberInput = v.object({ userId: field.id("userId") });
 export const RoleInput = v.object({
   role: v.picklist(["admin", "member"], 'role must be "admin" or "member".'),
 });
-export const SendInput = v.object({ id: field.id("id"), body: field.body(), kind: field.kind() });
+export const SendInput = v.object({
+  id: field.id("id"),
+  body: field.body(),
+  kind: field.kind(),
+  attachmentId: v.optional(field.id("attachmentId")),
+});
 export const ReadInput = v.object({ seq: field.seq("seq") });
+
+/**
+ * What the schema cannot say alone: a text message has a body that is not blank and no
+ * attachment; an image or a file names its upload (its body is an optional caption).
+ * @throws AppError `invalid_input` naming `body` or `attachmentId`.
+ */
+export function checkSendShape(
+  input: { body?: string; kind?: string; attachmentId?: string },
+): void {
+  const bad = (field: string, message: string) => new AppError("invalid_input", message, { field });
+  if (input.kind === undefined || input.kind === "text") {
+    if (input.attachmentId !== undefined) {
+      throw bad(
+        "attachmentId",
+        'A text message carries no attachment: use kind "image" or "file".',
+      );
+    }
+    if (input.body === undefined) throw bad("body", "body is required.");
+    if (!input.body.trim()) throw bad("body", "body must not be empty.");
+  } else if (input.attachmentId === undefined) {
+    throw bad("attachmentId", "attachmentId is required: upload the file first.");
+  }
+}
 
 /**
  * Validates input against a schema.

@@ -3,6 +3,7 @@ import { AppError } from "./errors.ts";
 import { LIMITS } from "./protocol.ts";
 import {
   AddMemberInput,
+  checkSendShape,
   ClientFrameSchema,
   CreateConversationInput,
   LoginInput,
@@ -141,10 +142,9 @@ Deno.test("TitleInput, AddMemberInput, RoleInput and ReadInput name the field at
   refuses(ReadInput, { seq: "3" }, "seq", "seq must be a number.");
 });
 
-Deno.test("SendInput: a body of 1 to 4,000 code points, only text messages", () => {
+Deno.test("SendInput and checkSendShape: a text of 1 to 4,000 code points, or an attachment with an optional caption", () => {
   const emoji = "😀".repeat(LIMITS.bodyMaxCodePoints); // 8,000 UTF-16 units, 4,000 code points
   eq(parse(SendInput, { id: "m1", body: emoji }).body, emoji);
-  refuses(SendInput, { id: "m1", body: " \n " }, "body", "body must not be empty.");
   refuses(
     SendInput,
     { id: "m1", body: "x".repeat(LIMITS.bodyMaxCodePoints + 1) },
@@ -153,11 +153,32 @@ Deno.test("SendInput: a body of 1 to 4,000 code points, only text messages", () 
   );
   refuses(
     SendInput,
-    { id: "m1", body: "hi", kind: "image" },
+    { id: "m1", body: "hi", kind: "video" },
     "kind",
-    'kind must be "text" (attachments are not supported yet).',
+    'kind must be "text", "image" or "file".',
   );
   refuses(SendInput, { body: "hi" }, "id", "id is required.");
+  // What the schema lets through and the send path's shape check refuses.
+  const shape = (input: Record<string, unknown>, field: string, message: string) =>
+    throws(
+      () => checkSendShape(parse(SendInput, input)),
+      (e) => e instanceof AppError && e.field === field && e.message === message,
+    );
+  shape({ id: "m1", body: " \n " }, "body", "body must not be empty.");
+  shape({ id: "m1" }, "body", "body is required.");
+  shape(
+    { id: "m1", body: "hi", kind: "image" },
+    "attachmentId",
+    "attachmentId is required: upload the file first.",
+  );
+  shape(
+    { id: "m1", body: "hi", attachmentId: "a1" },
+    "attachmentId",
+    'A text message carries no attachment: use kind "image" or "file".',
+  );
+  // A caption may be absent or blank.
+  checkSendShape(parse(SendInput, { id: "m1", kind: "file", attachmentId: "a1" }));
+  checkSendShape(parse(SendInput, { id: "m1", kind: "image", attachmentId: "a1", body: "" }));
 });
 
 Deno.test("ClientFrameSchema accepts each frame type and refuses unknown types and bad fields", () => {

@@ -11,6 +11,7 @@ import { apiError, AppError, toAppError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
+import { attachmentRoutes, UPLOAD_PATH } from "./attachments.ts";
 import { authRoutes, meRoutes } from "./auth.ts";
 import { limitBody } from "./body.ts";
 import { chatRoutes } from "./chat.tsx";
@@ -51,6 +52,8 @@ export function createApp(rt: Runtime): Hono<Env> {
         formAction: ["'self'"],
       },
       crossOriginEmbedderPolicy: false,
+      // Downloads set a stricter policy of their own (a sandbox): keep it.
+      overwrite: false,
     }),
   );
   // CSRF matters only where the browser attaches credentials by itself (the cookie). A request
@@ -82,12 +85,18 @@ export function createApp(rt: Runtime): Hono<Env> {
     return csrfCheck(c, next);
   });
   // Every body is bounded, forms as well as JSON (a form's largest honest field is a message).
-  app.use("*", limitBody(LIMITS.jsonBodyMaxBytes));
+  // Uploads have their own, larger limit, enforced while they stream (routes/attachments.ts).
+  const bounded = limitBody(LIMITS.jsonBodyMaxBytes);
+  app.use("*", function bodyLimitExceptUploads(c, next) {
+    if (c.req.method === "POST" && UPLOAD_PATH.test(c.req.path)) return next();
+    return bounded(c, next);
+  });
 
   app.route("/", healthRoutes(rt));
   app.route("/api/auth", authRoutes(rt));
   app.route("/api/me", meRoutes(rt));
   app.route("/api/users", userRoutes(rt));
+  app.route("/api", attachmentRoutes(rt));
   app.route("/api/conversations", conversationRoutes(rt));
   app.route("/api/ws", wsRoutes(rt));
   app.route("/", pageRoutes(rt));

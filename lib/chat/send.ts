@@ -1,16 +1,20 @@
 /**
  * The send path: authorize, answer repeats from the ack cache, rate limit, then group commit
- * (sender.ts) and publish. Kept apart from the rest of the chat service because it is the one
+ * (sender.ts) and publish; an image or file message takes a commit of its own that also claims
+ * its upload (`commitAttachmentMessage`), so text sends pay nothing for attachments. Kept apart from the rest of the chat service because it is the one
  * path that runs per message.
  * @module
  */
+import { toAttachment } from "../attachments/service.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { MessageKind } from "../protocol.ts";
+import { type AttachmentDraft, commitAttachmentMessage } from "../store/attachments.ts";
 import { getMember } from "../store/conversations.ts";
 import { getIdem } from "../store/messages.ts";
+import { checkSendShape } from "../validate.ts";
 import type { RealtimePort } from "./port.ts";
 import { RateLimiter } from "./ratelimit.ts";
-import { SendBatcher } from "./sender.ts";
+import { SendBatcher, type SendOutcome } from "./sender.ts";
 
 /** The answer to a send: the contract's ack fields. */
 export interface Ack {
@@ -71,9 +75,10 @@ export class Sending {
   async send(
     senderId: string,
     convId: string,
-    input: { id: string; body: string; kind?: MessageKind },
+    input: { id: string; body?: string; kind?: MessageKind; attachmentId?: string },
     originConnId: string | null,
   ): Promise<Ack> {
+    checkSendShape(input);
     if (!this.realtime.isSubscribed(senderId, convId)) {
       if (!(await getMember(this.kv, convId, senderId))) throw notFound();
     }
@@ -90,13 +95,23 @@ export class Sending {
     const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
     let outcome;
     try {
-      outcome = await this.#batcher.submit(convId, {
-        id: input.id,
-        senderId,
-        kind: input.kind ?? "text",
-        body: input.body,
-      });
+      outcome = input.kind === "image" || input.kind === "file"
+        ? await this.#sendAttachment(convId, {
+          id: input.id,
+          senderId,
+          kind: input.kind,
+          body: input.body ?? "",
+          attachmentId: input.attachmentId!,
+        })
+        : await this.#batcher.submit(convId, {
+          id: input.id,
+          senderId,
+          kind: "text",
+          body: input.body!,
+        });
     } catch (err) {
+      // A refused attachment (not the sender's, already sent…) costs no rate-limit token.
+      if (err instanceof AppError && err.code === "invalid_input") this.limiter.refund(senderId);
       forget?.();
       throw err;
     }
@@ -109,5 +124,18 @@ export class Sending {
     this.limiter.refund(senderId);
     this.#rememberAck(convId, input.id, outcome.existing);
     return this.#ackOf(convId, input.id, outcome.existing, senderId, true);
+  }
+
+  /**
+   * An image or file message: stored together with the claim on its upload, in one commit of
+   * its own (see `commitAttachmentMessage`), then published like any message.
+   */
+  async #sendAttachment(convId: string, draft: AttachmentDraft): Promise<SendOutcome> {
+    const res = await commitAttachmentMessage(this.kv, convId, draft, toAttachment);
+    if ("existing" in res) return res;
+    this.#batcher.noteHead(convId, res.head);
+    this.#rememberAck(convId, res.stored.id, res.stored);
+    this.realtime.publishMessages(convId, [res.stored]);
+    return { stored: res.stored };
   }
 }

@@ -149,6 +149,14 @@ export class SendBatcher {
     }
   }
 
+  /**
+   * A head written by a commit outside the batcher (an attachment message): remembered, so the
+   * next text send in that conversation does not fail its head check and read it again.
+   */
+  noteHead(convId: string, head: Deno.KvEntry<Head>): void {
+    this.#rememberHead(convId, head);
+  }
+
   #rememberHead(convId: string, head: Deno.KvEntry<Head>): void {
     this.#heads.delete(convId);
     this.#heads.set(convId, head);

@@ -224,7 +224,7 @@ export class ChatService {
   send(
     senderId: string,
     convId: string,
-    input: { id: string; body: string; kind?: MessageKind },
+    input: { id: string; body?: string; kind?: MessageKind; attachmentId?: string },
     originConnId: string | null,
   ): Promise<Ack> {
     return this.#sending.send(senderId, convId, input, originConnId);

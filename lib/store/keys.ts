@@ -23,6 +23,13 @@
  * | ["events", seq]                       | BusEvent (expiring)        | store/events.ts             |
  * | ["online", userId, isolateId]         | {since} (expiring)         | store/presence.ts           |
  * | ["last_seen", userId]                 | number (ts)                | store/presence.ts           |
+ * | ["blob_manifests", blobId]            | BlobManifest               | store/blobs.ts (+ caller's) |
+ * | ["blob_chunks", blobId, index]        | Uint8Array (≤ 64 KiB)      | store/blobs.ts              |
+ * | ["blob_gc", dueAt, blobId]            | {reason} (chunks to sweep) | store/blobs.ts              |
+ * | ["attachments", attachmentId]         | AttachmentRecord           | store/attachments.ts        |
+ * | ["attachments_unsent", dueAt, attId]  | true (until a message)     | store/attachments.ts        |
+ * | ["upload_window", userId]             | {start} (quota window)     | store/attachments.ts        |
+ * | ["upload_used", userId, windowStart]  | Deno.KvU64 (bytes in it)   | store/attachments.ts        |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -65,4 +72,15 @@ export const keys = {
   online: (userId: string, isolateId: string) => ["online", userId, isolateId] as const,
   onlineOf: (userId: string) => ["online", userId] as const,
   lastSeen: (userId: string) => ["last_seen", userId] as const,
+  blobManifest: (blobId: string) => ["blob_manifests", blobId] as const,
+  blobChunk: (blobId: string, index: number) => ["blob_chunks", blobId, index] as const,
+  blobChunksOf: (blobId: string) => ["blob_chunks", blobId] as const,
+  blobGc: (dueAt: number, blobId: string) => ["blob_gc", dueAt, blobId] as const,
+  blobGcPrefix: () => ["blob_gc"] as const,
+  attachment: (attId: string) => ["attachments", attId] as const,
+  attachmentUnsent: (dueAt: number, attId: string) => ["attachments_unsent", dueAt, attId] as const,
+  attachmentsUnsentPrefix: () => ["attachments_unsent"] as const,
+  uploadWindow: (userId: string) => ["upload_window", userId] as const,
+  uploadUsed: (userId: string, windowStart: number) =>
+    ["upload_used", userId, windowStart] as const,
 };

@@ -153,8 +153,16 @@ Deno.test("bad frames get invalid_input and the connection survives; an oversize
       id: crypto.randomUUID(),
       conversationId: convId,
       body: "hi",
-      kind: "image",
+      kind: "video",
     }, "kind");
+    // An image names its upload.
+    await expectError({
+      type: "send",
+      id: crypto.randomUUID(),
+      conversationId: convId,
+      body: "hi",
+      kind: "image",
+    }, "attachmentId");
     // 4,000 code points of astral characters are allowed (8,000 UTF-16 units).
     const ok4000 = await ws.sendMessage(convId, "😀".repeat(4000));
     eq(ok4000.type, "ack");
