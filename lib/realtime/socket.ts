@@ -147,13 +147,18 @@ export function serveSocket(
   };
   socket.onmessage = (e) => {
     conn.lastHeard = Date.now();
+    // The size limit holds for every frame, text or binary (a binary frame is never valid, but
+    // a big one must still end the connection rather than cost an error frame each).
+    const size = typeof e.data === "string"
+      ? byteLength(e.data)
+      : e.data instanceof ArrayBuffer
+      ? e.data.byteLength
+      : (e.data as Blob).size;
+    if (size > LIMITS.frameMaxBytes) return conn.close(CLOSE.tooBig, "frame too big");
+    if (!frames.take()) return conn.close(CLOSE.policy, "too many frames");
     if (typeof e.data !== "string") {
       return fail(new AppError("invalid_input", "Frames must be JSON text messages."), {});
     }
-    if (byteLength(e.data) > LIMITS.frameMaxBytes) {
-      return conn.close(CLOSE.tooBig, "frame too big");
-    }
-    if (!frames.take()) return conn.close(CLOSE.policy, "too many frames");
     if (!ready) {
       early ??= [];
       if (early.length < 100) early.push(e.data);
