@@ -31,6 +31,37 @@ export interface Connection {
 /** Bytes a connection may have queued (ours plus the socket's own buffer) before it is dropped. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
+/**
+ * How long a socket we closed may wait for the peer's close frame before its TCP connection is
+ * dropped. Our side (hub, queues, presence) lets go of it at once; this only bounds what the
+ * runtime keeps for it.
+ */
+export const CLOSE_WAIT_MS = 5_000;
+
+/**
+ * Drops a server WebSocket's TCP connection without waiting for the peer. Deno 2.9 has no public
+ * API for it (after `close()` the runtime waits for the peer's close frame, or any frame, for as
+ * long as TCP stays up), so this closes the socket's resource through the runtime's internal
+ * handle, looked up defensively: where it is missing, nothing is done and the runtime keeps the
+ * socket until TCP gives up; nothing of ours is held meanwhile. Returns whether it could.
+ */
+export function abortSocket(socket: WebSocket): boolean {
+  try {
+    // deno-lint-ignore no-explicit-any
+    const d = Deno as any;
+    const core = d.internal ? d[d.internal]?.core : undefined;
+    const rid = Object.getOwnPropertySymbols(socket).find((s) => s.description === "[[rid]]");
+    if (typeof core?.tryClose !== "function" || rid === undefined) return false;
+    // deno-lint-ignore no-explicit-any
+    const id = (socket as any)[rid];
+    if (typeof id !== "number") return false;
+    core.tryClose(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The real connection over a Deno WebSocket. */
 export class WsConnection implements Connection {
   /** Frames waiting for the next flush; allocated on the first one (most sockets are idle). */
@@ -40,6 +71,10 @@ export class WsConnection implements Connection {
   /** Frames that arrived before `ready` (see `holdUntilReady`), or null once ready. */
   #held: string[] | null = null;
   #replyPending = false;
+  #ended = false;
+  #dropTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Called once when the connection is over for us: the peer closed, or we did. */
+  onEnd: (() => void) | null = null;
   lastHeard = Date.now();
 
   constructor(
@@ -62,6 +97,19 @@ export class WsConnection implements Connection {
     this.#queuedBytes = 0;
     this.#held = null;
     this.scheduler.forget(this);
+  }
+
+  /**
+   * The connection is over for us (the socket reported its close, or we closed it): frees its
+   * queues and tells `onEnd` once, whatever comes later from the socket.
+   */
+  end(): void {
+    this.markClosed();
+    if (this.#dropTimer !== null) clearTimeout(this.#dropTimer);
+    this.#dropTimer = null;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.onEnd?.();
   }
 
   send(frame: ServerFrame): void {
@@ -149,6 +197,12 @@ export class WsConnection implements Connection {
     return q.length;
   }
 
+  /**
+   * Closes with a code. The connection ends for us at once (after the current task, since a
+   * close can come from inside a fan-out loop): a peer that never answers the close, or never
+   * reads, must not keep its user online or its queue allocated. Its TCP connection is dropped
+   * if it has not answered within CLOSE_WAIT_MS.
+   */
   close(code: number, reason: string): void {
     if (this.#closed) return;
     this.flush();
@@ -158,5 +212,16 @@ export class WsConnection implements Connection {
     } catch {
       // already closing
     }
+    queueMicrotask(() => {
+      if (this.#ended) return;
+      this.end();
+      const socket = this.socket;
+      if (socket.readyState === WebSocket.CLOSED) return;
+      this.#dropTimer = setTimeout(() => {
+        this.#dropTimer = null;
+        if (socket.readyState !== WebSocket.CLOSED) abortSocket(socket);
+      }, CLOSE_WAIT_MS);
+      Deno.unrefTimer(this.#dropTimer); // never what keeps a stopping process alive
+    });
   }
 }

@@ -166,9 +166,10 @@ export function serveSocket(
     }
     handle(e.data);
   };
-  socket.onclose = () => {
-    conn.markClosed();
+  // Whichever comes first, the peer's close or ours, ends the connection here (once).
+  conn.onEnd = () => {
     realtime.disconnect(conn).catch((err) => log.warn("disconnect failed", { error: String(err) }));
   };
+  socket.onclose = () => conn.end();
   socket.onerror = () => {};
 }

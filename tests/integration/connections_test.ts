@@ -32,3 +32,65 @@ Deno.test("a binary frame over 64 KiB closes with 1009; a small one is refused a
     }
   });
 });
+
+/**
+ * A WebSocket peer over raw TCP that completes the handshake and then neither reads nor
+ * answers anything: a phone that lost its network, as the server sees it.
+ */
+async function silentPeer(wsUrl: string, token: string) {
+  const url = new URL(`${wsUrl}?token=${encodeURIComponent(token)}`);
+  const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  await conn.write(
+    new TextEncoder().encode(
+      `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    ),
+  );
+  const buf = new Uint8Array(1024);
+  const n = await conn.read(buf);
+  const head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  if (!head.startsWith("HTTP/1.1 101")) throw new Error(`no upgrade: ${head}`);
+  return {
+    /** Reads (and discards) until the server drops the TCP connection. */
+    async untilDropped(): Promise<void> {
+      const sink = new Uint8Array(64 * 1024);
+      while ((await conn.read(sink)) !== null) { /* keep reading */ }
+    },
+    close: () => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    },
+  };
+}
+
+Deno.test("a socket closed by the server leaves at once: its user goes offline though the peer never answers", async () => {
+  await withServer(async (srv) => {
+    const { alice, bob, convId } = await directPair(srv.url);
+    const watcher = await WsClient.connect(srv.wsUrl, alice.accessToken);
+    const keepAlive = setInterval(() => watcher.send({ type: "ping" }), 200);
+    const peer = await silentPeer(srv.wsUrl, bob.accessToken);
+    try {
+      await watcher.next((f) => f.type === "presence" && f.userId === bob.user.id && f.online);
+      // Bob's peer says nothing: closed with 4002 after 1 s, and announced offline at once,
+      // not when (or if) the peer answers the close.
+      const off = await watcher.next(
+        (f) => f.type === "presence" && f.userId === bob.user.id && !f.online,
+        4000,
+      );
+      ok(typeof off.lastSeen === "number");
+      const seen = await api(srv.url, "GET", `/api/conversations/${convId}`, {
+        token: alice.accessToken,
+      });
+      eq((seen.body.conversation ?? seen.body).peer.online, false);
+      eq(srv.rt.realtime.hub.size, 1, "only the watcher's connection is left");
+      // The peer's TCP connection is dropped after a bounded wait for its close.
+      await within(peer.untilDropped(), 10_000, "TCP drop of a peer that never answers");
+    } finally {
+      clearInterval(keepAlive);
+      peer.close();
+      await watcher.close();
+    }
+  }, { HEARTBEAT_TIMEOUT_MS: "1000" });
+});
