@@ -23,6 +23,13 @@ export interface Config {
   registrationsPerHour: number;
   /** Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none). */
   trustProxyHops: number;
+  /** Open sockets one user may hold across the server (0: no cap; past it: close 4003). */
+  maxSocketsPerUser: number;
+  /** Open sockets one client address may hold across the server (0: no cap, the default). */
+  maxSocketsPerAddress: number;
+  /** Bytes queued for slow readers over all of one isolate's sockets; past it the biggest
+   * queue's socket is closed with 1008. */
+  queuedBytesTotal: number;
 }
 
 function port(n: number): number {
@@ -55,5 +62,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     sessionTtlSec: int("SESSION_TTL_SEC", 30 * 24 * 3600),
     registrationsPerHour: int("REGISTER_LIMIT_PER_HOUR", 30),
     trustProxyHops: Math.floor(int("TRUST_PROXY_HOPS", 0)),
+    maxSocketsPerUser: Math.floor(int("MAX_SOCKETS_PER_USER", 20)),
+    maxSocketsPerAddress: Math.floor(int("MAX_SOCKETS_PER_ADDRESS", 0)),
+    queuedBytesTotal: Math.floor(int("QUEUED_MB_TOTAL", 256) * 1024 * 1024),
   };
 }

@@ -34,7 +34,7 @@ function byteLength(text: string): number {
  */
 export function serveSocket(
   socket: WebSocket,
-  who: { userId: string; sessionId: string },
+  who: { userId: string; sessionId: string; addr?: string | null },
   realtime: Realtime,
   chat: ChatService,
 ): void {
@@ -131,8 +131,20 @@ export function serveSocket(
     }
   };
 
+  const addr = who.addr ?? null;
+  /** Whether the caps count this socket (until it ends). */
+  let counted = false;
+  let ended = false;
   socket.onopen = async () => {
     try {
+      if (!(await realtime.caps.admit(conn.userId, addr))) {
+        return conn.close(CLOSE.tooMany, "too many connections; retry after 30 s");
+      }
+      counted = true;
+      if (ended) {
+        counted = false;
+        return realtime.caps.release(conn.userId, addr);
+      }
       await realtime.connect(conn);
       if (!conn.open) return;
       conn.sendReady({ type: "ready", userId: conn.userId, connectionId: conn.id });
@@ -168,6 +180,9 @@ export function serveSocket(
   };
   // Whichever comes first, the peer's close or ours, ends the connection here (once).
   conn.onEnd = () => {
+    ended = true;
+    if (counted) realtime.caps.release(conn.userId, addr);
+    counted = false;
     realtime.disconnect(conn).catch((err) => log.warn("disconnect failed", { error: String(err) }));
   };
   socket.onclose = () => conn.end();

@@ -22,6 +22,8 @@
  * | ["events", seq]                       | BusEvent (expiring)        | store/events.ts             |
  * | ["online", userId, isolateId]         | {since} (expiring)         | store/presence.ts           |
  * | ["last_seen", userId]                 | number (ts)                | store/presence.ts           |
+ * | ["sockets", scope, subject, isolateId]| number (expiring)          | store/sockets.ts            |
+ * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -63,4 +65,8 @@ export const keys = {
   online: (userId: string, isolateId: string) => ["online", userId, isolateId] as const,
   onlineOf: (userId: string) => ["online", userId] as const,
   lastSeen: (userId: string) => ["last_seen", userId] as const,
+  sockets: (scope: "user" | "addr", subject: string, isolateId: string) =>
+    ["sockets", scope, subject, isolateId] as const,
+  socketsOf: (scope: "user" | "addr", subject: string) => ["sockets", scope, subject] as const,
+  limit: (name: string, subject: string) => ["limit", name, subject] as const,
 };

@@ -94,3 +94,85 @@ Deno.test("a socket closed by the server leaves at once: its user goes offline t
     }
   }, { HEARTBEAT_TIMEOUT_MS: "1000" });
 });
+
+/** Opens a socket and resolves with its `ready` frame, or with its close when refused. */
+async function attempt(wsUrl: string, token: string) {
+  const socket = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`);
+  const outcome = await within(
+    new Promise<{ ready?: { connectionId: string }; code?: number; reason?: string }>(
+      (resolve) => {
+        socket.onmessage = (e) => {
+          const data = JSON.parse(e.data);
+          const first = Array.isArray(data) ? data[0] : data;
+          if (first?.type === "ready") resolve({ ready: first });
+        };
+        socket.onclose = (e) => resolve({ code: e.code, reason: e.reason });
+      },
+    ),
+    10_000,
+    "ready or close",
+  );
+  return { socket, ...outcome };
+}
+
+async function closeAll(sockets: WebSocket[]) {
+  await Promise.all(
+    sockets.map((s) =>
+      s.readyState === WebSocket.CLOSED ? null : new Promise((r) => {
+        s.addEventListener("close", r);
+        s.close(1000);
+      })
+    ),
+  );
+}
+
+Deno.test("past MAX_SOCKETS_PER_USER a new socket is closed with 4003; closing one makes room", async () => {
+  await withServer(async (srv) => {
+    const { alice, bob } = await directPair(srv.url);
+    const open: WebSocket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const a = await attempt(srv.wsUrl, alice.accessToken);
+        ok(a.ready, `socket ${i + 1} of 3 is admitted`);
+        open.push(a.socket);
+      }
+      const fourth = await attempt(srv.wsUrl, alice.accessToken);
+      eq(fourth.ready, undefined);
+      eq(fourth.code, 4003);
+      eq(fourth.reason, "too many connections; retry after 30 s");
+      // Another user is not affected by Alice's count.
+      const other = await attempt(srv.wsUrl, bob.accessToken);
+      ok(other.ready);
+      open.push(other.socket);
+      // One of Alice's closes: a new one is admitted again.
+      await closeAll([open.shift()!]);
+      let again = await attempt(srv.wsUrl, alice.accessToken);
+      for (let i = 0; !again.ready && i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50)); // the release is written after the close
+        again = await attempt(srv.wsUrl, alice.accessToken);
+      }
+      ok(again.ready, "admitted once one of the three closed");
+      open.push(again.socket);
+    } finally {
+      await closeAll(open);
+    }
+  }, { MAX_SOCKETS_PER_USER: "3" });
+});
+
+Deno.test("MAX_SOCKETS_PER_ADDRESS caps sockets from one address whoever opens them", async () => {
+  await withServer(async (srv) => {
+    const { alice, bob } = await directPair(srv.url);
+    const open: WebSocket[] = [];
+    try {
+      for (const who of [alice, bob]) {
+        const a = await attempt(srv.wsUrl, who.accessToken);
+        ok(a.ready);
+        open.push(a.socket);
+      }
+      const third = await attempt(srv.wsUrl, bob.accessToken);
+      eq(third.code, 4003);
+    } finally {
+      await closeAll(open);
+    }
+  }, { MAX_SOCKETS_PER_ADDRESS: "2" });
+});
