@@ -3,19 +3,21 @@
  * @module
  */
 import { Hono } from "hono";
+import { AppError, errorBody } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
+import { probe } from "../lib/store/kv.ts";
 
 export function healthRoutes(rt: Runtime) {
   return new Hono()
     .get("/health", (c) => c.json({ status: "ok", isolate: rt.isolateId }))
     .get("/ready", async (c) => {
       try {
-        await rt.kv.get(["ready-probe"]);
+        await probe(rt.kv);
         return c.json({ status: "ready", isolate: rt.isolateId });
       } catch {
         return c.json({
           status: "unavailable",
-          error: { code: "internal", message: "The store is not reachable." },
+          error: errorBody(new AppError("internal", "The store is not reachable.")),
         }, 503);
       }
     });

@@ -5,7 +5,7 @@
  */
 import type { ChatService } from "../chat/service.ts";
 import { TokenBucket } from "../chat/ratelimit.ts";
-import { AppError, toAppError } from "../errors.ts";
+import { AppError, errorFrame } from "../errors.ts";
 import { log } from "../log.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
 import { ClientFrameSchema, parse } from "../validate.ts";
@@ -53,11 +53,11 @@ export function serveSocket(
   let early: string[] | null = null;
 
   const fail = (err: unknown, ids: { id?: string; reqId?: string }) => {
-    const e = toAppError(err);
-    if (e.code === "internal") {
+    const frame = errorFrame(err, ids);
+    if (frame.error.code === "internal") {
       log.error("frame failed", { error: String(err), stack: (err as Error)?.stack });
     }
-    conn.reply({ type: "error", ...ids, error: e.toBody() });
+    conn.reply(frame);
   };
 
   const handle = async (data: string) => {
@@ -80,7 +80,7 @@ export function serveSocket(
       if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
         throw new AppError("invalid_input", "A frame must be a JSON object.");
       }
-      frame = parse(ClientFrameSchema, raw) as ClientFrame;
+      frame = parse(ClientFrameSchema, raw);
     } catch (err) {
       return fail(err, ids);
     }

@@ -3,13 +3,14 @@
  *
  * | key                                   | value                      | written by                  |
  * |---------------------------------------|----------------------------|-----------------------------|
- * | ["config", "jwt_secret"]              | string (random, base64)    | auth/tokens.ts, once        |
+ * | ["config", "jwt_secret"]              | string (random, base64)    | store/secrets.ts, once      |
+ * | ["ready-probe"]                       | never written (read only)  | store/kv.ts `probe`         |
  * | ["users", userId]                     | UserRecord                 | store/users.ts              |
  * | ["users_by_name", username]           | userId                     | store/users.ts (atomic)     |
  * | ["users_by_display", lower, userId]   | userId                     | store/users.ts (atomic)     |
  * | ["sessions", sessionId]               | SessionRecord (expiring)   | store/sessions.ts           |
- * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| auth/throttle.ts            |
- * | ["registrations", addr]               | {count, resetAt} (expiring)| auth/throttle.ts            |
+ * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| store/throttle.ts           |
+ * | ["registrations", addr]               | {count, resetAt} (expiring)| store/throttle.ts           |
  * | ["conversations", convId]             | ConversationRecord         | store/conversations.ts      |
  * | ["direct", userIdA, userIdB] (sorted) | convId                     | store/conversations.ts      |
  * | ["members", convId, userId]           | MemberRecord               | store/conversations.ts      |
@@ -32,6 +33,7 @@
 
 export const keys = {
   jwtSecret: () => ["config", "jwt_secret"] as const,
+  readyProbe: () => ["ready-probe"] as const,
   user: (userId: string) => ["users", userId] as const,
   usersPrefix: () => ["users"] as const,
   userByName: (username: string) => ["users_by_name", username] as const,
