@@ -31,6 +31,61 @@ export interface Connection {
 /** Bytes a connection may have queued (ours plus the socket's own buffer) before it is dropped. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
+/** What a queue budget needs of a connection: its bytes now, and closing it. */
+interface Queued {
+  /** Bytes queued for it now (ours plus the socket's buffer, read afresh). */
+  measure(): number;
+  /** Closes it as a reader too slow to keep up (1008). */
+  dropSlow(): void;
+}
+
+/**
+ * A bound on the bytes queued for slow readers over all of an isolate's connections, on top of
+ * each one's own MAX_QUEUED_BYTES: many sockets that never read (one account may hold 20) must
+ * not add up to gigabytes. Connections report their bytes as they queue and write; past the
+ * limit the counts are taken afresh (a stale count may be a queue written out long ago) and,
+ * while still past it, the connection holding the most is closed with 1008.
+ */
+export class QueueBudget {
+  /** Bytes counted over every connection. */
+  total = 0;
+  #members = new Set<Queued>();
+
+  constructor(public limit: number = 256 * 1024 * 1024) {}
+
+  join(c: Queued): void {
+    this.#members.add(c);
+  }
+
+  leave(c: Queued): void {
+    this.#members.delete(c);
+  }
+
+  /** Called when `total` went past `limit`. */
+  shed(): void {
+    let total = 0;
+    const sizes = new Map<Queued, number>();
+    for (const c of this.#members) {
+      const n = c.measure();
+      sizes.set(c, n);
+      total += n;
+    }
+    this.total = total;
+    while (this.total > this.limit && sizes.size > 0) {
+      let biggest: Queued | null = null;
+      let most = -1;
+      for (const [c, n] of sizes) {
+        if (n > most) [biggest, most] = [c, n];
+      }
+      sizes.delete(biggest!);
+      biggest!.dropSlow(); // takes its bytes off `total`
+    }
+  }
+}
+
+/** The budget of connections made without one (tests); the engine has its own. */
+export const defaultQueueBudget = new QueueBudget();
+
 /**
  * How long a socket we closed may wait for the peer's close frame before its TCP connection is
  * dropped. Our side (hub, queues, presence) lets go of it at once; this only bounds what the
@@ -73,6 +128,9 @@ export class WsConnection implements Connection {
   #replyPending = false;
   #ended = false;
   #dropTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bytes this connection counts in the budget: its queue plus the socket's buffer as last
+   * read. */
+  #counted = 0;
   /** Called once when the connection is over for us: the peer closed, or we did. */
   onEnd: (() => void) | null = null;
   lastHeard = Date.now();
@@ -84,7 +142,31 @@ export class WsConnection implements Connection {
     private socket: WebSocket,
     /** Paces this connection's writes; tests pass their own. */
     private scheduler: WriteScheduler = defaultScheduler,
-  ) {}
+    /** Bounds the bytes queued over all connections; tests pass their own. */
+    private budget: QueueBudget = defaultQueueBudget,
+  ) {
+    budget.join(this);
+  }
+
+  /** Sets what this connection counts in the budget; sheds when the total goes past it. */
+  #count(bytes: number): void {
+    const b = this.budget;
+    b.total += bytes - this.#counted;
+    this.#counted = bytes;
+    if (b.total > b.limit && bytes > 0) b.shed();
+  }
+
+  measure(): number {
+    const n = this.#closed ? 0 : this.#queuedBytes + (this.socket.bufferedAmount ?? 0);
+    this.budget.total += n - this.#counted;
+    this.#counted = n;
+    return n;
+  }
+
+  dropSlow(): void {
+    this.#held = null;
+    this.#drop();
+  }
 
   get open(): boolean {
     return !this.#closed && this.socket.readyState === WebSocket.OPEN;
@@ -97,6 +179,9 @@ export class WsConnection implements Connection {
     this.#queuedBytes = 0;
     this.#held = null;
     this.scheduler.forget(this);
+    this.budget.total -= this.#counted;
+    this.#counted = 0;
+    this.budget.leave(this);
   }
 
   /**
@@ -141,6 +226,8 @@ export class WsConnection implements Connection {
     const held = this.#held ?? [];
     this.#held = null;
     this.#queuedBytes = 0; // counted again as they are queued below
+    this.budget.total -= this.#counted;
+    this.#counted = 0;
     this.sendRaw(JSON.stringify(frame));
     for (const f of held) this.sendRaw(f);
   }
@@ -150,6 +237,8 @@ export class WsConnection implements Connection {
     // done once per write in flush rather than once per frame per recipient.
     if (this.#closed) return;
     this.#queuedBytes += frame.length;
+    this.#count(this.#counted + frame.length);
+    if (this.#closed) return; // the budget shed this very connection
     if (this.#held) {
       // Held frames count against the same bound as queued ones.
       this.#held.push(frame);
@@ -169,6 +258,7 @@ export class WsConnection implements Connection {
     this.#queue = null;
     this.#queuedBytes = 0;
     this.close(CLOSE.policy, "too slow: reconnect and sync");
+    this.#count(0);
   }
 
   /**
@@ -183,7 +273,9 @@ export class WsConnection implements Connection {
       this.#queuedBytes = 0;
       return 0;
     }
-    if (this.#queuedBytes + (this.socket.bufferedAmount ?? 0) > MAX_QUEUED_BYTES) {
+    const buffered = this.socket.bufferedAmount ?? 0;
+    const bytes = this.#queuedBytes;
+    if (bytes + buffered > MAX_QUEUED_BYTES) {
       this.#drop();
       return 0;
     }
@@ -194,6 +286,9 @@ export class WsConnection implements Connection {
     } catch {
       this.#closed = true;
     }
+    // What was written now sits in the socket's buffer until the peer reads it (at most; the
+    // next write, or a shed, reads the buffer afresh).
+    if (this.#counted !== bytes + buffered) this.#count(bytes + buffered);
     return q.length;
   }
 

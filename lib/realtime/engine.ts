@@ -13,7 +13,7 @@ import { listMemberships } from "../store/conversations.ts";
 import type { LoggedEvent } from "../store/records.ts";
 import { Broker, type BrokerEventHandler, type PresenceNote } from "./broker.ts";
 import { SocketCaps } from "./caps.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, QueueBudget } from "./connection.ts";
 import { Hub } from "./hub.ts";
 import { Presence } from "./presence.ts";
 import { ConversationRefresher, type ConversationViewer } from "./refresh.ts";
@@ -24,6 +24,8 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
   readonly hub = new Hub();
   readonly broker: Broker;
   readonly presence: Presence;
+  /** Bytes queued for slow readers over all of this isolate's sockets. */
+  readonly queueBudget: QueueBudget;
   /** Sockets per user and per address, across isolates. */
   readonly caps: SocketCaps;
   #refresh: ConversationRefresher;
@@ -44,6 +46,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     this.broker = new Broker(kv, config.broadcast);
     this.broker.register(this);
     this.presence = new Presence(kv, isolateId, this.hub, this.broker);
+    this.queueBudget = new QueueBudget(config.queuedBytesTotal);
     this.caps = new SocketCaps(kv, isolateId, {
       perUser: config.maxSocketsPerUser,
       perAddress: config.maxSocketsPerAddress,

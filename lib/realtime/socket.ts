@@ -10,6 +10,7 @@ import { log } from "../log.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
 import { ClientFrameSchema, parse } from "../validate.ts";
 import { WsConnection } from "./connection.ts";
+import { defaultScheduler } from "./scheduler.ts";
 import type { Realtime } from "./engine.ts";
 
 let counter = 0;
@@ -43,6 +44,8 @@ export function serveSocket(
     who.userId,
     who.sessionId,
     socket,
+    defaultScheduler,
+    realtime.queueBudget,
   );
   conn.holdUntilReady();
   let ready = false;
