@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual as eq, ok } from "node:assert/strict";
 import { startParallel } from "../helpers/parallel.ts";
-import { register } from "../helpers/server.ts";
+import { api, register, WsClient } from "../helpers/server.ts";
 
 /** Opens a socket; resolves with the isolate that admitted it, or with its close code. */
 async function attempt(wsUrl: string, token: string) {
@@ -72,6 +72,55 @@ Deno.test({
       }
     } finally {
       await closeAll(open);
+      await srv.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "deno serve --parallel: the send limit holds for the user over both isolates (burst 30, then 10/s)",
+  sanitizeResources: false,
+  fn: async () => {
+    const srv = await startParallel();
+    const clients: WsClient[] = [];
+    try {
+      const [alice, bob] = [await register(srv.url), await register(srv.url)];
+      const g = await api(srv.url, "POST", "/api/conversations", {
+        token: alice.accessToken,
+        body: { kind: "group", title: "Limits", memberIds: [bob.user.id] },
+      });
+      eq(g.status, 201);
+      const convId = g.body.conversation.id;
+      // One of Alice's sockets on each isolate.
+      const byIsolate = new Map<string, WsClient>();
+      for (let i = 0; i < 40 && byIsolate.size < 2; i++) {
+        const c = await WsClient.connect(srv.wsUrl, alice.accessToken);
+        clients.push(c);
+        byIsolate.set(c.ready.connectionId.split(".")[0], c);
+      }
+      eq(byIsolate.size, 2, "Alice has a socket on each isolate");
+      // 50 sends on each at once: per isolate counting would allow 30 on each.
+      const started = Date.now();
+      const answers = await Promise.all(
+        [...byIsolate.values()].flatMap((c) =>
+          Array.from({ length: 50 }, (_, i) => c.sendMessage(convId, `burst ${i}`))
+        ),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const acked = answers.filter((f) => f.type === "ack").length;
+      const refused = answers.filter((f) => f.error?.code === "rate_limited").length;
+      eq(acked + refused, 100, "every send is acked or refused as rate limited");
+      ok(
+        acked <= 30 + Math.ceil(10 * seconds),
+        `${acked} acked in ${seconds.toFixed(2)} s: at most the burst plus the refill`,
+      );
+      const history = await api(srv.url, "GET", `/api/conversations/${convId}/messages?limit=100`, {
+        token: bob.accessToken,
+      });
+      eq(history.body.messages.length, acked, "only acked sends were stored");
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
       await srv.stop();
     }
   },
