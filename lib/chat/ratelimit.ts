@@ -107,6 +107,16 @@ export class SharedRateLimiter implements Limiter {
   ) {}
 
   take(key: string): number | Promise<number> {
+    // While takes wait for a lease, a new one queues behind them (first come, first served).
+    if (!this.#waiting.has(key)) {
+      const now = this.#spend(key);
+      if (now !== null) return now;
+    }
+    return this.#wait(key);
+  }
+
+  /** Spends a local token: 0, or the wait a refusal remembers; null when a lease is needed. */
+  #spend(key: string): number | null {
     const l = this.#local.get(key);
     const now = Date.now();
     if (l && now < l.until) {
@@ -116,13 +126,28 @@ export class SharedRateLimiter implements Limiter {
       }
       if (now < l.retryAt) return l.retryAt - now;
     }
+    return null;
+  }
+
+  async #wait(key: string): Promise<number> {
     this.#waiting.set(key, (this.#waiting.get(key) ?? 0) + 1);
-    return this.#lease(key).then(() => {
+    try {
+      for (;;) {
+        const inflight = this.#pending.get(key);
+        if (!inflight) {
+          const answer = this.#spend(key);
+          if (answer !== null) return answer;
+        }
+        await (inflight ?? this.#lease(key));
+        // Waiters resume in the order they came, each spending what the lease brought.
+        const answer = this.#spend(key);
+        if (answer !== null) return answer;
+      }
+    } finally {
       const n = this.#waiting.get(key)! - 1;
       if (n > 0) this.#waiting.set(key, n);
       else this.#waiting.delete(key);
-      return this.take(key);
-    });
+    }
   }
 
   refund(key: string): void {
