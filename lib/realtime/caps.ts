@@ -31,6 +31,8 @@ export class SocketCaps {
   #local = new Map<string, number>();
   /** Writes per subject run one after another, each writing the count current when it runs. */
   #chains = new Map<string, Promise<void>>();
+  /** Set by `forget` on shutdown: the sockets closing then are not counted down one by one. */
+  #stopped = false;
 
   constructor(private kv: Deno.Kv, private isolateId: string, private limits: CapLimits) {}
 
@@ -63,6 +65,7 @@ export class SocketCaps {
 
   /** Uncounts a socket that `admit` counted. */
   release(userId: string, addr: string | null): void {
+    if (this.#stopped) return;
     if (this.limits.perUser > 0) this.#release("user", userId);
     if (this.limits.perAddress > 0 && addr) this.#release("addr", addr);
   }
@@ -74,6 +77,7 @@ export class SocketCaps {
 
   /** Withdraws every count of this isolate (on shutdown). */
   async forget(): Promise<void> {
+    this.#stopped = true;
     const all = this.#entries().map((e) => ({ ...e, count: 0 }));
     this.#local.clear();
     await refreshSocketCounts(this.kv, this.isolateId, all, SOCKET_COUNT_TTL_MS);
