@@ -27,6 +27,8 @@ export interface ConnectionOptions {
 const PING_MS = HEARTBEAT.clientIntervalMs;
 /** Treat the socket as dead when the server has said nothing for this long after a ping. */
 const DEAD_MS = 45_000;
+/** Close 4003 (too many connections) asks for this long before trying again. */
+const TOO_MANY_WAIT_MS = 30_000;
 /** After this many failed attempts in a row, ask the server whether we are still signed in. */
 const CHECK_AUTH_AFTER = 3;
 
@@ -153,6 +155,11 @@ export class Connection {
       return;
     }
     this.#setState("reconnecting");
+    if (code === CLOSE.tooMany) {
+      // The user (or this address) holds too many sockets: the server asks for 30 s.
+      this.#schedule(TOO_MANY_WAIT_MS + Math.round(Math.random() * 5_000));
+      return;
+    }
     if (!wasReady) this.#failures++;
     if (this.#failures >= CHECK_AUTH_AFTER && this.#failures % CHECK_AUTH_AFTER === 0) {
       this.#checkAuth();
@@ -160,10 +167,10 @@ export class Connection {
     this.#schedule();
   }
 
-  #schedule(): void {
+  #schedule(wait?: number): void {
     if (this.#retry || this.#stopped) return;
     // While the browser says it is offline, wait for its `online` event (checked slowly too).
-    const delay = navigator.onLine ? backoffDelay(this.#failures) : BACKOFF_MAX_MS;
+    const delay = wait ?? (navigator.onLine ? backoffDelay(this.#failures) : BACKOFF_MAX_MS);
     this.#retry = setTimeout(() => {
       this.#retry = null;
       this.#open();

@@ -29,6 +29,13 @@ export interface Config {
   attachmentQuotaBytes: number;
   /** The quota window, from a user's first upload in it (ATTACHMENT_QUOTA_WINDOW_SEC). */
   attachmentQuotaWindowMs: number;
+  /** Open sockets one user may hold across the server (0: no cap; past it: close 4003). */
+  maxSocketsPerUser: number;
+  /** Open sockets one client address may hold across the server (0: no cap, the default). */
+  maxSocketsPerAddress: number;
+  /** Bytes queued for slow readers over all of one isolate's sockets; past it the biggest
+   * queue's socket is closed with 1008. */
+  queuedBytesTotal: number;
 }
 
 function port(n: number): number {
@@ -64,5 +71,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     attachmentMaxBytes: Math.floor(int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
     attachmentQuotaBytes: Math.floor(int("ATTACHMENT_QUOTA_BYTES", 200 * 1024 * 1024)),
     attachmentQuotaWindowMs: Math.floor(int("ATTACHMENT_QUOTA_WINDOW_SEC", 24 * 3600)) * 1000,
+    maxSocketsPerUser: Math.floor(int("MAX_SOCKETS_PER_USER", 20)),
+    maxSocketsPerAddress: Math.floor(int("MAX_SOCKETS_PER_ADDRESS", 0)),
+    queuedBytesTotal: Math.floor(int("QUEUED_MB_TOTAL", 256) * 1024 * 1024),
   };
 }

@@ -158,6 +158,8 @@ export const CLOSE = {
   tooBig: 1009,
   revoked: 4001,
   heartbeatTimeout: 4002,
+  /** Too many connections for the user or address: retry after 30 s. */
+  tooMany: 4003,
 } as const;
 
 /** A client must speak at least this often; the server closes after `silentCloseMs`. */

@@ -9,7 +9,7 @@ import { log } from "../lib/log.ts";
 import { handshakeProblem } from "../lib/net/upgrade.ts";
 import { serveSocket } from "../lib/realtime/socket.ts";
 import type { Runtime } from "../lib/runtime.ts";
-import { type Env, principalOf } from "./context.ts";
+import { clientAddr, type Env, principalOf } from "./context.ts";
 
 export function wsRoutes(rt: Runtime) {
   return new Hono<Env>().get("/", async (c) => {
@@ -29,10 +29,16 @@ export function wsRoutes(rt: Runtime) {
     }
     // idleTimeout 0: Deno's own 30 s ping timeout would close with 1001; the contract's
     // 60 s silence rule (close 4002) is enforced by the engine instead.
+    // Read before upgrading: the request's connection info is gone after.
+    const addr = clientAddr(c, rt.config.trustProxyHops);
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0 });
     serveSocket(
       socket,
-      { userId: principal.user.id, sessionId: principal.sessionId },
+      {
+        userId: principal.user.id,
+        sessionId: principal.sessionId,
+        addr,
+      },
       rt.realtime,
       rt.chat,
     );

@@ -34,7 +34,7 @@ import { advanceCursor, listCursors, messagesAfter, messagesBefore } from "../st
 import { lookupPresence } from "../store/presence.ts";
 import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";
 import type { RealtimePort } from "./port.ts";
-import { RateLimiter } from "./ratelimit.ts";
+import { SharedRateLimiter } from "./ratelimit.ts";
 import { type Ack, Sending } from "./send.ts";
 import { conversationView, conversationViews } from "./views.ts";
 
@@ -44,10 +44,12 @@ export class ChatService {
   #sending: Sending;
   /** Putting people into conversations (new direct chats, groups, added members): a burst of
    * 20, then one every 5 s per user, so nobody can fill someone else's list by the thousand. */
-  #placements = new RateLimiter(20, 0.2);
+  #placements: SharedRateLimiter;
 
   constructor(private kv: Deno.Kv, private realtime: RealtimePort) {
     this.#sending = new Sending(kv, realtime);
+    // Over the whole server; a block of one token, as placements are rare and commit anyway.
+    this.#placements = new SharedRateLimiter(kv, "place", 20, 0.2, 1);
   }
 
   // ---- membership checks -------------------------------------------------------------------
@@ -127,7 +129,7 @@ export class ChatService {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
     // Opening a direct chat that exists already puts nobody anywhere: only a new one counts.
-    if (!(await findDirect(this.kv, userId, otherId))) this.#place(userId);
+    if (!(await findDirect(this.kv, userId, otherId))) await this.#place(userId);
     const { conversation, created } = await createDirect(this.kv, userId, otherId);
     return { conversation: (await this.view(userId, conversation.id))!, created };
   }
@@ -143,13 +145,13 @@ export class ChatService {
         field: "memberIds",
       });
     }
-    this.#place(userId);
+    await this.#place(userId);
     const conv = await createGroup(this.kv, userId, title, wanted);
     return (await this.view(userId, conv.id))!;
   }
 
-  #place(userId: string): void {
-    const wait = this.#placements.take(userId);
+  async #place(userId: string): Promise<void> {
+    const wait = await this.#placements.take(userId);
     if (wait > 0) {
       throw new AppError(
         "rate_limited",
@@ -177,7 +179,7 @@ export class ChatService {
     if (!(await getUser(this.kv, userId))) {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
-    this.#place(actorId);
+    await this.#place(actorId);
     // Applied here at once (other isolates hear of it by channel and by the log's watch).
     const logged = await addMember(this.kv, convId, userId);
     if (logged) this.realtime.publishEvents(logged);

@@ -1,5 +1,5 @@
-import { deepStrictEqual as eq } from "node:assert/strict";
-import { MAX_QUEUED_BYTES, WsConnection } from "./connection.ts";
+import { deepStrictEqual as eq, ok } from "node:assert/strict";
+import { MAX_QUEUED_BYTES, QueueBudget, WsConnection } from "./connection.ts";
 import { WriteScheduler } from "./scheduler.ts";
 
 /**
@@ -65,4 +65,30 @@ Deno.test("a connection given its own scheduler writes when that scheduler flush
   eq(flushes.length, 1);
   flushes[0]();
   eq(socket.sent.map((s) => JSON.parse(s)), [[{ type: "pong", ts: 1 }, { type: "pong", ts: 2 }]]);
+});
+
+Deno.test("past the total queue budget the connection holding the most is closed with 1008", async () => {
+  const budget = new QueueBudget(11_500);
+  const big = new StalledSocketStandIn();
+  const small = new StalledSocketStandIn();
+  const idle = new StalledSocketStandIn();
+  const scheduler = new WriteScheduler();
+  const conns = [big, small, idle].map((s, i) =>
+    new WsConnection(`c${i}`, `u${i}`, "s", s as unknown as WebSocket, scheduler, budget)
+  );
+  const frame = "x".repeat(1000);
+  for (let i = 0; i < 8; i++) conns[0].sendRaw(frame); // 8 kB for the peer that reads nothing
+  await tick();
+  for (let i = 0; i < 3; i++) conns[1].sendRaw(frame);
+  await tick();
+  eq([big.closedWith, small.closedWith, idle.closedWith], [null, null, null]);
+  conns[1].sendRaw(frame); // 12 kB in all: past the budget of 11.5 kB
+  eq(big.closedWith, 1008, "the biggest queue is dropped");
+  eq([small.closedWith, idle.closedWith], [null, null]);
+  ok(budget.total <= budget.limit);
+  conns[2].send({ type: "pong", ts: 1 });
+  await tick();
+  eq(idle.sent.length, 1, "the others go on");
+  for (const c of conns) c.end();
+  eq(budget.total, 0, "ended connections count nothing");
 });

@@ -12,7 +12,8 @@ import { CLOSE, type Message } from "../protocol.ts";
 import { listMemberships } from "../store/conversations.ts";
 import type { LoggedEvent } from "../store/records.ts";
 import { Broker, type BrokerEventHandler, type PresenceNote } from "./broker.ts";
-import type { Connection } from "./connection.ts";
+import { SocketCaps } from "./caps.ts";
+import { type Connection, QueueBudget } from "./connection.ts";
 import { Hub } from "./hub.ts";
 import { Presence } from "./presence.ts";
 import { ConversationRefresher, type ConversationViewer } from "./refresh.ts";
@@ -23,6 +24,10 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
   readonly hub = new Hub();
   readonly broker: Broker;
   readonly presence: Presence;
+  /** Bytes queued for slow readers over all of this isolate's sockets. */
+  readonly queueBudget: QueueBudget;
+  /** Sockets per user and per address, across isolates. */
+  readonly caps: SocketCaps;
   #refresh: ConversationRefresher;
   /** convId + "\0" + messageId → the connection that sent it (see `expectOwn`). */
   #exclude = new Map<string, string>();
@@ -41,6 +46,11 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     this.broker = new Broker(kv, config.broadcast);
     this.broker.register(this);
     this.presence = new Presence(kv, isolateId, this.hub, this.broker);
+    this.queueBudget = new QueueBudget(config.queuedBytesTotal);
+    this.caps = new SocketCaps(kv, isolateId, {
+      perUser: config.maxSocketsPerUser,
+      perAddress: config.maxSocketsPerAddress,
+    });
     this.#refresh = new ConversationRefresher(this.hub, viewer, (c) => this.broker.ready(c));
     this.#typing = new Typing(this.hub, (c, u) => this.broker.publishTyping(c, u));
   }
@@ -53,6 +63,9 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     this.#timers.push(setInterval(() => {
       this.presence.markOnline([...this.hub.users()]).catch((err) =>
         log.warn("presence refresh failed", { error: String(err) })
+      );
+      this.caps.refresh().catch((err) =>
+        log.warn("socket count refresh failed", { error: String(err) })
       );
     }, 30_000));
   }
@@ -211,6 +224,9 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
       conn.close(CLOSE.goingAway, "server restarting");
     }
     this.broker.close();
-    await this.presence.forget(users).catch(() => {});
+    await Promise.all([
+      this.presence.forget(users).catch(() => {}),
+      this.caps.forget().catch(() => {}),
+    ]);
   }
 }

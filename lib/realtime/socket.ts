@@ -10,6 +10,7 @@ import { log } from "../log.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
 import { ClientFrameSchema, parse } from "../validate.ts";
 import { WsConnection } from "./connection.ts";
+import { defaultScheduler } from "./scheduler.ts";
 import type { Realtime } from "./engine.ts";
 
 let counter = 0;
@@ -34,7 +35,7 @@ function byteLength(text: string): number {
  */
 export function serveSocket(
   socket: WebSocket,
-  who: { userId: string; sessionId: string },
+  who: { userId: string; sessionId: string; addr?: string | null },
   realtime: Realtime,
   chat: ChatService,
 ): void {
@@ -43,6 +44,8 @@ export function serveSocket(
     who.userId,
     who.sessionId,
     socket,
+    defaultScheduler,
+    realtime.queueBudget,
   );
   conn.holdUntilReady();
   let ready = false;
@@ -131,8 +134,20 @@ export function serveSocket(
     }
   };
 
+  const addr = who.addr ?? null;
+  /** Whether the caps count this socket (until it ends). */
+  let counted = false;
+  let ended = false;
   socket.onopen = async () => {
     try {
+      if (!(await realtime.caps.admit(conn.userId, addr))) {
+        return conn.close(CLOSE.tooMany, "too many connections; retry after 30 s");
+      }
+      counted = true;
+      if (ended) {
+        counted = false;
+        return realtime.caps.release(conn.userId, addr);
+      }
       await realtime.connect(conn);
       if (!conn.open) return;
       conn.sendReady({ type: "ready", userId: conn.userId, connectionId: conn.id });
@@ -147,13 +162,18 @@ export function serveSocket(
   };
   socket.onmessage = (e) => {
     conn.lastHeard = Date.now();
+    // The size limit holds for every frame, text or binary (a binary frame is never valid, but
+    // a big one must still end the connection rather than cost an error frame each).
+    const size = typeof e.data === "string"
+      ? byteLength(e.data)
+      : e.data instanceof ArrayBuffer
+      ? e.data.byteLength
+      : (e.data as Blob).size;
+    if (size > LIMITS.frameMaxBytes) return conn.close(CLOSE.tooBig, "frame too big");
+    if (!frames.take()) return conn.close(CLOSE.policy, "too many frames");
     if (typeof e.data !== "string") {
       return fail(new AppError("invalid_input", "Frames must be JSON text messages."), {});
     }
-    if (byteLength(e.data) > LIMITS.frameMaxBytes) {
-      return conn.close(CLOSE.tooBig, "frame too big");
-    }
-    if (!frames.take()) return conn.close(CLOSE.policy, "too many frames");
     if (!ready) {
       early ??= [];
       if (early.length < 100) early.push(e.data);
@@ -161,9 +181,13 @@ export function serveSocket(
     }
     handle(e.data);
   };
-  socket.onclose = () => {
-    conn.markClosed();
+  // Whichever comes first, the peer's close or ours, ends the connection here (once).
+  conn.onEnd = () => {
+    ended = true;
+    if (counted) realtime.caps.release(conn.userId, addr);
+    counted = false;
     realtime.disconnect(conn).catch((err) => log.warn("disconnect failed", { error: String(err) }));
   };
+  socket.onclose = () => conn.end();
   socket.onerror = () => {};
 }

@@ -30,6 +30,8 @@
  * | ["attachments_unsent", dueAt, attId]  | true (until a message)     | store/attachments.ts        |
  * | ["upload_window", userId]             | {start} (quota window)     | store/attachments.ts        |
  * | ["upload_used", userId, windowStart]  | Deno.KvU64 (bytes in it)   | store/attachments.ts        |
+ * | ["sockets", scope, subject, isolateId]| number (expiring)          | store/sockets.ts            |
+ * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -83,4 +85,8 @@ export const keys = {
   uploadWindow: (userId: string) => ["upload_window", userId] as const,
   uploadUsed: (userId: string, windowStart: number) =>
     ["upload_used", userId, windowStart] as const,
+  sockets: (scope: "user" | "addr", subject: string, isolateId: string) =>
+    ["sockets", scope, subject, isolateId] as const,
+  socketsOf: (scope: "user" | "addr", subject: string) => ["sockets", scope, subject] as const,
+  limit: (name: string, subject: string) => ["limit", name, subject] as const,
 };

@@ -11,9 +11,8 @@
  * Replay a failure: `FUZZ_SEED=<seed printed> deno task test tests/adversarial/fuzz_test.ts`.
  * Sizes: FUZZ_FRAMES (default 6,500), FUZZ_REQUESTS (3,500), FUZZ_RAW (300).
  *
- * Binary frames: what holds today is asserted (an error frame or a close, never a crash, and the
- * server keeps serving). Closing 1009 for binary frames over 64 KiB (issue 15, item 5) belongs
- * to the engine follow-up; this probe does not assert it yet.
+ * Binary frames: a small one gets an error frame, one over 64 KiB closes with 1009 like a text
+ * one (issue 15, item 5); never a crash, and the server keeps serving.
  */
 // deno-lint-ignore-file no-explicit-any no-console
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
@@ -360,7 +359,11 @@ class Pool {
     if (ws.socket.readyState !== WebSocket.OPEN) {
       ws = this.sockets[i % SOCKETS] = await this.#connect();
     }
-    if (typeof data === "string" && data.length > 64 * 1024) this.#oversized.add(ws);
+    // Any frame over 64 KiB, text or binary, closes with 1009 (issue 15, item 5).
+    const size = typeof data === "string"
+      ? data.length
+      : (data as { byteLength: number }).byteLength;
+    if (size > 64 * 1024) this.#oversized.add(ws);
     ws.socket.send(data);
   }
 

@@ -27,6 +27,8 @@ async function startParallel(broadcast: boolean) {
       BROADCAST: broadcast ? "on" : "off",
       LOG_LEVEL: "error",
       DENO_JOBS: "2",
+      // connectOn keeps opening sockets of one user until one lands on the wanted isolate.
+      MAX_SOCKETS_PER_USER: "200",
     },
     stdout: "null",
     stderr: "inherit",
