@@ -7,7 +7,9 @@ import { AuthService } from "./auth/service.ts";
 import { resolveSecret, TokenSigner } from "./auth/tokens.ts";
 import { ChatService } from "./chat/service.ts";
 import type { Config } from "./config.ts";
+import { log } from "./log.ts";
 import { Realtime } from "./realtime/engine.ts";
+import { ensureSchema } from "./store/schema.ts";
 
 export interface Runtime {
   config: Config;
@@ -23,6 +25,10 @@ export interface Runtime {
 /** Builds and starts a runtime over an open KV handle (which the caller owns). */
 export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtime> {
   const isolateId = crypto.randomUUID().slice(0, 8);
+  // Before anything reads a record: a store newer than this code is refused here.
+  await ensureSchema(kv, {
+    onStep: (m) => log.info("migrating the store", { from: m.from, step: m.description }),
+  });
   const signer = new TokenSigner(
     await resolveSecret(kv, config.jwtSecret),
     config.accessTokenTtlSec,

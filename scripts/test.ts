@@ -8,7 +8,7 @@ import { build } from "./build.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 await build();
-const args = ["test", "-A", "--quiet", ...(Deno.args.length ? Deno.args : ["tests/"])];
+const args = ["test", "-A", "--quiet", ...(Deno.args.length ? Deno.args : ["tests/", "lib/"])];
 const child = new Deno.Command(Deno.execPath(), {
   args,
   cwd: root,

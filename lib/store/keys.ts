@@ -22,6 +22,8 @@
  * | ["events", seq]                       | BusEvent (expiring)        | store/events.ts             |
  * | ["online", userId, isolateId]         | {since} (expiring)         | realtime/presence.ts        |
  * | ["last_seen", userId]                 | number (ts)                | realtime/presence.ts        |
+ * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
+ * | ["metrics", isolateId]                | MetricsSnapshot (expiring) | metrics.ts, every few s     |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -63,4 +65,8 @@ export const keys = {
   online: (userId: string, isolateId: string) => ["online", userId, isolateId] as const,
   onlineOf: (userId: string) => ["online", userId] as const,
   lastSeen: (userId: string) => ["last_seen", userId] as const,
+  schemaVersion: () => ["meta", "schema_version"] as const,
+  metaPrefix: () => ["meta"] as const,
+  metricsSnapshot: (isolateId: string) => ["metrics", isolateId] as const,
+  metricsPrefix: () => ["metrics"] as const,
 };
