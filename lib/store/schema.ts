@@ -41,7 +41,11 @@ export class SchemaError extends Error {
 export async function readSchemaVersion(kv: Deno.Kv): Promise<number | null> {
   const entry = await retry(() => kv.get<number>(keys.schemaVersion()));
   if (entry.value !== null) return entry.value;
-  for await (const _ of kv.list({ prefix: [] }, { limit: 1 })) return 0;
+  for await (const _ of kv.list({ prefix: [] }, { limit: 1 })) {
+    // Another isolate starting at the same time may have stamped the store (and then written
+    // to it) since the first read: the stamp always comes before any other write.
+    return (await retry(() => kv.get<number>(keys.schemaVersion()))).value ?? 0;
+  }
   return null;
 }
 
