@@ -8,6 +8,7 @@ import { resolveSecret, TokenSigner } from "./auth/tokens.ts";
 import { ChatService } from "./chat/service.ts";
 import type { Config } from "./config.ts";
 import { log } from "./log.ts";
+import { type GaugeSource, startPublisher } from "./metrics.ts";
 import { Realtime } from "./realtime/engine.ts";
 import { ensureSchema } from "./store/schema.ts";
 
@@ -18,6 +19,8 @@ export interface Runtime {
   auth: AuthService;
   chat: ChatService;
   realtime: Realtime;
+  /** What `/metrics` reads from this runtime when it renders or snapshots. */
+  gauges: GaugeSource[];
   /** Closes sockets (1001), stops the engine; the caller closes KV. */
   close(): Promise<void>;
 }
@@ -36,6 +39,23 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   const realtime = new Realtime(kv, config, isolateId);
   const chat = new ChatService(kv, realtime);
   await realtime.start();
+  const gauges: GaugeSource[] = [
+    {
+      name: "parley_ws_connections",
+      help: "Open WebSocket connections",
+      read: () => realtime.hub.size,
+    },
+    {
+      name: "parley_connected_users",
+      help: "Users with at least one open WebSocket on this isolate",
+      read: () => {
+        let n = 0;
+        for (const _ of realtime.hub.users()) n++;
+        return n;
+      },
+    },
+  ];
+  const stopMetrics = startPublisher(kv, isolateId, config.metricsIntervalMs, gauges);
   return {
     config,
     kv,
@@ -43,6 +63,10 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     auth: new AuthService(kv, signer, config.sessionTtlSec, config.registrationsPerHour),
     chat,
     realtime,
-    close: () => realtime.close(),
+    gauges,
+    close: async () => {
+      await realtime.close();
+      await stopMetrics();
+    },
   };
 }

@@ -18,6 +18,8 @@ import { chatRoutes } from "./chat.tsx";
 import { conversationRoutes, userRoutes } from "./conversations.ts";
 import { bearerToken, type Env, SESSION_COOKIE } from "./context.ts";
 import { healthRoutes } from "./health.ts";
+import { metricsRoutes } from "./metrics.ts";
+import { observe } from "./observe.ts";
 import { pageRoutes } from "./pages.tsx";
 import { wsRoutes } from "./ws.ts";
 
@@ -31,6 +33,7 @@ export function createApp(rt: Runtime): Hono<Env> {
   const allowed = (origin: string, c: { req: { url: string } }) =>
     origin === new URL(c.req.url).origin || rt.config.allowedOrigins.includes(origin);
 
+  app.use("*", observe);
   app.use(
     "*",
     secureHeaders({
@@ -79,6 +82,7 @@ export function createApp(rt: Runtime): Hono<Env> {
   );
 
   app.route("/", healthRoutes(rt));
+  app.route("/", metricsRoutes(rt));
   app.route("/api/auth", authRoutes(rt));
   app.route("/api/me", meRoutes(rt));
   app.route("/api/users", userRoutes(rt));
@@ -108,6 +112,7 @@ export function createApp(rt: Runtime): Hono<Env> {
     const e = err instanceof HTTPException ? fromHttpException(err) : toAppError(err);
     if (e.code === "internal") {
       log.error("request failed", {
+        requestId: c.get("requestId"),
         path: c.req.path,
         error: String(err),
         stack: (err as Error)?.stack,
