@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, number> = {
   too_large: 413,
   conflict: 409,
   internal: 500,
+  unavailable: 503,
 };
 
 /** A failure the user or client can act on; thrown by domain code, mapped once at the edge. */

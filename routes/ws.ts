@@ -17,6 +17,10 @@ export function wsRoutes(rt: Runtime) {
     ) {
       throw new AppError("forbidden", "This origin may not open a Parley connection.");
     }
+    if (rt.realtime.drain.draining) {
+      c.header("Retry-After", "1");
+      throw new AppError("unavailable", "The server is restarting. Connect again in a moment.");
+    }
     const principal = await principalOf(rt, c, { allowQueryToken: true });
     if (!principal) throw new AppError("unauthorized", "Please sign in before connecting.");
     if ((c.req.header("upgrade") ?? "").toLowerCase() !== "websocket") {

@@ -152,6 +152,8 @@ export class WsConnection implements Connection {
   #held: string[] | null = null;
   #replyPending = false;
   lastHeard = Date.now();
+  /** Frames written to the socket (for the close log). */
+  framesOut = 0;
 
   constructor(
     readonly id: string,
@@ -253,6 +255,7 @@ export class WsConnection implements Connection {
     this.#queuedBytes = 0;
     try {
       this.socket.send(joined(q));
+      this.framesOut += q.length;
     } catch {
       this.#closed = true;
     }

@@ -14,6 +14,8 @@ import { keys } from "../store/keys.ts";
 import { getHead, type Head, messagesBetween } from "../store/messages.ts";
 import { FastBus, KeyWatcher } from "./bus.ts";
 import type { Connection } from "./connection.ts";
+import { Drain } from "../drain.ts";
+import { hot } from "../metrics_hot.ts";
 import { Hub } from "./hub.ts";
 import { PresenceStore } from "./presence.ts";
 import { Sequencer } from "./sequencer.ts";
@@ -45,6 +47,8 @@ interface ConvMeta {
 
 export class Realtime {
   readonly hub = new Hub();
+  /** Shutdown state: the socket handler and the routes consult it (see lib/drain.ts). */
+  readonly drain = new Drain();
   readonly presence: PresenceStore;
   #streams = new Map<string, { seq: Sequencer<Message>; ready: Promise<void> }>();
   #exclude = new Map<string, string>();
@@ -191,7 +195,7 @@ export class Realtime {
     const except = this.#exclude.get(key);
     if (except !== undefined) this.#exclude.delete(key);
     const raw = '{"type":"message","message":' + JSON.stringify(m) + "}";
-    this.hub.toConversation(m.conversationId, raw, except);
+    hot.deliveries += this.hub.toConversation(m.conversationId, raw, except);
   }
 
   /**

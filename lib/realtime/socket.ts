@@ -7,6 +7,8 @@ import type { ChatService } from "../chat/service.ts";
 import { TokenBucket } from "../chat/ratelimit.ts";
 import { AppError, toAppError } from "../errors.ts";
 import { log } from "../log.ts";
+import { observeClose, observeRefused } from "../metrics.ts";
+import { hot } from "../metrics_hot.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
 import { ClientFrameSchema, parse } from "../validate.ts";
 import { WsConnection } from "./connection.ts";
@@ -51,9 +53,12 @@ export function serveSocket(
   const frames = new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND);
   /** Frames that came before `ready` (allocated only when some do). */
   let early: string[] | null = null;
+  const openedAt = Date.now();
+  let framesIn = 0;
 
   const fail = (err: unknown, ids: { id?: string; reqId?: string }) => {
     const e = toAppError(err);
+    observeRefused(e.code);
     if (e.code === "internal") {
       log.error("frame failed", { error: String(err), stack: (err as Error)?.stack });
     }
@@ -61,6 +66,8 @@ export function serveSocket(
   };
 
   const handle = async (data: string) => {
+    // Draining: frames from now on stay unanswered; the client repeats them after reconnecting.
+    if (realtime.drain.draining) return;
     let raw: unknown;
     try {
       raw = JSON.parse(data);
@@ -87,14 +94,21 @@ export function serveSocket(
     try {
       switch (frame.type) {
         case "send": {
-          const ack = await chat.send(conn.userId, frame.conversationId, frame, conn.id);
-          conn.reply({
-            type: "ack",
-            id: ack.id,
-            conversationId: ack.conversationId,
-            seq: ack.seq,
-            ts: ack.ts,
-          });
+          const t0 = performance.now();
+          realtime.drain.begin();
+          try {
+            const ack = await chat.send(conn.userId, frame.conversationId, frame, conn.id);
+            conn.reply({
+              type: "ack",
+              id: ack.id,
+              conversationId: ack.conversationId,
+              seq: ack.seq,
+              ts: ack.ts,
+            });
+            hot.sendAck.observe((performance.now() - t0) / 1000);
+          } finally {
+            realtime.drain.done();
+          }
           break;
         }
         case "sync": {
@@ -147,6 +161,7 @@ export function serveSocket(
   };
   socket.onmessage = (e) => {
     conn.lastHeard = Date.now();
+    framesIn++;
     if (typeof e.data !== "string") {
       return fail(new AppError("invalid_input", "Frames must be JSON text messages."), {});
     }
@@ -161,8 +176,17 @@ export function serveSocket(
     }
     handle(e.data);
   };
-  socket.onclose = () => {
+  socket.onclose = (e) => {
     conn.markClosed();
+    observeClose(e.code);
+    log.info("socket closed", {
+      connectionId: conn.id,
+      userId: conn.userId,
+      code: e.code,
+      ms: Date.now() - openedAt,
+      framesIn,
+      framesOut: conn.framesOut,
+    });
     realtime.disconnect(conn).catch((err) => log.warn("disconnect failed", { error: String(err) }));
   };
   socket.onerror = () => {};
