@@ -10,7 +10,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { serveStatic } from "hono/deno";
 import { HTTPException } from "hono/http-exception";
 import { AppError, toAppError } from "../lib/errors.ts";
-import { log } from "../lib/log.ts";
+import { log, securityEvent } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { authRoutes, meRoutes } from "./auth.ts";
@@ -65,6 +65,7 @@ export function createApp(rt: Runtime): Hono<Env> {
       const sameOrigin = (origin !== undefined && origin !== "null" && allowed(origin, c)) ||
         c.req.header("sec-fetch-site") === "same-origin";
       if (!sameOrigin) {
+        securityEvent("csrf_refused", { origin: origin ?? null, requestId: c.get("requestId") });
         throw new AppError("forbidden", "This request did not come from Parley's own pages.");
       }
     }
@@ -110,6 +111,13 @@ export function createApp(rt: Runtime): Hono<Env> {
   });
   app.onError((err, c) => {
     const e = err instanceof HTTPException ? fromHttpException(err) : toAppError(err);
+    if (err instanceof HTTPException && err.status === 403) {
+      // Hono's csrf() refusing a cross-site form post.
+      securityEvent("csrf_refused", {
+        origin: c.req.header("origin") ?? null,
+        requestId: c.get("requestId"),
+      });
+    }
     if (e.code === "internal") {
       log.error("request failed", {
         requestId: c.get("requestId"),

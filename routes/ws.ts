@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
+import { securityEvent } from "../lib/log.ts";
 import { serveSocket } from "../lib/realtime/socket.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { type Env, principalOf } from "./context.ts";
@@ -15,6 +16,7 @@ export function wsRoutes(rt: Runtime) {
     if (
       origin && origin !== new URL(c.req.url).origin && !rt.config.allowedOrigins.includes(origin)
     ) {
+      securityEvent("origin_refused", { origin, requestId: c.get("requestId") });
       throw new AppError("forbidden", "This origin may not open a Parley connection.");
     }
     if (rt.realtime.drain.draining) {

@@ -6,7 +6,7 @@
 import type { ChatService } from "../chat/service.ts";
 import { TokenBucket } from "../chat/ratelimit.ts";
 import { AppError, toAppError } from "../errors.ts";
-import { log } from "../log.ts";
+import { log, securityEvent } from "../log.ts";
 import { observeClose, observeRefused } from "../metrics.ts";
 import { hot } from "../metrics_hot.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
@@ -166,9 +166,17 @@ export function serveSocket(
       return fail(new AppError("invalid_input", "Frames must be JSON text messages."), {});
     }
     if (byteLength(e.data) > LIMITS.frameMaxBytes) {
+      if (conn.open) {
+        securityEvent("ws_abuse_closed", { userId: conn.userId, reason: "frame too big" });
+      }
       return conn.close(CLOSE.tooBig, "frame too big");
     }
-    if (!frames.take()) return conn.close(CLOSE.policy, "too many frames");
+    if (!frames.take()) {
+      if (conn.open) {
+        securityEvent("ws_abuse_closed", { userId: conn.userId, reason: "too many frames" });
+      }
+      return conn.close(CLOSE.policy, "too many frames");
+    }
     if (!ready) {
       early ??= [];
       if (early.length < 100) early.push(e.data);

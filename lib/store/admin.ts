@@ -6,6 +6,7 @@
  * @module
  */
 import { AppError } from "../errors.ts";
+import { securityEvent } from "../log.ts";
 import { listMemberships, removeMember } from "./conversations.ts";
 import { keys } from "./keys.ts";
 import { retry } from "./kv.ts";
@@ -74,7 +75,7 @@ export async function findUser(kv: Deno.Kv, idOrName: string): Promise<UserRecor
 /** Revokes every live session of a user (their sockets close with 4001). @returns how many. */
 export async function revokeUserSessions(kv: Deno.Kv, userId: string): Promise<number> {
   const sessions = (await sessionsByUser(kv)).get(userId) ?? [];
-  for (const s of sessions) await revokeSession(kv, s.id);
+  for (const s of sessions) await revokeSession(kv, s.id, "admin");
   return sessions.length;
 }
 
@@ -92,6 +93,7 @@ export async function setPasswordHash(
     );
     if (res.ok) break;
   }
+  securityEvent("password_changed", { userId, by: "admin" });
   return { revoked: await revokeUserSessions(kv, userId) };
 }
 
@@ -121,6 +123,7 @@ export async function deleteUser(
     );
     if (res.ok) break;
   }
+  securityEvent("account_deleted", { userId, by: "admin" });
   return { revoked, conversations: convIds.length };
 }
 
