@@ -5,7 +5,8 @@
  * where the account and the message are still there.
  *
  * It takes a few minutes (an image build that downloads npm packages), so it runs only with
- * `CONTAINER_TEST=1`, and it is skipped, saying why, when no container engine works here.
+ * `CONTAINER_TEST=1` (CI sets it; `deno task ok` on a workstation does not), and it is skipped,
+ * saying why, when no container engine or base image is there.
  */
 // deno-lint-ignore-file no-console no-explicit-any
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
@@ -14,6 +15,8 @@ import { api, register, WsClient } from "../helpers/server.ts";
 const root = new URL("../../", import.meta.url).pathname;
 /** The CA bundle of a TLS-inspecting egress proxy, passed to the build when present. */
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+/** The Dockerfile's base, at the version the README pins. */
+const BASE_IMAGE = "docker.io/denoland/deno:2.9.6";
 
 async function run(cmd: string[], opts: { check?: boolean } = {}) {
   const out = await new Deno.Command(cmd[0], {
@@ -35,7 +38,16 @@ async function findEngine(): Promise<{ engine: string } | { reason: string }> {
   for (const engine of ["podman", "docker"]) {
     try {
       const res = await run([engine, "info"], { check: false });
-      if (res.code === 0) return { engine };
+      if (res.code !== 0) continue;
+      // No registry may be reachable: without the base image here the build cannot start.
+      const base = await run([engine, "image", "inspect", BASE_IMAGE], { check: false });
+      if (base.code !== 0) {
+        return {
+          reason: `${engine} works but has no ${BASE_IMAGE} (../shared/tools/container-setup ` +
+            `builds it where no registry is reachable)`,
+        };
+      }
+      return { engine };
     } catch { /* not installed */ }
   }
   return { reason: "no working podman or docker (../shared/tools/container-setup sets podman up)" };
