@@ -17,16 +17,24 @@ RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export DENO_CERT=/run/secrets/ca; fi; \
     deno task build
 
-# 2. Runtime dependencies only (no Tailwind, bundler inputs or test tools), cached for the
-#    server and the operator scripts, so the container starts without touching the network.
+# 2. Runtime dependencies only, installed for the server and the operator scripts so the
+#    container starts without touching the network. The build and test tools (Tailwind, its
+#    native CSS engine, playwright-core) are dropped from the import map first, and the npm
+#    cache keeps only its metadata afterwards (node_modules holds copies of the packages; the
+#    metadata spares a lookup at start): about 100 MB less.
 FROM docker.io/denoland/deno:${DENO_VERSION} AS deps
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1
 WORKDIR /app
 COPY --from=build /app /app
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export DENO_CERT=/run/secrets/ca; fi; \
-    rm -rf node_modules && deno install --frozen --entrypoint main.ts scripts/serve.ts scripts/admin.ts \
-      scripts/export.ts scripts/import.ts scripts/healthcheck.ts
+    rm -rf node_modules \
+ && deno eval 'const c = JSON.parse(Deno.readTextFileSync("deno.json")); \
+      for (const k of ["playwright-core", "tailwindcss", "@tailwindcss/cli"]) delete c.imports[k]; \
+      Deno.writeTextFileSync("deno.json", JSON.stringify(c, null, 2));' \
+ && deno install --entrypoint main.ts scripts/serve.ts scripts/admin.ts \
+      scripts/export.ts scripts/import.ts scripts/healthcheck.ts \
+ && find /deno-dir/npm -type f ! -name registry.json -delete
 
 # 3. The runtime image.
 FROM docker.io/denoland/deno:${DENO_VERSION}

@@ -25,6 +25,7 @@ export function wsRoutes(rt: Runtime) {
     }
     const principal = await principalOf(rt, c, { allowQueryToken: true });
     if (!principal) throw new AppError("unauthorized", "Please sign in before connecting.");
+    c.set("principal", principal); // for the access log
     if ((c.req.header("upgrade") ?? "").toLowerCase() !== "websocket") {
       throw new AppError("invalid_input", "This endpoint speaks WebSocket only.");
     }
