@@ -6,6 +6,7 @@
 import { AuthService } from "./auth/service.ts";
 import { resolveSecret, TokenSigner } from "./auth/tokens.ts";
 import { ChatService } from "./chat/service.ts";
+import { conversationView } from "./chat/views.ts";
 import type { Config } from "./config.ts";
 import { log } from "./log.ts";
 import { type GaugeSource, startPublisher } from "./metrics.ts";
@@ -36,7 +37,8 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     await resolveSecret(kv, config.jwtSecret),
     config.accessTokenTtlSec,
   );
-  const realtime = new Realtime(kv, config, isolateId);
+  // The engine builds `conversation` frames from the same views the service answers with.
+  const realtime = new Realtime(kv, config, isolateId, (u, c) => conversationView(kv, u, c));
   const chat = new ChatService(kv, realtime);
   await realtime.start();
   const gauges: GaugeSource[] = [

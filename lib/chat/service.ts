@@ -14,10 +14,8 @@ import {
   type User,
   type UserWithPresence,
 } from "../protocol.ts";
-import type { Realtime } from "../realtime/engine.ts";
 import {
   addMember,
-  type ConversationRecord,
   createDirect,
   createGroup,
   findDirect,
@@ -31,46 +29,24 @@ import {
   setRole,
   setTitle,
 } from "../store/conversations.ts";
-import { keys } from "../store/keys.ts";
-import { getMany } from "../store/kv.ts";
-import {
-  advanceCursor,
-  getIdem,
-  type Head,
-  listCursors,
-  messagesAfter,
-  messagesBefore,
-} from "../store/messages.ts";
+import { advanceCursor, listCursors, messagesAfter, messagesBefore } from "../store/messages.ts";
+import { lookupPresence } from "../store/presence.ts";
 import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";
+import type { RealtimePort } from "./port.ts";
 import { RateLimiter } from "./ratelimit.ts";
-import { SendBatcher } from "./sender.ts";
+import { type Ack, Sending } from "./send.ts";
+import { conversationView, conversationViews } from "./views.ts";
 
-/** The answer to a send: the contract's ack fields. */
-export interface Ack {
-  id: string;
-  conversationId: string;
-  seq: number;
-  ts: number;
-  /** True when this id was stored before: the first ack, repeated. */
-  duplicate: boolean;
-}
-
-const ACK_CACHE = 50_000;
+export type { Ack } from "./send.ts";
 
 export class ChatService {
-  #batcher: SendBatcher;
-  #limiter = new RateLimiter(30, 10);
+  #sending: Sending;
   /** Putting people into conversations (new direct chats, groups, added members): a burst of
    * 20, then one every 5 s per user, so nobody can fill someone else's list by the thousand. */
   #placements = new RateLimiter(20, 0.2);
-  #acks = new Map<string, { seq: number; ts: number; senderId: string }>();
 
-  constructor(private kv: Deno.Kv, private realtime: Realtime) {
-    this.#batcher = new SendBatcher(kv, (convId, msgs) => {
-      for (const m of msgs) this.#rememberAck(convId, m.id, m);
-      realtime.publishMessages(convId, msgs);
-    });
-    realtime.setViewer((userId, convId) => this.view(userId, convId));
+  constructor(private kv: Deno.Kv, private realtime: RealtimePort) {
+    this.#sending = new Sending(kv, realtime);
   }
 
   // ---- membership checks -------------------------------------------------------------------
@@ -95,55 +71,16 @@ export class ChatService {
 
   // ---- views ---------------------------------------------------------------------------------
 
-  async #views(userId: string, convs: ConversationRecord[]): Promise<Conversation[]> {
-    const [heads, cursors] = await Promise.all([
-      getMany<Head>(this.kv, convs.map((c) => keys.head(c.id))),
-      getMany<number>(this.kv, convs.map((c) => keys.cursor(c.id, userId))),
-    ]);
-    const peerIds = convs.map((c) => c.pair?.find((id) => id !== userId) ?? null);
-    const wanted = [...new Set(peerIds.filter((p): p is string => !!p))];
-    const [peers, presence] = await Promise.all([
-      getUsers(this.kv, wanted),
-      this.realtime.presence.lookup(wanted),
-    ]);
-    const peerById = new Map(peers.map((p) => [p.id, p]));
-    return convs.map((c, i) => {
-      const head = heads[i].value ?? { seq: 0, ts: c.createdAt, last: null };
-      const lastReadSeq = Math.min(cursors[i].value ?? 0, head.seq);
-      const peerRecord = peerIds[i] ? peerById.get(peerIds[i]!) : undefined;
-      const p = peerRecord ? presence.get(peerRecord.id) : undefined;
-      const peer = peerRecord
-        ? { ...publicUser(peerRecord), online: p?.online ?? false, lastSeen: p?.lastSeen ?? null }
-        : null;
-      return {
-        id: c.id,
-        kind: c.kind,
-        title: c.kind === "direct" ? (peer?.displayName ?? "Deleted user") : c.title,
-        peer,
-        lastMessage: head.last,
-        lastSeq: head.seq,
-        lastReadSeq,
-        unread: Math.max(0, head.seq - lastReadSeq),
-        lastActivityTs: Math.max(head.ts, c.createdAt),
-      };
-    });
-  }
-
   /** A user's view of one conversation, or null when they are not a member. */
-  async view(userId: string, convId: string): Promise<Conversation | null> {
-    const [member, conv] = await Promise.all([
-      getMember(this.kv, convId, userId),
-      getConversation(this.kv, convId),
-    ]);
-    if (!member || !conv.value) return null;
-    return (await this.#views(userId, [conv.value]))[0];
+  view(userId: string, convId: string): Promise<Conversation | null> {
+    return conversationView(this.kv, userId, convId);
   }
 
   /** A user's conversations, most recent activity first. */
   async listConversations(userId: string): Promise<Conversation[]> {
     const ids = await listMemberships(this.kv, userId);
     const convs = await getConversations(this.kv, ids);
-    const views = await this.#views(userId, convs);
+    const views = await conversationViews(this.kv, userId, convs);
     return views.sort((a, b) => b.lastActivityTs - a.lastActivityTs);
   }
 
@@ -159,7 +96,7 @@ export class ChatService {
     const ids = records.map((r) => r.userId);
     const [users, presence] = await Promise.all([
       getUsers(this.kv, ids),
-      this.realtime.presence.lookup(ids),
+      lookupPresence(this.kv, ids),
     ]);
     const byId = new Map(users.map((u) => [u.id, u]));
     const rank: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
@@ -280,72 +217,18 @@ export class ChatService {
 
   // ---- messages ------------------------------------------------------------------------------
 
-  #rememberAck(convId: string, id: string, rec: { seq: number; ts: number; senderId: string }) {
-    const key = convId + "\u0000" + id;
-    this.#acks.set(key, { seq: rec.seq, ts: rec.ts, senderId: rec.senderId });
-    if (this.#acks.size > ACK_CACHE) this.#acks.delete(this.#acks.keys().next().value!);
-  }
-
-  #ackOf(
-    convId: string,
-    id: string,
-    rec: { seq: number; ts: number; senderId: string },
-    senderId: string,
-    duplicate: boolean,
-  ): Ack {
-    if (rec.senderId !== senderId) {
-      throw new AppError(
-        "conflict",
-        "That message id was already used by someone else in this conversation.",
-      );
-    }
-    return { id, conversationId: convId, seq: rec.seq, ts: rec.ts, duplicate };
-  }
-
   /**
    * Sends a message: validate → authorize → idempotency → rate limit → store atomically →
    * publish. A resend of a stored id gets the first ack and costs no rate-limit token.
    * @throws AppError `not_found`, `conflict`, `rate_limited`
    */
-  async send(
+  send(
     senderId: string,
     convId: string,
     input: { id: string; body: string; kind?: MessageKind },
     originConnId: string | null,
   ): Promise<Ack> {
-    if (!this.realtime.hub.isSubscribed(senderId, convId)) await this.#member(senderId, convId);
-    const cached = this.#acks.get(convId + "\u0000" + input.id);
-    if (cached) return this.#ackOf(convId, input.id, cached, senderId, true);
-    const wait = this.#limiter.take(senderId);
-    if (wait > 0) {
-      const known = (await getIdem(this.kv, convId, [input.id])).get(input.id);
-      if (known) return this.#ackOf(convId, input.id, known, senderId, true);
-      throw new AppError("rate_limited", "You are sending messages too fast. Slow down a little.", {
-        retryAfterMs: wait,
-      });
-    }
-    const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
-    let outcome;
-    try {
-      outcome = await this.#batcher.submit(convId, {
-        id: input.id,
-        senderId,
-        kind: input.kind ?? "text",
-        body: input.body,
-      });
-    } catch (err) {
-      forget?.();
-      throw err;
-    }
-    // Stored now, and by this sender: the one outcome where the sender's note must stay.
-    if ("stored" in outcome && outcome.stored.senderId === senderId) {
-      return this.#ackOf(convId, input.id, outcome.stored, senderId, false);
-    }
-    forget?.();
-    if ("stored" in outcome) return this.#ackOf(convId, input.id, outcome.stored, senderId, true);
-    this.#limiter.refund(senderId);
-    this.#rememberAck(convId, input.id, outcome.existing);
-    return this.#ackOf(convId, input.id, outcome.existing, senderId, true);
+    return this.#sending.send(senderId, convId, input, originConnId);
   }
 
   /** A page of history: below `before`, above `after`, or the latest. Ascending by seq. */
@@ -397,7 +280,7 @@ export class ChatService {
       throw new AppError("invalid_input", "q must be at most 100 characters.", { field: "q" });
     }
     const users: User[] = q.trim() ? await searchUsers(this.kv, q.trim(), LIMITS.searchMax) : [];
-    const presence = await this.realtime.presence.lookup(users.map((u) => u.id));
+    const presence = await lookupPresence(this.kv, users.map((u) => u.id));
     return users.map((u) => ({ ...u, online: presence.get(u.id)?.online ?? false }));
   }
 }

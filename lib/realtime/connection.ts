@@ -1,12 +1,12 @@
 /**
  * A connection as the hub sees it: something that takes serialized frames and can be closed.
- * The real one wraps a WebSocket; tests can pass a fake. Frames queued in one turn of the
- * event loop go out as one JSON array (the contract allows it), and a reader that falls too
- * far behind is closed with 1008 instead of growing memory without bound.
+ * The real one wraps a WebSocket; tests can pass a fake. Frames queued until the next write
+ * (scheduler.ts paces them) go out as one JSON array (the contract allows it), and a reader
+ * that falls too far behind is closed with 1008 instead of growing memory without bound.
  * @module
  */
-import process from "node:process";
 import { CLOSE, type ServerFrame } from "../protocol.ts";
+import { defaultScheduler, type WriteScheduler } from "./scheduler.ts";
 
 export interface Connection {
   readonly id: string;
@@ -31,117 +31,6 @@ export interface Connection {
 /** Bytes a connection may have queued (ours plus the socket's own buffer) before it is dropped. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
-/**
- * Flush pacing, adaptive. Every socket write costs the server a fixed ~10 µs (op, frame,
- * syscall; on loopback also the receiver's TCP work) whatever it carries, so under fan-out load
- * the number of writes, not of frames, is the limit. After a flush that wrote to N sockets, the
- * next one may wait up to N × FLUSH_GAP_PER_WRITE_MS (at most FLUSH_GAP_MAX_MS), so that each
- * socket gets one JSON array per gap carrying everything that arrived meanwhile.
- *
- * Waiting only pays when more frames would arrive meanwhile, so the share of that gap applied
- * is the larger of: (a) by rate: 0 when the busiest socket is expected to get at most one more
- * frame within the gap (the wait would save no write, only add latency), 1 from two on;
- * (b) by CPU: 0 while this process uses less than PACE_FROM of one core, 1 from PACE_FULL.
- * Moderate load goes out on the next turn; from ~2 frames per gap on it is the full gap.
- * Answers to a client's own requests (`reply`) do not wait for the gap.
- */
-const FLUSH_GAP_PER_WRITE_MS = 0.02;
-const FLUSH_GAP_MAX_MS = 20;
-const PACE_FROM = 0.6;
-const PACE_FULL = 0.9;
-const LOAD_SAMPLE_MS = 50;
-
-const dirty = new Set<WsConnection>();
-let flushScheduled = false;
-let nextFlushAt = 0;
-
-/** Busy share of one core (0…1+) of this process, sampled at most every LOAD_SAMPLE_MS; null
- * where process CPU time cannot be read (then the whole gap always applies). */
-const cpuTime: (() => number) | null = (() => {
-  try {
-    const usage = process.cpuUsage;
-    usage();
-    return () => {
-      const u = usage();
-      return (u.user + u.system) / 1000;
-    };
-  } catch {
-    return null;
-  }
-})();
-let loadAt = 0;
-let loadCpu = 0;
-let load = 1;
-
-function sampleLoad(now: number): number {
-  if (!cpuTime) return 1;
-  const elapsed = now - loadAt;
-  if (elapsed < LOAD_SAMPLE_MS) return load;
-  const cpu = cpuTime();
-  // Over a long quiet spell the sample is stale: start afresh from this one.
-  const busy = elapsed > 1000 ? 0 : (cpu - loadCpu) / elapsed;
-  loadAt = now;
-  loadCpu = cpu;
-  return load = busy;
-}
-
-let lastFlushEnd = 0;
-let frameRate = 0;
-
-/**
- * The share of the full gap to apply: 0 when fewer than one more frame per socket is expected
- * within the gap (waiting would save no write), 1 from two on; and at least the CPU share.
- */
-function paceShare(expectedFrames: number, busy: number): number {
-  const byRate = expectedFrames - 1;
-  const byCpu = (busy - PACE_FROM) / (PACE_FULL - PACE_FROM);
-  return Math.min(1, Math.max(0, byRate, byCpu));
-}
-
-function scheduleFlush(): void {
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setTimeout(flushAll, Math.max(0, nextFlushAt - performance.now()));
-}
-
-/** The joined text of the last coalesced queue: recipients of the same frames share it. */
-let lastQueue: string[] = [];
-let lastText = "";
-
-function joined(q: string[]): string {
-  if (q.length === 1) return q[0];
-  const last = lastQueue;
-  if (q.length === last.length) {
-    let same = true;
-    for (let i = 0; i < q.length; i++) {
-      if (q[i] !== last[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return lastText;
-  }
-  lastQueue = q;
-  return lastText = "[" + q.join(",") + "]";
-}
-
-function flushAll() {
-  flushScheduled = false;
-  const writes = dirty.size;
-  let frames = 0;
-  for (const conn of dirty) frames = Math.max(frames, conn.flush());
-  dirty.clear();
-  lastQueue = [];
-  lastText = "";
-  const end = performance.now();
-  const gap = Math.min(FLUSH_GAP_MAX_MS, writes * FLUSH_GAP_PER_WRITE_MS);
-  // Frames per ms reaching the busiest socket, smoothed over the last few flushes.
-  const rate = frames / Math.max(1, end - lastFlushEnd);
-  lastFlushEnd = end;
-  frameRate += (Math.min(rate, 1) - frameRate) * 0.3;
-  nextFlushAt = end + gap * paceShare(frameRate * gap, sampleLoad(end));
-}
-
 /** The real connection over a Deno WebSocket. */
 export class WsConnection implements Connection {
   /** Frames waiting for the next flush; allocated on the first one (most sockets are idle). */
@@ -160,6 +49,8 @@ export class WsConnection implements Connection {
     readonly userId: string,
     readonly sessionId: string,
     private socket: WebSocket,
+    /** Paces this connection's writes; tests pass their own. */
+    private scheduler: WriteScheduler = defaultScheduler,
   ) {}
 
   get open(): boolean {
@@ -172,7 +63,7 @@ export class WsConnection implements Connection {
     this.#queue = null;
     this.#queuedBytes = 0;
     this.#held = null;
-    dirty.delete(this);
+    this.scheduler.forget(this);
   }
 
   send(frame: ServerFrame): void {
@@ -187,7 +78,7 @@ export class WsConnection implements Connection {
     queueMicrotask(() => {
       this.#replyPending = false;
       this.flush();
-      if (this.#queue === null) dirty.delete(this); // not a write the pacing should count
+      if (this.#queue === null) this.scheduler.forget(this); // not a write the pacing should count
     });
   }
 
@@ -225,8 +116,7 @@ export class WsConnection implements Connection {
     }
     (this.#queue ??= []).push(frame);
     if (this.#queuedBytes > MAX_QUEUED_BYTES) return this.#drop();
-    dirty.add(this);
-    scheduleFlush();
+    this.scheduler.mark(this);
   }
 
   #drop(): void {
@@ -254,7 +144,7 @@ export class WsConnection implements Connection {
     this.#queue = null;
     this.#queuedBytes = 0;
     try {
-      this.socket.send(joined(q));
+      this.socket.send(this.scheduler.joined(q));
       this.framesOut += q.length;
     } catch {
       this.#closed = true;

@@ -1,103 +1,57 @@
 /**
- * The realtime engine of one isolate: its connections (hub), ordered delivery of messages per
- * conversation and of the event log (sequencers fed by the local commit, BroadcastChannel and
- * KV watches), presence and typing. The socket handler and the chat service talk to it; it
- * never talks HTTP.
+ * The realtime node of one isolate: it joins its connections (hub), the broker that delivers
+ * messages and events in order, presence and `conversation` frames. It keeps connect and
+ * disconnect, and applies membership changes to the hub. The socket handler and the chat
+ * service (through its port) talk to it; it never talks HTTP.
  * @module
  */
+import type { RealtimePort } from "../chat/port.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
-import { CLOSE, type Conversation, type Message, type ServerFrame } from "../protocol.ts";
-import { getConversations, listMemberships } from "../store/conversations.ts";
-import { eventsHead, type LoggedEvent, readEvents } from "../store/events.ts";
-import { keys } from "../store/keys.ts";
-import { getHead, type Head, messagesBetween } from "../store/messages.ts";
-import { FastBus, KeyWatcher } from "./bus.ts";
+import { CLOSE, type Message } from "../protocol.ts";
+import { listMemberships } from "../store/conversations.ts";
+import type { LoggedEvent } from "../store/records.ts";
+import { Broker, type BrokerEventHandler, type PresenceNote } from "./broker.ts";
 import type { Connection } from "./connection.ts";
 import { Drain } from "../drain.ts";
 import { hot } from "../metrics_hot.ts";
 import { Hub } from "./hub.ts";
-import { PresenceStore } from "./presence.ts";
-import { Sequencer } from "./sequencer.ts";
+import { Presence } from "./presence.ts";
+import { ConversationRefresher, type ConversationViewer } from "./refresh.ts";
+import { RecentRemovals } from "./removals.ts";
+import { Typing } from "./typing.ts";
 
-/** What travels on BroadcastChannel between isolates. */
-type BusEvent =
-  | { t: "m"; convId: string; msgs: Message[] }
-  | { t: "e"; items: LoggedEvent[] }
-  | { t: "typing"; convId: string; userId: string }
-  | { t: "presence"; userId: string; online: boolean; lastSeen: number | null; convIds: string[] };
-
-/** Presence is announced through direct chats and groups up to this size only, so a big group
- * coming online at once costs O(members) frames, not O(members²). */
-export const PRESENCE_GROUP_MAX = 50;
-/** Recent removals remembered for connects in progress (see `connect`): those of the last
- * minute, and at most this many. */
-const REMOVALS_KEPT = 200_000;
-const PRESENCE_FLUSH_MS = 100;
-const CONV_REFRESH_MS = 30;
-const TYPING_INTERVAL_MS = 1000;
-
-/** Builds a user's view of a conversation (for `conversation` frames). */
-export type ConversationViewer = (userId: string, convId: string) => Promise<Conversation | null>;
-
-interface ConvMeta {
-  kind: string;
-  memberCount: number;
-}
-
-export class Realtime {
+export class Realtime implements RealtimePort, BrokerEventHandler {
   readonly hub = new Hub();
   /** Shutdown state: the socket handler and the routes consult it (see lib/drain.ts). */
   readonly drain = new Drain();
-  readonly presence: PresenceStore;
-  #streams = new Map<string, { seq: Sequencer<Message>; ready: Promise<void> }>();
+  readonly broker: Broker;
+  readonly presence: Presence;
+  #refresh: ConversationRefresher;
+  /** convId + "\0" + messageId → the connection that sent it (see `expectOwn`). */
   #exclude = new Map<string, string>();
-  #heads: KeyWatcher<Head>;
-  #eventsWatch: KeyWatcher<number>;
-  #events: Sequencer<LoggedEvent>;
-  #bus: FastBus<BusEvent>;
-  #meta = new Map<string, ConvMeta>();
-  /** userId + "\0" + convId → when a `member_removed` for it was applied here. */
-  #removedAt = new Map<string, number>();
-  /** Seqs of logged events applied when published here, for the sequencer to skip. */
-  #appliedEarly = new Set<number>();
-  #viewer: ConversationViewer = () => Promise.resolve(null);
-  #pendingPresence = new Map<string, { frame: string; convIds: string[] }>();
-  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
-  #pendingRefresh = new Set<string>();
-  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
-  #typingLast = new Map<string, number>();
+  #removed = new RecentRemovals();
+  #typing: Typing;
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
 
+  /** @param viewer builds a user's view of a conversation for `conversation` frames. */
   constructor(
     private kv: Deno.Kv,
     private config: Config,
     readonly isolateId: string,
+    viewer: ConversationViewer,
   ) {
-    this.presence = new PresenceStore(kv, isolateId, 90_000);
-    // One head per watch stream: a head changes on every commit of its conversation, and a
-    // shared stream would read and deserialize all its heads each time.
-    this.#heads = new KeyWatcher<Head>(kv, keys.head, (convId, head) => {
-      if (head) this.#streams.get(convId)?.seq.hint(head.seq);
-    }, 1);
-    this.#events = new Sequencer<LoggedEvent>(
-      (after, upTo) => readEvents(kv, after, upTo),
-      (e) => {
-        // Applied already when it was published here (see `publishEvents`).
-        if (!this.#appliedEarly.delete(e.seq)) this.#applyEvent(e);
-      },
-    );
-    this.#eventsWatch = new KeyWatcher<number>(kv, () => keys.eventsHead(), (_, head) => {
-      if (head) this.#events.hint(head);
-    });
-    this.#bus = new FastBus<BusEvent>("parley-bus", config.broadcast, (e) => this.#onBus(e));
+    this.broker = new Broker(kv, config.broadcast);
+    this.broker.register(this);
+    this.presence = new Presence(kv, isolateId, this.hub, this.broker);
+    this.#refresh = new ConversationRefresher(this.hub, viewer, (c) => this.broker.ready(c));
+    this.#typing = new Typing(this.hub, (c, u) => this.broker.publishTyping(c, u));
   }
 
-  /** Starts following the event log and the timers. */
+  /** Starts following the event log, the heartbeat check and the presence refresh. */
   async start(): Promise<void> {
-    this.#events.start(await eventsHead(this.kv));
-    this.#eventsWatch.add("events");
+    await this.broker.start();
     const beat = Math.max(50, Math.min(5000, Math.floor(this.config.heartbeatTimeoutMs / 4)));
     this.#timers.push(setInterval(() => this.#checkHeartbeats(), beat));
     this.#timers.push(setInterval(() => {
@@ -105,11 +59,6 @@ export class Realtime {
         log.warn("presence refresh failed", { error: String(err) })
       );
     }, 30_000));
-  }
-
-  /** Lets the engine build `conversation` frames (the chat service provides this). */
-  setViewer(viewer: ConversationViewer): void {
-    this.#viewer = viewer;
   }
 
   /**
@@ -123,7 +72,7 @@ export class Realtime {
     const listed = await listMemberships(this.kv, conn.userId);
     // A removal applied while the list was being read is not in it: leave those out. (One
     // applied from here on finds the user subscribed and is handled as usual.)
-    const convIds = listed.filter((c) => !this.#removedSince(conn.userId, c, listedAt));
+    const convIds = listed.filter((c) => !this.#removed.since(conn.userId, c, listedAt));
     if (conn.open && this.hub.hasUser(conn.userId)) await this.#follow(conn.userId, convIds);
     // The user's first connection here announces them, even if it closed meanwhile while
     // another one of theirs opened; with none left, `disconnect` already said they left.
@@ -132,15 +81,10 @@ export class Realtime {
     if (!this.hub.hasUser(conn.userId)) {
       // Gone while being marked online: `disconnect` may have run before that write landed.
       const lastSeen = await this.presence.markOffline(conn.userId);
-      if (lastSeen !== null) await this.#announcePresence(conn.userId, false, lastSeen, convIds);
+      if (lastSeen !== null) await this.presence.announce(conn.userId, false, lastSeen, convIds);
       return;
     }
-    await this.#announcePresence(conn.userId, true, null, convIds);
-  }
-
-  /** Whether `userId` was removed from `convId` at or after `since` (and not added back). */
-  #removedSince(userId: string, convId: string, since: number): boolean {
-    return (this.#removedAt.get(userId + "\u0000" + convId) ?? -1) >= since;
+    await this.presence.announce(conn.userId, true, null, convIds);
   }
 
   /** Unregisters a connection; the user's last one going makes them offline. */
@@ -148,61 +92,30 @@ export class Realtime {
     // The user's conversations as this isolate follows them: no need to ask KV again.
     const convIds = [...this.hub.convsOf(conn.userId)];
     // What is known of them, before unfollowing forgets it (announcing must not re-read it).
-    const known = new Map(convIds.flatMap((c) => {
-      const m = this.#meta.get(c);
-      return m ? [[c, m] as const] : [];
-    }));
+    const known = this.presence.known(convIds);
     const { last, idle } = this.hub.remove(conn);
-    for (const convId of idle) this.#unfollowConv(convId);
+    for (const convId of idle) this.#unfollow(convId);
     if (!last || this.#closed) return;
     const lastSeen = await this.presence.markOffline(conn.userId);
     if (lastSeen !== null && !this.hub.hasUser(conn.userId)) {
-      await this.#announcePresence(conn.userId, false, lastSeen, convIds, known);
+      await this.presence.announce(conn.userId, false, lastSeen, convIds, known);
     }
   }
 
   async #follow(userId: string, convIds: string[]): Promise<void> {
-    const fresh = this.hub.subscribe(userId, convIds);
-    for (const convId of fresh) this.#followConv(convId);
-    await Promise.all(convIds.map((c) => this.#streams.get(c)?.ready));
+    for (const convId of this.hub.subscribe(userId, convIds)) this.broker.follow(convId);
+    await Promise.all(convIds.map((c) => this.broker.ready(c)));
   }
 
-  #followConv(convId: string): void {
-    if (this.#streams.has(convId)) return;
-    const seq = new Sequencer<Message>(
-      (after, upTo) => messagesBetween(this.kv, convId, after, upTo),
-      (m) => this.#deliverMessage(m),
-    );
-    const ready = (async () => {
-      this.#heads.add(convId);
-      const head = await getHead(this.kv, convId);
-      seq.start(head.value?.seq ?? 0);
-    })().catch((err) => log.error("could not follow conversation", { convId, error: String(err) }));
-    this.#streams.set(convId, { seq, ready });
+  #unfollow(convId: string): void {
+    this.broker.unfollow(convId);
+    this.presence.invalidate(convId);
   }
 
-  #unfollowConv(convId: string): void {
-    const s = this.#streams.get(convId);
-    if (!s) return;
-    s.seq.stop();
-    this.#streams.delete(convId);
-    this.#heads.remove(convId);
-    this.#meta.delete(convId);
+  isSubscribed(userId: string, convId: string): boolean {
+    return this.hub.isSubscribed(userId, convId);
   }
 
-  #deliverMessage(m: Message): void {
-    const key = m.conversationId + "\u0000" + m.id;
-    const except = this.#exclude.get(key);
-    if (except !== undefined) this.#exclude.delete(key);
-    const raw = '{"type":"message","message":' + JSON.stringify(m) + "}";
-    hot.deliveries += this.hub.toConversation(m.conversationId, raw, except);
-  }
-
-  /**
-   * Notes, before a send is committed, which connection sent it: that connection is the one
-   * that does not get the message back, by whichever path (local, channel, watch) it arrives.
-   * Returns a function that forgets the note when the send stores nothing new.
-   */
   expectOwn(convId: string, messageId: string, connId: string): () => void {
     const key = convId + "\u0000" + messageId;
     this.#exclude.set(key, connId);
@@ -212,143 +125,38 @@ export class Realtime {
     };
   }
 
-  /** Publishes messages just committed here, to local sockets and to other isolates. */
   publishMessages(convId: string, msgs: Message[]): void {
-    const stream = this.#streams.get(convId);
-    if (stream) { for (const m of msgs) stream.seq.offer(m); }
-    this.#bus.post({ t: "m", convId, msgs });
+    this.broker.publishMessages(convId, msgs);
   }
 
-  /**
-   * Publishes events just appended to the log here. Membership changes take effect on this
-   * isolate at once, before the caller answers, even while the log's sequencer is still
-   * catching up on earlier events (their order among themselves does not matter: each
-   * concerns one member); the sequencer then skips them.
-   */
   publishEvents(items: LoggedEvent[]): void {
-    for (const e of items) {
-      const membership = e.event.type === "member_added" || e.event.type === "member_removed";
-      // Not when the log's watch got there first (then it is applied already).
-      if (membership && !(e.seq <= (this.#events.delivered ?? -1))) {
-        this.#appliedEarly.add(e.seq);
-        this.#applyEvent(e);
-      }
-      this.#events.offer(e);
-    }
-    // Seqs the sequencer passed without delivering (it started beyond them) are not skipped.
-    const done = this.#events.delivered ?? -1;
-    for (const seq of this.#appliedEarly) if (seq <= done) this.#appliedEarly.delete(seq);
-    this.#bus.post({ t: "e", items });
+    this.broker.publishEvents(items);
   }
 
   /** A member is typing: other members' connections hear of it (at most once a second). */
   typing(userId: string, convId: string): void {
-    if (!this.hub.isSubscribed(userId, convId)) return;
-    const key = userId + "\u0000" + convId;
-    const now = Date.now();
-    if (now - (this.#typingLast.get(key) ?? 0) < TYPING_INTERVAL_MS) return;
-    this.#typingLast.set(key, now);
-    if (this.#typingLast.size > 10_000) this.#typingLast.clear();
-    this.#deliverTyping(convId, userId);
-    this.#bus.post({ t: "typing", convId, userId });
+    this.#typing.local(userId, convId);
   }
 
-  #deliverTyping(convId: string, userId: string): void {
-    const raw = JSON.stringify({ type: "typing", conversationId: convId, userId });
-    for (const u of this.hub.usersIn(convId)) if (u !== userId) this.hub.toUser(u, raw);
+  // ---- what the broker reports ---------------------------------------------------------------
+
+  onMessage(m: Message): void {
+    const key = m.conversationId + "\u0000" + m.id;
+    const except = this.#exclude.get(key);
+    if (except !== undefined) this.#exclude.delete(key);
+    const raw = '{"type":"message","message":' + JSON.stringify(m) + "}";
+    hot.deliveries += this.hub.toConversation(m.conversationId, raw, except);
   }
 
-  #onBus(e: BusEvent): void {
-    if (this.#closed) return;
-    switch (e.t) {
-      case "m": {
-        const stream = this.#streams.get(e.convId);
-        if (stream) { for (const m of e.msgs) stream.seq.offer(m); }
-        break;
-      }
-      case "e":
-        for (const item of e.items) this.#events.offer(item);
-        break;
-      case "typing":
-        this.#deliverTyping(e.convId, e.userId);
-        break;
-      case "presence":
-        this.#queuePresence(e.userId, e.online, e.lastSeen, e.convIds);
-        break;
-    }
+  onTyping(convId: string, userId: string): void {
+    this.#typing.deliver(convId, userId);
   }
 
-  async #announcePresence(
-    userId: string,
-    online: boolean,
-    lastSeen: number | null,
-    convIds: string[],
-    known?: Map<string, ConvMeta>,
-  ): Promise<void> {
-    const small = await this.#presenceConvs(convIds, known);
-    // The user came or went while that was read: the newer announcement stands.
-    if (online !== this.hub.hasUser(userId)) return;
-    this.#queuePresence(userId, online, lastSeen, small);
-    this.#bus.post({ t: "presence", userId, online, lastSeen, convIds: small });
+  onPresence(note: PresenceNote): void {
+    this.presence.queue(note);
   }
 
-  /**
-   * The conversations through which presence is announced: direct ones and small groups. What
-   * it learns is kept only for conversations this isolate follows (their events keep it fresh).
-   */
-  async #presenceConvs(convIds: string[], known?: Map<string, ConvMeta>): Promise<string[]> {
-    const meta = new Map<string, ConvMeta>();
-    const unknown: string[] = [];
-    for (const c of convIds) {
-      const m = this.#meta.get(c) ?? known?.get(c);
-      if (m) meta.set(c, m);
-      else unknown.push(c);
-    }
-    if (unknown.length) {
-      for (const c of await getConversations(this.kv, unknown)) {
-        const m = { kind: c.kind, memberCount: c.memberCount };
-        meta.set(c.id, m);
-        if (this.#streams.has(c.id)) this.#meta.set(c.id, m);
-      }
-    }
-    return convIds.filter((c) => {
-      const m = meta.get(c);
-      return m && (m.kind === "direct" || m.memberCount <= PRESENCE_GROUP_MAX);
-    });
-  }
-
-  #noteRemoval(userId: string, convId: string): void {
-    const now = Date.now();
-    this.#removedAt.set(userId + "\u0000" + convId, now);
-    // Only connects in progress need them, and a connect takes well under a minute.
-    for (const [key, at] of this.#removedAt) {
-      if (now - at > 60_000 || this.#removedAt.size > REMOVALS_KEPT) this.#removedAt.delete(key);
-      else break;
-    }
-  }
-
-  #queuePresence(userId: string, online: boolean, lastSeen: number | null, convIds: string[]) {
-    const frame = JSON.stringify({ type: "presence", userId, online, lastSeen });
-    this.#pendingPresence.set(userId, { frame, convIds });
-    if (this.#presenceTimer === null) {
-      this.#presenceTimer = setTimeout(() => this.#flushPresence(), PRESENCE_FLUSH_MS);
-    }
-  }
-
-  #flushPresence(): void {
-    this.#presenceTimer = null;
-    const pending = this.#pendingPresence;
-    this.#pendingPresence = new Map();
-    for (const [userId, { frame, convIds }] of pending) {
-      const recipients = new Set<string>();
-      for (const c of convIds) {
-        for (const u of this.hub.usersIn(c)) if (u !== userId) recipients.add(u);
-      }
-      for (const u of recipients) this.hub.toUser(u, frame);
-    }
-  }
-
-  #applyEvent({ event }: LoggedEvent): void {
+  onEvent({ event }: LoggedEvent): void {
     switch (event.type) {
       case "revoke":
         for (const conn of [...this.hub.connections()]) {
@@ -356,70 +164,36 @@ export class Realtime {
         }
         break;
       case "receipt": {
-        const raw = JSON.stringify({
-          type: "receipt",
-          conversationId: event.conversationId,
-          userId: event.userId,
-          seq: event.seq,
-        });
-        this.hub.toConversation(event.conversationId, raw, event.connectionId);
+        const { conversationId, userId, seq } = event;
+        const raw = JSON.stringify({ type: "receipt", conversationId, userId, seq });
+        this.hub.toConversation(conversationId, raw, event.connectionId);
         break;
       }
       case "member_added":
-        this.#removedAt.delete(event.userId + "\u0000" + event.conversationId);
-        this.#meta.delete(event.conversationId);
+        this.#removed.clear(event.userId, event.conversationId);
+        this.presence.invalidate(event.conversationId);
         if (this.hub.hasUser(event.userId)) {
           this.#follow(event.userId, [event.conversationId]).catch(() => {});
         }
-        this.#queueRefresh(event.conversationId);
+        this.#refresh.queue(event.conversationId);
         break;
       case "member_removed": {
-        this.#noteRemoval(event.userId, event.conversationId);
-        this.#meta.delete(event.conversationId);
-        const raw = JSON.stringify({ type: "removed", conversationId: event.conversationId });
+        this.#removed.note(event.userId, event.conversationId);
+        this.presence.invalidate(event.conversationId);
         if (this.hub.isSubscribed(event.userId, event.conversationId)) {
+          const raw = JSON.stringify({ type: "removed", conversationId: event.conversationId });
           this.hub.toUser(event.userId, raw);
           if (this.hub.unsubscribe(event.userId, event.conversationId)) {
-            this.#unfollowConv(event.conversationId);
+            this.#unfollow(event.conversationId);
           }
         }
-        this.#queueRefresh(event.conversationId);
+        this.#refresh.queue(event.conversationId);
         break;
       }
       case "conversation_changed":
-        this.#queueRefresh(event.conversationId);
+        this.#refresh.queue(event.conversationId);
         break;
     }
-  }
-
-  /** Sends `conversation` frames to local members, coalescing bursts (a group of 5,000 made). */
-  #queueRefresh(convId: string): void {
-    this.#pendingRefresh.add(convId);
-    if (this.#refreshTimer === null) {
-      this.#refreshTimer = setTimeout(() => this.#flushRefresh(), CONV_REFRESH_MS);
-    }
-  }
-
-  async #flushRefresh(): Promise<void> {
-    this.#refreshTimer = null;
-    const convIds = [...this.#pendingRefresh];
-    this.#pendingRefresh.clear();
-    for (const convId of convIds) {
-      await this.#streams.get(convId)?.ready;
-      await Promise.all([...this.hub.usersIn(convId)].map(async (userId) => {
-        try {
-          const conversation = await this.#viewer(userId, convId);
-          if (conversation) this.send(userId, { type: "conversation", conversation });
-        } catch (err) {
-          log.warn("conversation frame failed", { convId, error: String(err) });
-        }
-      }));
-    }
-  }
-
-  /** Sends a frame to every local connection of a user. */
-  send(userId: string, frame: ServerFrame): void {
-    this.hub.toUser(userId, JSON.stringify(frame));
   }
 
   #checkHeartbeats(): void {
@@ -434,17 +208,13 @@ export class Realtime {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
-    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    this.presence.close();
+    this.#refresh.close();
     const users = [...this.hub.users()];
     for (const conn of [...this.hub.connections()]) {
       conn.close(CLOSE.goingAway, "server restarting");
     }
-    this.#heads.close();
-    this.#eventsWatch.close();
-    this.#events.stop();
-    for (const s of this.#streams.values()) s.seq.stop();
-    this.#bus.close();
+    this.broker.close();
     await this.presence.forget(users).catch(() => {});
   }
 }

@@ -5,28 +5,13 @@
  * @module
  */
 import { AppError } from "../errors.ts";
-import type { ConversationKind, Role } from "../protocol.ts";
-import { appendEvents, type LogEvent, type LoggedEvent } from "./events.ts";
+import type { Role } from "../protocol.ts";
+import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
-import type { Head } from "./messages.ts";
+import type { ConversationRecord, Head, LogEvent, LoggedEvent, MemberRecord } from "./records.ts";
 
-export interface ConversationRecord {
-  id: string;
-  kind: ConversationKind;
-  /** Groups only; a direct conversation is titled by the peer's name. */
-  title: string;
-  createdAt: number;
-  createdBy: string;
-  memberCount: number;
-  /** Direct conversations only: the two members. */
-  pair?: [string, string];
-}
-
-export interface MemberRecord {
-  role: Role;
-  joinedAt: number;
-}
+export type { ConversationRecord, MemberRecord } from "./records.ts";
 
 const MEMBERS_PER_COMMIT = 300;
 

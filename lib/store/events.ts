@@ -6,25 +6,9 @@
  */
 import { keys } from "./keys.ts";
 import { listAll, retry } from "./kv.ts";
+import type { LogEvent, LoggedEvent } from "./records.ts";
 
-/** Events every isolate must see, whatever BroadcastChannel does. */
-export type LogEvent =
-  | { type: "revoke"; sessionId: string; userId: string }
-  | {
-    type: "receipt";
-    conversationId: string;
-    userId: string;
-    seq: number;
-    connectionId: string | null;
-  }
-  | { type: "member_added"; conversationId: string; userId: string }
-  | { type: "member_removed"; conversationId: string; userId: string }
-  | { type: "conversation_changed"; conversationId: string };
-
-export interface LoggedEvent {
-  seq: number;
-  event: LogEvent;
-}
+export type { LogEvent, LoggedEvent } from "./records.ts";
 
 const EVENT_TTL_MS = 24 * 3600 * 1000;
 

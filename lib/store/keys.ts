@@ -20,10 +20,10 @@
  * | ["cursor", convId, userId]            | number (last read seq)     | store/messages.ts           |
  * | ["events_head"]                       | number (last event seq)    | store/events.ts (watched)   |
  * | ["events", seq]                       | BusEvent (expiring)        | store/events.ts             |
- * | ["online", userId, isolateId]         | {since} (expiring)         | realtime/presence.ts        |
- * | ["last_seen", userId]                 | number (ts)                | realtime/presence.ts        |
+ * | ["online", userId, isolateId]         | {since} (expiring)         | store/presence.ts           |
+ * | ["last_seen", userId]                 | number (ts)                | store/presence.ts           |
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
- * | ["metrics", isolateId]                | MetricsSnapshot (expiring) | metrics.ts, every few s     |
+ * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | metrics.ts, every few s     |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.

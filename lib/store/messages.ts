@@ -4,24 +4,12 @@
  * @module
  */
 import type { Message, MessageKind } from "../protocol.ts";
-import type { MemberRecord } from "./conversations.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
+import type { Head, IdemRecord, MemberRecord } from "./records.ts";
 
-/** The newest state of a conversation: what other isolates watch to learn of new messages. */
-export interface Head {
-  seq: number;
-  ts: number;
-  last: Message | null;
-}
-
-/** What the idempotency index remembers of a stored message: enough to repeat its ack. */
-export interface IdemRecord {
-  seq: number;
-  ts: number;
-  senderId: string;
-}
+export type { Head, IdemRecord } from "./records.ts";
 
 /** A message waiting for its sequence number. */
 export interface Draft {
@@ -265,6 +253,15 @@ export async function messagesBetween(kv: Deno.Kv, convId: string, afterSeq: num
     end: keys.message(convId, upTo + 1),
   });
   return entries.map((e) => e.value);
+}
+
+/** The heads of conversations and one user's read cursor in each, in the order asked. */
+export async function headsAndCursors(kv: Deno.Kv, convIds: string[], userId: string) {
+  const [heads, cursors] = await Promise.all([
+    getMany<Head>(kv, convIds.map((c) => keys.head(c))),
+    getMany<number>(kv, convIds.map((c) => keys.cursor(c, userId))),
+  ]);
+  return { heads: heads.map((h) => h.value), cursors: cursors.map((c) => c.value) };
 }
 
 /** All read cursors of a conversation. */

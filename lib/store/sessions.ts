@@ -8,18 +8,9 @@ import { securityEvent } from "../log.ts";
 import { keys } from "./keys.ts";
 import { retry } from "./kv.ts";
 import { appendEvents } from "./events.ts";
+import type { SessionRecord } from "./records.ts";
 
-export interface SessionRecord {
-  id: string;
-  userId: string;
-  refreshHash: string;
-  /** Hashes of the refresh tokens this session handed out before the current one, newest
-   * first (a few): presenting one of them again is the sign of a stolen copy. */
-  usedRefreshHashes?: string[];
-  cookieHash: string;
-  createdAt: number;
-  expiresAt: number;
-}
+export type { SessionRecord } from "./records.ts";
 
 /** A session's plain credentials, handed to the client once. */
 export interface SessionSecrets {

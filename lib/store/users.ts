@@ -6,12 +6,9 @@ import { AppError } from "../errors.ts";
 import type { User } from "../protocol.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
+import type { UserRecord } from "./records.ts";
 
-/** What KV holds for a user; `passwordHash` never leaves the server. */
-export interface UserRecord extends User {
-  passwordHash: string;
-  createdAt: number;
-}
+export type { UserRecord } from "./records.ts";
 
 /** The public face of a user record. */
 export function publicUser(record: UserRecord): User {

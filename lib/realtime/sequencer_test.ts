@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq } from "node:assert/strict";
-import { Sequencer } from "../../lib/realtime/sequencer.ts";
+import { Sequencer } from "./sequencer.ts";
 
 type Item = { seq: number; body: string };
 const store: Item[] = Array.from({ length: 20 }, (_, i) => ({ seq: i + 1, body: `m${i + 1}` }));

@@ -4,10 +4,10 @@
  * even when this isolate still remembers them as a member.
  */
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
-import { addMember, createGroup, removeMember } from "../../lib/store/conversations.ts";
-import { keys } from "../../lib/store/keys.ts";
-import { commitGroups, type MemberCache, messagesAfter } from "../../lib/store/messages.ts";
-import { withKv } from "../helpers/kv.ts";
+import { addMember, createGroup, removeMember } from "./conversations.ts";
+import { keys } from "./keys.ts";
+import { commitGroups, type MemberCache, messagesAfter } from "./messages.ts";
+import { withKv } from "./testing.ts";
 
 const draft = (senderId: string, body: string) => ({
   id: crypto.randomUUID(),

@@ -1,5 +1,6 @@
 import { deepStrictEqual as eq } from "node:assert/strict";
-import { MAX_QUEUED_BYTES, WsConnection } from "../../lib/realtime/connection.ts";
+import { MAX_QUEUED_BYTES, WsConnection } from "./connection.ts";
+import { WriteScheduler } from "./scheduler.ts";
 
 /**
  * A stand-in (named as such) for a peer that stopped reading: a real one needs megabytes to
@@ -51,4 +52,17 @@ Deno.test("a reader too slow to keep up is closed with 1008 and its queue droppe
   conn.sendRaw(frame);
   await tick();
   eq(socket.sent.length, before, "nothing more is written to a dropped reader");
+});
+
+Deno.test("a connection given its own scheduler writes when that scheduler flushes, not before", () => {
+  const socket = new StalledSocketStandIn();
+  const flushes: (() => void)[] = [];
+  const scheduler = new WriteScheduler({ setTimer: (fn) => flushes.push(fn), cpuTime: null });
+  const conn = new WsConnection("c1", "u1", "s1", socket as unknown as WebSocket, scheduler);
+  conn.send({ type: "pong", ts: 1 });
+  conn.send({ type: "pong", ts: 2 });
+  eq(socket.sent, []);
+  eq(flushes.length, 1);
+  flushes[0]();
+  eq(socket.sent.map((s) => JSON.parse(s)), [[{ type: "pong", ts: 1 }, { type: "pong", ts: 2 }]]);
 });

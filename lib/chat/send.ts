@@ -1,0 +1,113 @@
+/**
+ * The send path: authorize, answer repeats from the ack cache, rate limit, then group commit
+ * (sender.ts) and publish. Kept apart from the rest of the chat service because it is the one
+ * path that runs per message.
+ * @module
+ */
+import { AppError, notFound } from "../errors.ts";
+import type { MessageKind } from "../protocol.ts";
+import { getMember } from "../store/conversations.ts";
+import { getIdem } from "../store/messages.ts";
+import type { RealtimePort } from "./port.ts";
+import { RateLimiter } from "./ratelimit.ts";
+import { SendBatcher } from "./sender.ts";
+
+/** The answer to a send: the contract's ack fields. */
+export interface Ack {
+  id: string;
+  conversationId: string;
+  seq: number;
+  ts: number;
+  /** True when this id was stored before: the first ack, repeated. */
+  duplicate: boolean;
+}
+
+/** Acks remembered for repeats (the most recent ones). */
+const ACK_CACHE = 50_000;
+
+export class Sending {
+  #batcher: SendBatcher;
+  #acks = new Map<string, { seq: number; ts: number; senderId: string }>();
+
+  /** @param limiter sends per user: a burst of 30, then 10 a second (tests pass their own). */
+  constructor(
+    private kv: Deno.Kv,
+    private realtime: RealtimePort,
+    private limiter = new RateLimiter(30, 10),
+  ) {
+    this.#batcher = new SendBatcher(kv, (convId, msgs) => {
+      for (const m of msgs) this.#rememberAck(convId, m.id, m);
+      realtime.publishMessages(convId, msgs);
+    });
+  }
+
+  #rememberAck(convId: string, id: string, rec: { seq: number; ts: number; senderId: string }) {
+    const key = convId + "\u0000" + id;
+    this.#acks.set(key, { seq: rec.seq, ts: rec.ts, senderId: rec.senderId });
+    if (this.#acks.size > ACK_CACHE) this.#acks.delete(this.#acks.keys().next().value!);
+  }
+
+  #ackOf(
+    convId: string,
+    id: string,
+    rec: { seq: number; ts: number; senderId: string },
+    senderId: string,
+    duplicate: boolean,
+  ): Ack {
+    if (rec.senderId !== senderId) {
+      throw new AppError(
+        "conflict",
+        "That message id was already used by someone else in this conversation.",
+      );
+    }
+    return { id, conversationId: convId, seq: rec.seq, ts: rec.ts, duplicate };
+  }
+
+  /**
+   * Sends a message: validate → authorize → idempotency → rate limit → store atomically →
+   * publish. A resend of a stored id gets the first ack and costs no rate-limit token.
+   * @throws AppError `not_found`, `conflict`, `rate_limited`
+   */
+  async send(
+    senderId: string,
+    convId: string,
+    input: { id: string; body: string; kind?: MessageKind },
+    originConnId: string | null,
+  ): Promise<Ack> {
+    if (!this.realtime.isSubscribed(senderId, convId)) {
+      if (!(await getMember(this.kv, convId, senderId))) throw notFound();
+    }
+    const cached = this.#acks.get(convId + "\u0000" + input.id);
+    if (cached) return this.#ackOf(convId, input.id, cached, senderId, true);
+    const wait = this.limiter.take(senderId);
+    if (wait > 0) {
+      const known = (await getIdem(this.kv, convId, [input.id])).get(input.id);
+      if (known) return this.#ackOf(convId, input.id, known, senderId, true);
+      throw new AppError("rate_limited", "You are sending messages too fast. Slow down a little.", {
+        retryAfterMs: wait,
+      });
+    }
+    const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
+    let outcome;
+    try {
+      outcome = await this.#batcher.submit(convId, {
+        id: input.id,
+        senderId,
+        kind: input.kind ?? "text",
+        body: input.body,
+      });
+    } catch (err) {
+      forget?.();
+      throw err;
+    }
+    // Stored now, and by this sender: the one outcome where the sender's note must stay.
+    if ("stored" in outcome && outcome.stored.senderId === senderId) {
+      return this.#ackOf(convId, input.id, outcome.stored, senderId, false);
+    }
+    forget?.();
+    if ("stored" in outcome) return this.#ackOf(convId, input.id, outcome.stored, senderId, true);
+    this.limiter.refund(senderId);
+    this.#rememberAck(convId, input.id, outcome.existing);
+    return this.#ackOf(convId, input.id, outcome.existing, senderId, true);
+  }
+}
