@@ -22,7 +22,7 @@
 import type { Message } from "../protocol.ts";
 import { decodeKey, decodeValue, encodeKey, encodeValue, type Json } from "./codec.ts";
 import { keys } from "./keys.ts";
-import { retry } from "./kv.ts";
+import { isTransient, retry } from "./kv.ts";
 import type { Head, IdemRecord } from "./messages.ts";
 import { readSchemaVersion, SCHEMA_VERSION } from "./schema.ts";
 
@@ -79,22 +79,34 @@ export async function exportStore(
     {
       using body = await Deno.open(tmp, { write: true });
       let buf = "";
-      for await (const entry of kv.list({ prefix: [] })) {
-        const top = String(entry.key[0]);
-        if (SKIPPED.has(top)) continue;
-        const expiresAt = expiresAtOf(entry.key, entry.value);
-        if (expiresAt !== undefined && expiresAt <= Date.now()) continue;
-        const line: Record<string, Json> = {
-          key: encodeKey(entry.key),
-          value: encodeValue(entry.value),
-        };
-        if (expiresAt !== undefined) line.expiresAt = expiresAt;
-        buf += JSON.stringify(line) + "\n";
-        counts[top] = (counts[top] ?? 0) + 1;
-        entries++;
-        if (buf.length > 1 << 16) {
-          await body.write(enc.encode(buf));
-          buf = "";
+      // A long list can meet the lock of a server writing the same file: resume where it was.
+      let cursor: string | undefined;
+      for (let attempt = 0;; attempt++) {
+        try {
+          const iter = kv.list({ prefix: [] }, { cursor });
+          for await (const entry of iter) {
+            cursor = iter.cursor;
+            const top = String(entry.key[0]);
+            if (SKIPPED.has(top)) continue;
+            const expiresAt = expiresAtOf(entry.key, entry.value);
+            if (expiresAt !== undefined && expiresAt <= Date.now()) continue;
+            const line: Record<string, Json> = {
+              key: encodeKey(entry.key),
+              value: encodeValue(entry.value),
+            };
+            if (expiresAt !== undefined) line.expiresAt = expiresAt;
+            buf += JSON.stringify(line) + "\n";
+            counts[top] = (counts[top] ?? 0) + 1;
+            entries++;
+            if (buf.length > 1 << 16) {
+              await body.write(enc.encode(buf));
+              buf = "";
+            }
+          }
+          break;
+        } catch (err) {
+          if (!isTransient(err) || attempt >= 30) throw err;
+          await new Promise((r) => setTimeout(r, 20 + attempt * 10));
         }
       }
       if (buf) await body.write(enc.encode(buf));

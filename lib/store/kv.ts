@@ -16,7 +16,8 @@ export async function openKv(path: string): Promise<Deno.Kv> {
   return await Deno.openKv(path);
 }
 
-function isTransient(err: unknown): boolean {
+/** A lock error that running the same operation again may get past. */
+export function isTransient(err: unknown): boolean {
   const text = String((err as Error)?.message ?? err);
   return /database is locked|SQLITE_BUSY|busy/i.test(text);
 }

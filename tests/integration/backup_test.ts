@@ -228,3 +228,68 @@ Deno.test("import refuses a file that is not an export and one from a newer sche
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an export taken while messages are being sent imports into a store that works", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley-backup-" });
+  try {
+    const srv = await startServer({ KV_PATH: `${dir}/live.kv` });
+    let convId: string;
+    let token: string;
+    try {
+      const [ann, bob, cy] = await Promise.all([
+        register(srv.url),
+        register(srv.url),
+        register(srv.url),
+      ]);
+      token = ann.accessToken;
+      const group = await api(srv.url, "POST", "/api/conversations", {
+        token,
+        body: { kind: "group", title: "Busy", memberIds: [bob.user.id, cy.user.id] },
+      });
+      convId = group.body.conversation.id;
+      let sending = true;
+      const writers = [ann, bob, cy].map(async (a) => {
+        const ws = await WsClient.connect(srv.wsUrl, a.accessToken);
+        while (sending) await ws.sendAcked(convId, "busy");
+        await ws.close();
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const exp = await task(["scripts/export.ts", `${dir}/live.jsonl`], {
+        KV_PATH: `${dir}/live.kv`,
+      });
+      sending = false;
+      await Promise.all(writers);
+      equal(exp.code, 0, exp.stderr);
+    } finally {
+      await srv.close();
+    }
+    const imp = await task(["scripts/import.ts", `${dir}/live.jsonl`], {
+      KV_PATH: `${dir}/restored.kv`,
+    });
+    equal(imp.code, 0, imp.stderr);
+    const dst = await startServer({ KV_PATH: `${dir}/restored.kv` });
+    try {
+      const seqs: number[] = [];
+      for (let after = 0;;) {
+        const page = await api(
+          dst.url,
+          "GET",
+          `/api/conversations/${convId}/messages?after=${after}&limit=100`,
+          { token },
+        );
+        seqs.push(...page.body.messages.map((m: any) => m.seq));
+        if (!page.body.hasMore) break;
+        after = seqs.at(-1)!;
+      }
+      ok(seqs.length > 3, `messages were exported (${seqs.length})`);
+      eq(seqs, seqs.map((_, i) => i + 1), "a gapless prefix of the stream");
+      const ws = await WsClient.connect(dst.wsUrl, token);
+      equal((await ws.sendAcked(convId, "after")).seq, seqs.length + 1);
+      await ws.close();
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
