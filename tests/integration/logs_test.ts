@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-explicit-any
 /**
  * The logs of a real server process at LOG_LEVEL=debug, through sign-ups, sign-ins (good, bad
  * and throttled), refreshes (and a reused one), cookies, form posts, WebSocket sends with
