@@ -21,8 +21,7 @@
 import { AggregatorRegistry, Counter, Histogram, Registry } from "prom-client";
 import { type FixedHistogram, hot, LATENCY_BUCKETS } from "./metrics_hot.ts";
 import { log } from "./log.ts";
-import { keys } from "./store/keys.ts";
-import { retry } from "./store/kv.ts";
+import { readMetricsSnapshots, writeMetricsSnapshot } from "./store/metrics.ts";
 
 /** One metric family as prom-client's JSON has it (what snapshots hold). */
 interface Value {
@@ -151,15 +150,6 @@ export async function snapshot(gauges: readonly GaugeSource[] = []): Promise<Fam
   return families;
 }
 
-interface SnapshotPart {
-  ts: number;
-  n: number;
-  data: Uint8Array;
-}
-
-/** KV values are limited to 64 KiB; a snapshot is split below that after compression. */
-const PART_BYTES = 60_000;
-
 async function gzip(text: string): Promise<Uint8Array> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -178,16 +168,9 @@ export async function publishSnapshot(
   isolateId: string,
   ttlMs: number,
   gauges: readonly GaugeSource[] = [],
-) {
-  const ts = Date.now();
+): Promise<void> {
   const data = await gzip(JSON.stringify(await snapshot(gauges)));
-  const n = Math.max(1, Math.ceil(data.length / PART_BYTES));
-  let op = kv.atomic();
-  for (let i = 0; i < n; i++) {
-    const part: SnapshotPart = { ts, n, data: data.subarray(i * PART_BYTES, (i + 1) * PART_BYTES) };
-    op = op.set([...keys.metricsSnapshot(isolateId), i], part, { expireIn: ttlMs });
-  }
-  await retry(() => op.commit());
+  await writeMetricsSnapshot(kv, isolateId, data, ttlMs);
 }
 
 /**
@@ -217,30 +200,12 @@ export function startPublisher(
   };
 }
 
-/** Other isolates' latest snapshots, by isolate id, with their age. */
+/** Other isolates' latest snapshots, by isolate id, with when they were taken. */
 async function readSnapshots(kv: Deno.Kv, exclude: string) {
-  const parts = new Map<string, SnapshotPart[]>();
-  for await (const e of kv.list<SnapshotPart>({ prefix: keys.metricsPrefix() })) {
-    const iso = String(e.key[1]);
-    if (iso === exclude) continue;
-    const list = parts.get(iso) ?? [];
-    list[Number(e.key[2])] = e.value;
-    parts.set(iso, list);
-  }
   const out = new Map<string, { ts: number; families: Family[] }>();
-  for (const [iso, list] of parts) {
-    const first = list[0];
-    if (!first || list.length < first.n) continue;
-    const chunks = list.slice(0, first.n);
-    if (chunks.some((p) => !p || p.ts !== first.ts)) continue;
-    const data = new Uint8Array(chunks.reduce((n, p) => n + p.data.length, 0));
-    let at = 0;
-    for (const p of chunks) {
-      data.set(p.data, at);
-      at += p.data.length;
-    }
+  for (const [iso, snap] of await readMetricsSnapshots(kv, exclude)) {
     try {
-      out.set(iso, { ts: first.ts, families: JSON.parse(await gunzip(data)) });
+      out.set(iso, { ts: snap.ts, families: JSON.parse(await gunzip(snap.data)) });
     } catch (err) {
       log.warn("a metrics snapshot could not be read", { isolate: iso, error: String(err) });
     }

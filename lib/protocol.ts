@@ -1,8 +1,12 @@
 /**
  * The wire contract's shapes and limits, shared by the server, the browser islands and the
- * load generator. Browser compatible: no Deno APIs, no imports, no side effects.
+ * load generator. Browser compatible: no Deno APIs and no side effects. Client frames are
+ * declared once, as the valibot schema the server checks them with (`ClientFrameSchema`); their
+ * type is inferred from it, so the two cannot drift. The schemas are built lazily (`@__PURE__`),
+ * so a bundle that uses only the types and constants carries none of them.
  * @module
  */
+import * as v from "valibot";
 
 /** Stable machine codes carried by every error, HTTP or WebSocket. */
 export type ErrorCode =
@@ -71,14 +75,6 @@ export interface Member extends User {
   lastReadSeq: number;
 }
 
-/** Frames a client sends. */
-export type ClientFrame =
-  | { type: "send"; id: string; conversationId: string; body: string; kind?: MessageKind }
-  | { type: "sync"; conversationId: string; afterSeq: number; limit?: number; reqId?: string }
-  | { type: "read"; conversationId: string; seq: number; reqId?: string }
-  | { type: "typing"; conversationId: string; reqId?: string }
-  | { type: "ping"; reqId?: string };
-
 /** Frames the server sends. One server text message is a frame or an array of frames. */
 export type ServerFrame =
   | { type: "ready"; userId: string; connectionId: string }
@@ -107,6 +103,8 @@ export const LIMITS = {
   passwordMax: 256,
   displayNameMax: 64,
   titleMax: 100,
+  /** Ids (of users, conversations, messages, requests) a client may send. */
+  idMax: 100,
   bodyMaxCodePoints: 4000,
   frameMaxBytes: 64 * 1024,
   jsonBodyMaxBytes: 64 * 1024,
@@ -115,6 +113,8 @@ export const LIMITS = {
   pageMax: 100,
   syncMax: 100,
   searchMax: 20,
+  /** The longest user-search query (`GET /api/users?q=`). */
+  searchQueryMax: 100,
 } as const;
 
 /** WebSocket close codes and what they tell a client to do. */
@@ -129,3 +129,70 @@ export const CLOSE = {
 
 /** A client must speak at least this often; the server closes after `silentCloseMs`. */
 export const HEARTBEAT = { clientIntervalMs: 25_000, silentCloseMs: 60_000 } as const;
+
+/** A limit as the messages quote it: `4,000`, `5,000`. */
+export const count = (n: number): string => n.toLocaleString("en-US");
+
+/** Field schemas the contract's inputs share; their messages name the field and the limit. */
+export const field = {
+  id: (name: string) =>
+    v.pipe(
+      v.string(`${name} must be a string.`),
+      v.minLength(1, `${name} is required.`),
+      v.maxLength(LIMITS.idMax, `${name} is too long.`),
+    ),
+  seq: (name: string) =>
+    v.pipe(
+      v.number(`${name} must be a number.`),
+      v.integer(`${name} must be a whole number.`),
+      v.minValue(0, `${name} must be 0 or more.`),
+    ),
+  body: () =>
+    v.pipe(
+      v.string("body must be text."),
+      v.check((s) => s.trim().length > 0, "body must not be empty."),
+      v.check(
+        (s) => s.length <= LIMITS.bodyMaxCodePoints || [...s].length <= LIMITS.bodyMaxCodePoints,
+        `body must be at most ${count(LIMITS.bodyMaxCodePoints)} characters.`,
+      ),
+    ),
+  kind: () =>
+    v.optional(
+      v.picklist(["text"], 'kind must be "text" (attachments are not supported yet).'),
+    ),
+  reqId: () => v.optional(v.pipe(v.string("reqId must be a string."), v.maxLength(LIMITS.idMax))),
+};
+
+/** Frames a client sends, as the server checks them. */
+export const ClientFrameSchema = /* @__PURE__ */ (() =>
+  v.variant("type", [
+    v.object({
+      type: v.literal("send"),
+      id: field.id("id"),
+      conversationId: field.id("conversationId"),
+      body: field.body(),
+      kind: field.kind(),
+    }),
+    v.object({
+      type: v.literal("sync"),
+      conversationId: field.id("conversationId"),
+      afterSeq: field.seq("afterSeq"),
+      limit: v.optional(v.pipe(field.seq("limit"), v.minValue(1, "limit must be at least 1."))),
+      reqId: field.reqId(),
+    }),
+    v.object({
+      type: v.literal("read"),
+      conversationId: field.id("conversationId"),
+      seq: field.seq("seq"),
+      reqId: field.reqId(),
+    }),
+    v.object({
+      type: v.literal("typing"),
+      conversationId: field.id("conversationId"),
+      reqId: field.reqId(),
+    }),
+    v.object({ type: v.literal("ping"), reqId: field.reqId() }),
+  ], "type must be one of send, sync, read, typing, ping."))();
+
+/** Frames a client sends. */
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;

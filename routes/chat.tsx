@@ -8,30 +8,28 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { ChatNotFound, ChatPage } from "../components/ChatPage.tsx";
-import { AppError } from "../lib/errors.ts";
+import { type PageError, pageError, type PageStatus } from "../lib/errors.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { parse, SendInput } from "../lib/validate.ts";
 import { type Env, principalOf } from "./context.ts";
 import { formFields, page } from "./pages.tsx";
 
+/** Refusals the form page shows above the message box; any other failure is not the form's. */
+const SHOWN = new Set(["invalid_input", "rate_limited", "conflict"]);
+
 /** What the form page says when a send is refused. */
-function refusal(err: AppError): { status: 400 | 429; notice: string } {
-  if (err.code === "rate_limited") {
-    return {
-      status: 429,
-      notice: "You are sending messages too fast. Wait a moment and send again.",
-    };
-  }
-  const what = err.message.charAt(0).toUpperCase() + err.message.slice(1);
-  return { status: 400, notice: `That message was not sent: ${what}` };
+function refusal(e: PageError): string {
+  return e.code === "rate_limited"
+    ? "You are sending messages too fast. Wait a moment and send again."
+    : `That message was not sent: ${e.message}`;
 }
 
 export function chatRoutes(rt: Runtime) {
   const show = async (
     c: Context<Env>,
     openId: string | null,
-    opts: { before?: number; draft?: string; notice?: string; status?: 400 | 429 } = {},
+    opts: { before?: number; draft?: string; notice?: string; status?: PageStatus } = {},
   ) => {
     const principal = await principalOf(rt, c);
     if (!principal) return c.redirect("/login", 302);
@@ -92,13 +90,10 @@ export function chatRoutes(rt: Runtime) {
         const input = parse(SendInput, { id: fields.id ?? "", body });
         await rt.chat.send(principal.user.id, convId, input, null);
       } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        if (err.code === "not_found" || err.code === "forbidden") {
-          return page(c, <ChatNotFound />, 404);
-        }
-        if (!["invalid_input", "rate_limited", "conflict"].includes(err.code)) throw err;
-        const { status, notice } = refusal(err);
-        return show(c, convId, { draft: fields.body, notice, status });
+        const e = pageError(err);
+        if (e?.status === 404) return page(c, <ChatNotFound />, 404);
+        if (!e || !SHOWN.has(e.code)) throw err;
+        return show(c, convId, { draft: fields.body, notice: refusal(e), status: e.status });
       }
       // After a post, a redirect: reloading the page does not post again (and a repeated post
       // of the same form carries the same id, so it would store nothing twice anyway).

@@ -3,7 +3,9 @@
  * @module
  */
 import { Hono } from "hono";
+import { AppError, errorBody } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
+import { probe } from "../lib/store/kv.ts";
 
 export function healthRoutes(rt: Runtime) {
   return new Hono()
@@ -14,12 +16,12 @@ export function healthRoutes(rt: Runtime) {
         return c.json({ status: "draining", isolate: rt.isolateId }, 503);
       }
       try {
-        await rt.kv.get(["ready-probe"]);
+        await probe(rt.kv);
         return c.json({ status: "ready", isolate: rt.isolateId });
       } catch {
         return c.json({
           status: "unavailable",
-          error: { code: "internal", message: "The store is not reachable." },
+          error: errorBody(new AppError("internal", "The store is not reachable.")),
         }, 503);
       }
     });

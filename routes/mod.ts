@@ -2,14 +2,14 @@
  * The routing table: every URL the app serves, in one list, and the middleware around them.
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { serveStatic } from "hono/deno";
 import { HTTPException } from "hono/http-exception";
-import { AppError, toAppError } from "../lib/errors.ts";
+import { apiError, AppError, toAppError } from "../lib/errors.ts";
 import { log, securityEvent } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
@@ -77,7 +77,7 @@ export function createApp(rt: Runtime): Hono<Env> {
     bodyLimit({
       maxSize: LIMITS.jsonBodyMaxBytes,
       onError: () => {
-        throw new AppError("too_large", "The request body is larger than 64 KiB.");
+        throw bodyTooLarge();
       },
     }),
   );
@@ -102,10 +102,7 @@ export function createApp(rt: Runtime): Hono<Env> {
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) {
-      return c.json(
-        { error: { code: "not_found", message: "There is nothing at this address." } },
-        404,
-      );
+      return respond(c, new AppError("not_found", "There is nothing at this address."));
     }
     return c.redirect("/", 302);
   });
@@ -126,22 +123,30 @@ export function createApp(rt: Runtime): Hono<Env> {
         stack: (err as Error)?.stack,
       });
     }
-    if (e.code === "rate_limited" && e.retryAfterMs) {
-      c.header("Retry-After", String(Math.ceil(e.retryAfterMs / 1000)));
-    }
-    return c.json({ error: e.toBody() }, e.status as 400);
+    return respond(c, e);
   });
   return app;
 }
+
+/** An error as the JSON API answers it (errors.ts `apiError`: status, body, Retry-After). */
+function respond(c: Context, err: unknown): Response {
+  const { status, body, headers } = apiError(err);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json(body, status as 400);
+}
+
+const bodyTooLarge = () =>
+  new AppError(
+    "too_large",
+    `The request body is larger than ${LIMITS.jsonBodyMaxBytes / 1024} KiB.`,
+  );
 
 /** Hono's own refusals (CSRF, malformed requests) in the contract's error shape. */
 function fromHttpException(err: HTTPException): AppError {
   if (err.status === 403) {
     return new AppError("forbidden", "This request did not come from Parley's own pages.");
   }
-  if (err.status === 413) {
-    return new AppError("too_large", "The request body is larger than 64 KiB.");
-  }
+  if (err.status === 413) return bodyTooLarge();
   if (err.status === 401) return new AppError("unauthorized", "Please sign in.");
   if (err.status < 500) {
     return new AppError("invalid_input", "The request could not be understood.");

@@ -10,7 +10,7 @@ import { render } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { AuthForm, type AuthFormProps } from "../components/AuthForm.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { AppError } from "../lib/errors.ts";
+import { pageError, type PageStatus } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { LoginInput, parse, RegisterInput } from "../lib/validate.ts";
 import {
@@ -22,11 +22,11 @@ import {
 } from "./context.ts";
 
 /** Renders a page as a full HTML document. */
-export function page(c: Context, vnode: VNode, status: 200 | 400 | 401 | 404 | 429 = 200) {
+export function page(c: Context, vnode: VNode, status: 200 | PageStatus = 200) {
   return c.html("<!doctype html>" + render(vnode), status);
 }
 
-function authPage(c: Context, props: AuthFormProps, status: 200 | 400 | 401 | 429 = 200) {
+function authPage(c: Context, props: AuthFormProps, status: 200 | PageStatus = 200) {
   const title = props.mode === "login" ? "Sign in · Parley" : "Create account · Parley";
   return page(
     c,
@@ -44,11 +44,6 @@ export async function formFields(c: Context): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(form)) if (typeof v === "string") out[k] = v;
   return out;
-}
-
-/** An AppError as `{field: message}` for the form, the rest as a form-level message. */
-function formErrors(err: AppError): Record<string, string> {
-  return { [err.field ?? "form"]: err.message.charAt(0).toUpperCase() + err.message.slice(1) };
 }
 
 export function pageRoutes(rt: Runtime) {
@@ -76,9 +71,13 @@ export function pageRoutes(rt: Runtime) {
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);
       } catch (err) {
-        if (!(err instanceof AppError) || err.code === "internal") throw err;
-        const status = err.code === "rate_limited" ? 429 : 400;
-        return authPage(c, { mode: "register", values, errors: formErrors(err) }, status);
+        const e = pageError(err);
+        if (!e) throw err;
+        return authPage(
+          c,
+          { mode: "register", values, errors: { [e.field]: e.message } },
+          e.status,
+        );
       }
     })
     .post("/login", async (c) => {
@@ -93,10 +92,11 @@ export function pageRoutes(rt: Runtime) {
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);
       } catch (err) {
-        if (!(err instanceof AppError) || err.code === "internal") throw err;
-        const status = err.code === "rate_limited" ? 429 : err.code === "unauthorized" ? 401 : 400;
-        const errors = err.code === "invalid_input" ? formErrors(err) : { form: err.message };
-        return authPage(c, { mode: "login", values, errors }, status);
+        const e = pageError(err);
+        if (!e) throw err;
+        // Only a malformed field is shown beside it; a refused sign-in is about the whole form.
+        const errors = { [e.code === "invalid_input" ? e.field : "form"]: e.message };
+        return authPage(c, { mode: "login", values, errors }, e.status);
       }
     })
     .post("/logout", async (c) => {

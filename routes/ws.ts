@@ -20,8 +20,9 @@ export function wsRoutes(rt: Runtime) {
       throw new AppError("forbidden", "This origin may not open a Parley connection.");
     }
     if (rt.realtime.drain.draining) {
-      c.header("Retry-After", "1");
-      throw new AppError("unavailable", "The server is restarting. Connect again in a moment.");
+      throw new AppError("unavailable", "The server is restarting. Connect again in a moment.", {
+        retryAfterMs: 1000,
+      });
     }
     const principal = await principalOf(rt, c, { allowQueryToken: true });
     if (!principal) throw new AppError("unauthorized", "Please sign in before connecting.");

@@ -1,6 +1,10 @@
 /**
  * Runs the whole test suite (after building the client assets the browser tests load) and
  * ends with one line CI can read: `tests: N passed, N failed, N skipped`.
+ *
+ * Unit tests live beside their modules (`x.ts`, `x_test.ts`) in lib/, routes/, client/,
+ * components/, islands/ and bench/; the integration and browser suites in tests/. With no
+ * arguments all of them run. Benchmarks (`*_bench.ts`, `Deno.bench`) are not test modules, so they stay out.
  * @module
  */
 // deno-lint-ignore-file no-console
@@ -8,7 +12,16 @@ import { build } from "./build.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 await build();
-const args = ["test", "-A", "--quiet", ...(Deno.args.length ? Deno.args : ["tests/", "lib/"])];
+const TEST_DIRS = ["lib/", "routes/", "client/", "components/", "islands/", "bench/", "tests/"];
+const exists = (dir: string) => {
+  try {
+    return Deno.statSync(root + dir).isDirectory;
+  } catch {
+    return false;
+  }
+};
+const targets = Deno.args.length ? Deno.args : TEST_DIRS.filter(exists);
+const args = ["test", "-A", "--quiet", ...targets];
 const child = new Deno.Command(Deno.execPath(), {
   args,
   cwd: root,

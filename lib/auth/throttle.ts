@@ -1,44 +1,32 @@
 /**
- * Login throttling, kept in KV so it holds across isolates: at most 5 failures per username
- * and 100 per client address in a 15-minute window. Sign-ups are limited per address the same
- * way (`reserveRegistration`).
+ * Login throttling policy, counted in KV (store/throttle.ts) so it holds across isolates: at
+ * most 5 failures per username and 100 per client address in a 15-minute window. Sign-ups are
+ * limited per address the same way (`reserveRegistration`).
  *
  * An attempt is counted *before* its password is checked and given back when it succeeds.
  * Checking first and counting after would let many parallel guesses all pass the check before
  * any of them is counted.
  * @module
  */
-import { keys } from "../store/keys.ts";
-import { retry } from "../store/kv.ts";
-
-interface Window {
-  count: number;
-  resetAt: number;
-}
+import {
+  blockedFor,
+  clear,
+  giveBack,
+  loginCounter,
+  registrationCounter,
+  reserve,
+} from "../store/throttle.ts";
 
 export const THROTTLE = { windowMs: 15 * 60 * 1000, perUser: 5, perAddr: 100 } as const;
 
-function live(entry: Deno.KvEntryMaybe<Window>, now: number): Window | null {
-  return entry.value && entry.value.resetAt > now ? entry.value : null;
-}
+const loginCounters = (username: string, addr: string) => [
+  loginCounter("user", username, THROTTLE.perUser, THROTTLE.windowMs),
+  loginCounter("addr", addr, THROTTLE.perAddr, THROTTLE.windowMs),
+];
 
 /** Milliseconds until another attempt is allowed, or 0 when it is allowed now. */
 export async function loginBlockedFor(kv: Deno.Kv, username: string, addr: string) {
-  const now = Date.now();
-  const [u, a] = await retry(() =>
-    kv.getMany<[Window, Window]>([
-      keys.loginFail("user", username),
-      keys.loginFail("addr", addr),
-    ])
-  );
-  return waitFor(live(u, now), live(a, now), now);
-}
-
-function waitFor(u: Window | null, a: Window | null, now: number): number {
-  let wait = 0;
-  if (u && u.count >= THROTTLE.perUser) wait = Math.max(wait, u.resetAt - now);
-  if (a && a.count >= THROTTLE.perAddr) wait = Math.max(wait, a.resetAt - now);
-  return wait;
+  return await blockedFor(kv, loginCounters(username, addr));
 }
 
 /**
@@ -51,26 +39,7 @@ export async function reserveLoginAttempt(
   username: string,
   addr: string,
 ): Promise<number> {
-  const userKey = keys.loginFail("user", username);
-  const addrKey = keys.loginFail("addr", addr);
-  for (;;) {
-    const [u, a] = await retry(() => kv.getMany<[Window, Window]>([userKey, addrKey]));
-    const now = Date.now();
-    const wait = waitFor(live(u, now), live(a, now), now);
-    if (wait > 0) return wait;
-    const next = (entry: Deno.KvEntryMaybe<Window>): Window => {
-      const current = live(entry, now) ?? { count: 0, resetAt: now + THROTTLE.windowMs };
-      return { count: current.count + 1, resetAt: current.resetAt };
-    };
-    const nu = next(u), na = next(a);
-    const res = await retry(() =>
-      kv.atomic().check(u).check(a)
-        .set(userKey, nu, { expireIn: nu.resetAt - now })
-        .set(addrKey, na, { expireIn: na.resetAt - now })
-        .commit()
-    );
-    if (res.ok) return 0;
-  }
+  return await reserve(kv, loginCounters(username, addr));
 }
 
 /**
@@ -78,20 +47,9 @@ export async function reserveLoginAttempt(
  * `reserveLoginAttempt` counted (earlier failures from that address still count).
  */
 export async function clearLoginFailures(kv: Deno.Kv, username: string, addr: string) {
-  await retry(() => kv.delete(keys.loginFail("user", username)));
-  const addrKey = keys.loginFail("addr", addr);
-  for (;;) {
-    const entry = await retry(() => kv.get<Window>(addrKey));
-    const now = Date.now();
-    const current = live(entry, now);
-    if (!current) return;
-    const op = kv.atomic().check(entry);
-    if (current.count <= 1) op.delete(addrKey);
-    else {op.set(addrKey, { ...current, count: current.count - 1 }, {
-        expireIn: current.resetAt - now,
-      });}
-    if ((await retry(() => op.commit())).ok) return;
-  }
+  const [user, address] = loginCounters(username, addr);
+  await clear(kv, user.key);
+  await giveBack(kv, address.key);
 }
 
 /** Sign-ups are counted per client address over an hour. */
@@ -108,21 +66,7 @@ export async function reserveRegistration(
   limit: number,
 ): Promise<number> {
   if (limit <= 0) return 0;
-  const key = keys.registrations(addr);
-  for (;;) {
-    const entry = await retry(() => kv.get<Window>(key));
-    const now = Date.now();
-    const current = live(entry, now) ?? { count: 0, resetAt: now + REGISTRATION_WINDOW_MS };
-    if (current.count >= limit) return current.resetAt - now;
-    const res = await retry(() =>
-      kv.atomic().check(entry)
-        .set(key, { count: current.count + 1, resetAt: current.resetAt }, {
-          expireIn: current.resetAt - now,
-        })
-        .commit()
-    );
-    if (res.ok) return 0;
-  }
+  return await reserve(kv, [registrationCounter(addr, limit, REGISTRATION_WINDOW_MS)]);
 }
 
 /**

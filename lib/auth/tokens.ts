@@ -5,8 +5,7 @@
  * @module
  */
 import { jwtVerify, SignJWT } from "jose";
-import { keys } from "../store/keys.ts";
-import { retry } from "../store/kv.ts";
+import { storedJwtSecret } from "../store/secrets.ts";
 
 export interface AccessClaims {
   userId: string;
@@ -55,14 +54,8 @@ export class TokenSigner {
  */
 export async function resolveSecret(kv: Deno.Kv, configured: string | null): Promise<string> {
   if (configured) return configured;
-  const existing = await retry(() => kv.get<string>(keys.jwtSecret()));
-  if (existing.value) return existing.value;
-  const bytes = crypto.getRandomValues(new Uint8Array(48));
-  const secret = btoa(String.fromCharCode(...bytes));
-  await retry(() =>
-    kv.atomic().check({ key: keys.jwtSecret(), versionstamp: null }).set(keys.jwtSecret(), secret)
-      .commit()
-  );
-  // Whoever won the race, everyone uses the stored value.
-  return (await retry(() => kv.get<string>(keys.jwtSecret()))).value!;
+  return await storedJwtSecret(kv, () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(48));
+    return btoa(String.fromCharCode(...bytes));
+  });
 }

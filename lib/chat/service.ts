@@ -276,8 +276,9 @@ export class ChatService {
 
   /** Users by username or display-name prefix, with their online state. */
   async searchUsers(q: string): Promise<UserWithPresence[]> {
-    if (q.length > 100) {
-      throw new AppError("invalid_input", "q must be at most 100 characters.", { field: "q" });
+    if (q.length > LIMITS.searchQueryMax) {
+      const message = `q must be at most ${LIMITS.searchQueryMax} characters.`;
+      throw new AppError("invalid_input", message, { field: "q" });
     }
     const users: User[] = q.trim() ? await searchUsers(this.kv, q.trim(), LIMITS.searchMax) : [];
     const presence = await lookupPresence(this.kv, users.map((u) => u.id));

@@ -5,7 +5,7 @@
  */
 import type { ChatService } from "../chat/service.ts";
 import { TokenBucket } from "../chat/ratelimit.ts";
-import { AppError, toAppError } from "../errors.ts";
+import { AppError, errorFrame } from "../errors.ts";
 import { log, securityEvent } from "../log.ts";
 import { observeClose, observeRefused } from "../metrics.ts";
 import { hot } from "../metrics_hot.ts";
@@ -57,12 +57,12 @@ export function serveSocket(
   let framesIn = 0;
 
   const fail = (err: unknown, ids: { id?: string; reqId?: string }) => {
-    const e = toAppError(err);
-    observeRefused(e.code);
-    if (e.code === "internal") {
+    const frame = errorFrame(err, ids);
+    observeRefused(frame.error.code);
+    if (frame.error.code === "internal") {
       log.error("frame failed", { error: String(err), stack: (err as Error)?.stack });
     }
-    conn.reply({ type: "error", ...ids, error: e.toBody() });
+    conn.reply(frame);
   };
 
   const handle = async (data: string) => {
@@ -87,7 +87,7 @@ export function serveSocket(
       if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
         throw new AppError("invalid_input", "A frame must be a JSON object.");
       }
-      frame = parse(ClientFrameSchema, raw) as ClientFrame;
+      frame = parse(ClientFrameSchema, raw);
     } catch (err) {
       return fail(err, ids);
     }

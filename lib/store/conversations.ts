@@ -5,7 +5,7 @@
  * @module
  */
 import { AppError } from "../errors.ts";
-import type { Role } from "../protocol.ts";
+import { count, LIMITS, type Role } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
@@ -192,8 +192,11 @@ export async function addMember(
     if (memberEntry.value) return null;
     const conv = convEntry.value;
     if (!conv) throw new AppError("not_found", "That conversation does not exist.");
-    if (conv.memberCount >= 5000) {
-      throw new AppError("invalid_input", "A group has at most 5,000 members.");
+    if (conv.memberCount >= LIMITS.groupMaxMembers) {
+      throw new AppError(
+        "invalid_input",
+        `A group has at most ${count(LIMITS.groupMaxMembers)} members.`,
+      );
     }
     const now = Date.now();
     const logged = await appendEvents(

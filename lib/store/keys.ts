@@ -3,13 +3,14 @@
  *
  * | key                                   | value                      | written by                  |
  * |---------------------------------------|----------------------------|-----------------------------|
- * | ["config", "jwt_secret"]              | string (random, base64)    | auth/tokens.ts, once        |
+ * | ["config", "jwt_secret"]              | string (random, base64)    | store/secrets.ts, once      |
+ * | ["ready-probe"]                       | never written (read only)  | store/kv.ts `probe`         |
  * | ["users", userId]                     | UserRecord                 | store/users.ts              |
  * | ["users_by_name", username]           | userId                     | store/users.ts (atomic)     |
  * | ["users_by_display", lower, userId]   | userId                     | store/users.ts (atomic)     |
  * | ["sessions", sessionId]               | SessionRecord (expiring)   | store/sessions.ts           |
- * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| auth/throttle.ts            |
- * | ["registrations", addr]               | {count, resetAt} (expiring)| auth/throttle.ts            |
+ * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| store/throttle.ts           |
+ * | ["registrations", addr]               | {count, resetAt} (expiring)| store/throttle.ts           |
  * | ["conversations", convId]             | ConversationRecord         | store/conversations.ts      |
  * | ["direct", userIdA, userIdB] (sorted) | convId                     | store/conversations.ts      |
  * | ["members", convId, userId]           | MemberRecord               | store/conversations.ts      |
@@ -23,7 +24,7 @@
  * | ["online", userId, isolateId]         | {since} (expiring)         | store/presence.ts           |
  * | ["last_seen", userId]                 | number (ts)                | store/presence.ts           |
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
- * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | metrics.ts, every few s     |
+ * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -32,6 +33,7 @@
 
 export const keys = {
   jwtSecret: () => ["config", "jwt_secret"] as const,
+  readyProbe: () => ["ready-probe"] as const,
   user: (userId: string) => ["users", userId] as const,
   usersPrefix: () => ["users"] as const,
   userByName: (username: string) => ["users_by_name", username] as const,
@@ -67,6 +69,6 @@ export const keys = {
   lastSeen: (userId: string) => ["last_seen", userId] as const,
   schemaVersion: () => ["meta", "schema_version"] as const,
   metaPrefix: () => ["meta"] as const,
-  metricsSnapshot: (isolateId: string) => ["metrics", isolateId] as const,
+  metricsPart: (isolateId: string, part: number) => ["metrics", isolateId, part] as const,
   metricsPrefix: () => ["metrics"] as const,
 };

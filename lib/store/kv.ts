@@ -5,6 +5,7 @@
  * @module
  */
 import { hot } from "../metrics_hot.ts";
+import { keys } from "./keys.ts";
 
 /** Opens the store at a path, `:memory:`, or a remote URL. The caller owns the handle. */
 export async function openKv(path: string): Promise<Deno.Kv> {
@@ -14,6 +15,14 @@ export async function openKv(path: string): Promise<Deno.Kv> {
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }
   return await Deno.openKv(path);
+}
+
+/**
+ * Readiness: one read of a key nobody writes, so it reaches the store without touching data.
+ * @throws whatever the store throws when it is not reachable.
+ */
+export async function probe(kv: Deno.Kv): Promise<void> {
+  await kv.get(keys.readyProbe());
 }
 
 /** A lock error that running the same operation again may get past. */

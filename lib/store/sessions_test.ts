@@ -5,8 +5,8 @@ import {
   revokeSession,
   rotateSession,
   sessionFromCookie,
-} from "../../lib/store/sessions.ts";
-import { withKv } from "../helpers/kv.ts";
+} from "./sessions.ts";
+import { withKv } from "../../tests/helpers/kv.ts";
 
 const TTL = 3600;
 

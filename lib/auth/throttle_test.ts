@@ -5,8 +5,8 @@ import {
   loginBlockedFor,
   reserveLoginAttempt,
   THROTTLE,
-} from "../../lib/auth/throttle.ts";
-import { withKv } from "../helpers/kv.ts";
+} from "./throttle.ts";
+import { withKv } from "../../tests/helpers/kv.ts";
 
 Deno.test("a username gets 5 attempts per window; the 6th is told how long to wait", async () => {
   await withKv(async (kv) => {

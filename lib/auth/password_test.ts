@@ -1,5 +1,5 @@
 import { equal, notEqual, ok } from "node:assert/strict";
-import { hashPassword, verifyPassword } from "../../lib/auth/password.ts";
+import { hashPassword, verifyPassword } from "./password.ts";
 
 Deno.test("hashPassword stores a salted hash that verifies only the right password", async () => {
   const stored = await hashPassword("correct horse battery");

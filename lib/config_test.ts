@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
-import { loadConfig } from "../../lib/config.ts";
+import { loadConfig } from "./config.ts";
 
 Deno.test("loadConfig uses safe defaults for an empty environment", () => {
   const config = loadConfig({});

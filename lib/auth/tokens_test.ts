@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, notEqual, ok } from "node:assert/strict";
 import { SignJWT } from "jose";
-import { resolveSecret, TokenSigner } from "../../lib/auth/tokens.ts";
+import { resolveSecret, TokenSigner } from "./tokens.ts";
 
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
 const claims = { userId: "user-1", sessionId: "session-1" };

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
-import { AppError } from "../../lib/errors.ts";
-import { createUser, getUserByName, searchUsers } from "../../lib/store/users.ts";
-import { withKv } from "../helpers/kv.ts";
+import { AppError } from "../errors.ts";
+import { createUser, getUserByName, searchUsers } from "./users.ts";
+import { withKv } from "../../tests/helpers/kv.ts";
 
 Deno.test("createUser lets exactly one of 20 concurrent registrations of one name win, whatever the case", async () => {
   await withKv(async (kv) => {

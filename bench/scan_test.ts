@@ -4,8 +4,8 @@
  * `JSON.parse` reads, whatever the server sends.
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { type MessageFields, scanFrames, scanMessages } from "../../bench/scan.ts";
-import { SeqCounts, SeqSet } from "../../bench/seqs.ts";
+import { type MessageFields, scanFrames, scanMessages } from "./scan.ts";
+import { SeqCounts, SeqSet } from "./seqs.ts";
 
 function message(seq: number, body = `t:${1700000000000 + seq}.5|p:1|`) {
   return {
