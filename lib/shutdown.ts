@@ -29,6 +29,8 @@ const CLOSE_FRAMES_MS = 200;
  */
 export async function drainRuntime(rt: Runtime, drainMs: number): Promise<boolean> {
   const settled = await rt.realtime.drain.start(drainMs);
+  // The last acks are queued for the next write: let them leave before the close frame.
+  await new Promise((r) => setTimeout(r, 50));
   // Only the sockets: the engine keeps publishing for HTTP requests still arriving.
   for (const conn of [...rt.realtime.hub.connections()]) {
     conn.close(CLOSE.goingAway, "server restarting");
