@@ -1,9 +1,18 @@
 /**
- * Same-origin JSON calls to `/api/*`. The HttpOnly session cookie rides along on its own, so the
- * browser never handles tokens. Browser only.
+ * Every call the browser makes to the server's API, one typed function per endpoint: the only
+ * place in client/, islands/ and components/ that spells an `/api` URL, so a route that moves
+ * or changes its answer is changed here and the type checker finds every caller. Same-origin;
+ * the HttpOnly session cookie rides along on its own, so the browser never handles tokens.
+ * Browser only.
  * @module
  */
-import type { ErrorBody } from "../lib/protocol.ts";
+import type {
+  Conversation,
+  ErrorBody,
+  Member,
+  Message,
+  UserWithPresence,
+} from "../lib/protocol.ts";
 
 /** An API answer that was not 2xx, with the contract's machine code. */
 export class ApiError extends Error {
@@ -12,8 +21,25 @@ export class ApiError extends Error {
   }
 }
 
+/** A page of a conversation's history, ascending by seq. */
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** What `createConversation` takes: a direct chat with one user, or a new group. */
+export type NewConversation =
+  | { kind: "direct"; userId: string }
+  | { kind: "group"; title: string; memberIds: string[] };
+
+/** The number of messages one history request asks for. */
+export const PAGE_SIZE = 50;
+
+const conv = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;
+const member = (id: string, userId: string) => `${conv(id)}/members/${encodeURIComponent(userId)}`;
+
 /** Calls the JSON API; a 401 sends the browser to the sign-in page. */
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T = void>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
     method,
     credentials: "same-origin",
@@ -35,4 +61,67 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     );
   }
   return data as T;
+}
+
+/** The WebSocket endpoint on the page's own host (`wss:` when the page is https). */
+export function socketUrl(loc: { protocol: string; host: string }): string {
+  return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}/api/ws`;
+}
+
+/** Whether the session still holds: false only on a 401 (a network error throws). Unlike the
+ * other calls it does not navigate; the caller decides. */
+export async function sessionAlive(): Promise<boolean> {
+  const res = await fetch("/api/me", { credentials: "same-origin" });
+  await res.body?.cancel();
+  return res.status !== 401;
+}
+
+/** Every conversation of the signed-in user, with its summary. */
+export function listConversations(): Promise<{ conversations: Conversation[] }> {
+  return call("GET", "/api/conversations");
+}
+
+/** One conversation with its members (roles, presence, read cursors). */
+export function getConversation(
+  id: string,
+): Promise<{ conversation: Conversation; members: Member[] }> {
+  return call("GET", conv(id));
+}
+
+/** The latest page of history, or the page just below `before`. */
+export function getMessages(id: string, before?: number): Promise<HistoryPage> {
+  const from = before === undefined ? "" : `before=${before}&`;
+  return call("GET", `${conv(id)}/messages?${from}limit=${PAGE_SIZE}`);
+}
+
+/** Finds users by name or username. */
+export function searchUsers(q: string): Promise<{ users: UserWithPresence[] }> {
+  return call("GET", `/api/users?q=${encodeURIComponent(q)}`);
+}
+
+/** Starts (or finds) a direct chat, or creates a group. */
+export function createConversation(
+  input: NewConversation,
+): Promise<{ conversation: Conversation }> {
+  return call("POST", "/api/conversations", input);
+}
+
+/** Renames a group. */
+export function renameConversation(id: string, title: string): Promise<void> {
+  return call("PATCH", conv(id), { title });
+}
+
+/** Adds a user to a group. */
+export function addMember(id: string, userId: string): Promise<void> {
+  return call("POST", `${conv(id)}/members`, { userId });
+}
+
+/** Makes a member an admin or a plain member again. */
+export function setRole(id: string, userId: string, role: "admin" | "member"): Promise<void> {
+  return call("PATCH", member(id, userId), { role });
+}
+
+/** Removes a member from a group (yourself: leaves it). */
+export function removeMember(id: string, userId: string): Promise<void> {
+  return call("DELETE", member(id, userId));
 }

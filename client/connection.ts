@@ -1,11 +1,14 @@
 /**
- * The browser's one WebSocket to `/api/ws`: waits for `ready`, keeps the connection alive with
- * pings, and reconnects with exponential backoff and jitter. It knows nothing about chat state:
+ * The browser's one WebSocket to the server (its URL from `api.socketUrl`): waits for `ready`,
+ * keeps the connection alive with pings at the contract's interval, and reconnects with
+ * exponential backoff and jitter (backoff.ts). It knows nothing about chat state:
  * frames go to `onFrame`, and every `ready` (the first and each one after a reconnect) goes to
  * `onReady`, where the caller syncs what it holds. Browser only; no UI.
  * @module
  */
-import { type ClientFrame, CLOSE, type ServerFrame } from "../lib/protocol.ts";
+import { type ClientFrame, CLOSE, HEARTBEAT, type ServerFrame } from "../lib/protocol.ts";
+import { sessionAlive } from "./api.ts";
+import { BACKOFF_MAX_MS, backoffDelay } from "./backoff.ts";
 
 /** `connecting` before the first `ready`; `reconnecting` after losing a connection. */
 export type ConnectionState = "connecting" | "open" | "reconnecting";
@@ -15,24 +18,17 @@ export interface ConnectionOptions {
   onFrame(frame: ServerFrame): void;
   onReady(frame: { userId: string; connectionId: string }): void;
   onState(state: ConnectionState): void;
-  /** The session is gone (close 4001, or `/api/me` answers 401): go sign in again. */
+  /** The session is gone (close 4001, or the session check answers 401): go sign in again. */
   onSignedOut(): void;
 }
 
-/** Ping when we have said nothing for this long (the server allows 60 s of silence). */
-const PING_MS = 20_000;
+/** Ping when we have said nothing for this long: the contract's interval, well inside the
+ * silence the server allows (`HEARTBEAT.silentCloseMs`). */
+const PING_MS = HEARTBEAT.clientIntervalMs;
 /** Treat the socket as dead when the server has said nothing for this long after a ping. */
 const DEAD_MS = 45_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
-/** After this many failed attempts in a row, ask `/api/me` whether we are still signed in. */
+/** After this many failed attempts in a row, ask the server whether we are still signed in. */
 const CHECK_AUTH_AFTER = 3;
-
-/** The delay before reconnect attempt `n` (0-based): exponential, capped, with jitter. */
-export function backoffDelay(n: number, random = Math.random): number {
-  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** n);
-  return Math.round(ceiling / 2 + random() * ceiling / 2);
-}
 
 /** Parses one server text message: a frame, or an array of frames to handle in order. */
 export function parseFrames(data: string): ServerFrame[] {
@@ -176,8 +172,7 @@ export class Connection {
 
   async #checkAuth(): Promise<void> {
     try {
-      const res = await fetch("/api/me", { credentials: "same-origin" });
-      if (res.status === 401) {
+      if (!(await sessionAlive())) {
         this.stop();
         this.#opts.onSignedOut();
       }

@@ -1,69 +1,21 @@
 /**
- * The chat island: the conversation list, the open conversation and the dialogs, hydrated
- * from the server-rendered HTML and its props. State and the socket live in client/store.ts
- * and client/connection.ts; this only lays the parts out.
+ * The chat island, the page's one hydration root: builds the store from the server-rendered
+ * props (the same state on the server and in the browser), connects it once hydrated, and
+ * hands it to the components by context. The layout is components/ChatShell.tsx; state and
+ * the socket live in client/.
  * @module
  */
 import { useEffect, useMemo } from "preact/hooks";
 import { type ChatProps, ChatStore } from "../client/store.ts";
-import { Conversation } from "./Conversation.tsx";
-import { StoreContext } from "./context.ts";
-import { GroupInfo } from "./GroupInfo.tsx";
-import { NewConversation } from "./NewConversation.tsx";
-import { Sidebar } from "./Sidebar.tsx";
+import { ChatShell } from "../components/ChatShell.tsx";
+import { StoreContext } from "../components/context.ts";
 
 export default function Chat(props: ChatProps) {
   const store = useMemo(() => new ChatStore(props), []);
   useEffect(() => store.start(), []);
-  const open = store.openId.value;
-  const status = store.status.value;
-  const notice = store.notice.value;
   return (
     <StoreContext.Provider value={store}>
-      <div class="relative flex h-full min-h-0" data-connection={status}>
-        <aside
-          aria-label="Conversation list"
-          class={`${
-            open ? "hidden md:flex" : "flex"
-          } w-full min-h-0 flex-col border-slate-200 bg-white md:w-80 md:border-r lg:w-96`}
-        >
-          <Sidebar />
-        </aside>
-        <main
-          class={`${open ? "flex" : "hidden md:flex"} min-h-0 min-w-0 flex-1 flex-col bg-slate-50`}
-        >
-          {status === "reconnecting"
-            ? (
-              <p
-                role="status"
-                data-testid="reconnecting"
-                class="bg-amber-100 px-4 py-1.5 text-center text-sm font-medium text-amber-900"
-              >
-                Reconnecting…
-              </p>
-            )
-            : null}
-          {notice
-            ? (
-              <p role="status" class="bg-sky-50 px-4 py-2 text-center text-sm text-sky-900">
-                {notice}
-              </p>
-            )
-            : null}
-          {open
-            ? <Conversation key={open} id={open} />
-            : (
-              <div class="flex flex-1 items-center justify-center p-8 text-center">
-                <div>
-                  <h1 class="text-xl font-semibold">Pick a conversation</h1>
-                  <p class="mt-2 text-slate-500">Or start a new one with “New chat”.</p>
-                </div>
-              </div>
-            )}
-        </main>
-        <NewConversation />
-        <GroupInfo />
-      </div>
+      <ChatShell />
     </StoreContext.Provider>
   );
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { AppError, notFound } from "../errors.ts";
+import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../roles.ts";
 import {
   type Conversation,
   LIMITS,
@@ -161,7 +162,7 @@ export class ChatService {
   /** Renames a group (owner or admin). */
   async rename(actorId: string, convId: string, title: string): Promise<void> {
     const { member } = await this.#group(actorId, convId);
-    if (member.role === "member") {
+    if (!mayManage(member.role)) {
       throw new AppError("forbidden", "Only the group's owner and admins can rename it.");
     }
     await setTitle(this.kv, convId, title);
@@ -170,7 +171,7 @@ export class ChatService {
   /** Adds a member to a group (owner or admin). */
   async addMember(actorId: string, convId: string, userId: string): Promise<void> {
     const { member } = await this.#group(actorId, convId);
-    if (member.role === "member") {
+    if (!mayManage(member.role)) {
       throw new AppError("forbidden", "Only the group's owner and admins can add members.");
     }
     if (!(await getUser(this.kv, userId))) {
@@ -186,12 +187,12 @@ export class ChatService {
   /** Makes a member an admin or a plain member (owner only). */
   async setRole(actorId: string, convId: string, userId: string, role: "admin" | "member") {
     const { member } = await this.#group(actorId, convId);
-    if (member.role !== "owner") {
+    if (!mayChangeRoles(member.role)) {
       throw new AppError("forbidden", "Only the group's owner can change roles.");
     }
     const target = await getMember(this.kv, convId, userId);
     if (!target) throw new AppError("not_found", "That user is not a member of this group.");
-    if (target.role === "owner") {
+    if (!roleChangeable(target.role)) {
       throw new AppError("forbidden", "The owner's role cannot be changed.");
     }
     await setRole(this.kv, convId, userId, role);
@@ -203,9 +204,7 @@ export class ChatService {
     if (actorId !== userId) {
       const target = await getMember(this.kv, convId, userId);
       if (!target) throw new AppError("not_found", "That user is not a member of this group.");
-      const allowed = member.role === "owner" ||
-        (member.role === "admin" && target.role === "member");
-      if (!allowed) {
+      if (!mayRemove(member.role, target.role)) {
         throw new AppError("forbidden", "You do not have permission to remove that member.");
       }
     }

@@ -46,7 +46,7 @@ export function Dialog(
   );
 }
 
-/** A search box over `/api/users`, debounced; `action` renders the control for each hit. */
+/** A search box over the user search (`api.searchUsers`), debounced; `action` renders the control for each hit. */
 export function UserSearch(
   props: {
     label: string;
@@ -61,7 +61,7 @@ export function UserSearch(
   useEffect(() => {
     let live = true;
     const timer = setTimeout(() => {
-      store.searchUsers(q)
+      store.actions.searchUsers(q)
         .then((found) => live && (setUsers(found), setError("")))
         .catch((e) => live && setError(e.message));
     }, 150);

@@ -1,13 +1,9 @@
 import { useState } from "preact/hooks";
 import { LIMITS, type Member, type Role } from "../lib/protocol.ts";
+import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../lib/roles.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
 import { Dialog, smallButton, UserSearch } from "./Dialog.tsx";
-
-/** Whether someone with role `me` may remove a member with role `them` (not themself). */
-function mayRemove(me: Role | undefined, them: Role): boolean {
-  return me === "owner" || (me === "admin" && them === "member");
-}
 
 function RoleBadge(props: { role: Role }) {
   if (props.role === "member") return null;
@@ -36,7 +32,7 @@ function Rename(
       class="flex items-end gap-2"
       onSubmit={(e) => {
         e.preventDefault();
-        if (next && next !== props.title) props.run(() => store.rename(props.id, next));
+        if (next && next !== props.title) props.run(() => store.actions.rename(props.id, next));
       }}
     >
       <label class="min-w-0 flex-1">
@@ -68,7 +64,7 @@ function Body(props: { id: string }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const me = members?.find((m) => m.id === store.me.id);
-  const manager = me?.role === "owner" || me?.role === "admin";
+  const manager = mayManage(me?.role);
   const title = store.conversation(props.id)?.title ?? "";
 
   const act = async (fn: () => Promise<void>) => {
@@ -109,7 +105,7 @@ function Body(props: { id: string }) {
               {/* On a phone the actions wrap under the name rather than squeeze it. */}
               <span class="ml-auto flex items-center gap-2">
                 <RoleBadge role={m.role} />
-                {me?.role === "owner" && m.role !== "owner"
+                {mayChangeRoles(me?.role) && roleChangeable(m.role)
                   ? (
                     <button
                       type="button"
@@ -118,7 +114,11 @@ function Body(props: { id: string }) {
                       data-testid="toggle-admin"
                       onClick={() =>
                         act(() =>
-                          store.setRole(props.id, m.id, m.role === "admin" ? "member" : "admin")
+                          store.actions.setRole(
+                            props.id,
+                            m.id,
+                            m.role === "admin" ? "member" : "admin",
+                          )
                         )}
                     >
                       {m.role === "admin" ? "Remove admin" : "Make admin"}
@@ -133,7 +133,7 @@ function Body(props: { id: string }) {
                       class={smallButton}
                       disabled={busy}
                       data-testid="remove-member"
-                      onClick={() => act(() => store.removeMember(props.id, m.id))}
+                      onClick={() => act(() => store.actions.removeMember(props.id, m.id))}
                     >
                       Remove<span class="sr-only">{" " + m.displayName}</span>
                     </button>
@@ -156,7 +156,7 @@ function Body(props: { id: string }) {
                   class={smallButton}
                   disabled={busy}
                   data-testid="add-member"
-                  onClick={() => act(() => store.addMember(props.id, u.id))}
+                  onClick={() => act(() => store.actions.addMember(props.id, u.id))}
                 >
                   Add
                 </button>
@@ -171,7 +171,7 @@ function Body(props: { id: string }) {
           type="button"
           disabled={busy}
           data-testid="leave-group"
-          onClick={() => act(() => store.removeMember(props.id, store.me.id))}
+          onClick={() => act(() => store.actions.removeMember(props.id, store.me.id))}
           class="rounded-lg border border-rose-300 px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-500"
         >
           Leave group

@@ -1,8 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { dayKey, dayLabel, fullWhen, linkify, timeOf } from "../client/format.ts";
-import type { Outgoing } from "../client/store.ts";
-import type { Member, Message } from "../lib/protocol.ts";
+import { fullWhen, linkify, timeOf } from "../client/format.ts";
+import { type Row, timeline, unseenCount } from "../client/timeline.ts";
 import { useStore } from "./context.ts";
 
 /** A message body as text, with http(s) links made clickable; never parsed as HTML. */
@@ -96,16 +95,6 @@ function Divider(props: { label: string; accent?: boolean; testid?: string }) {
   );
 }
 
-/** Messages from one sender this close together share one time line. */
-const RUN_MS = 5 * 60_000;
-
-/** "Read", "Read by N" or "Sent" for one of our messages. */
-function readState(seq: number, meId: string, kind: string, members: Member[] | null): string {
-  const others = (members ?? []).filter((m) => m.id !== meId && m.lastReadSeq >= seq);
-  if (!others.length) return "Sent";
-  return kind === "direct" ? "Read" : `Read by ${others.length}`;
-}
-
 /** The open conversation's messages: date separators, the new-messages line, pending sends,
  * paging up for history and staying pinned to the end only when the reader is there. */
 export function MessageList(props: { id: string }) {
@@ -121,9 +110,6 @@ export function MessageList(props: { id: string }) {
   const box = useRef<HTMLDivElement>(null);
   const snap = useRef({ first: -1, height: 0, top: 0 });
   const [atBottom, setAtBottom] = useState(true);
-
-  const names = new Map((members ?? []).map((m) => [m.id, m.displayName]));
-  const lastMine = messages.findLast((m) => m.senderId === me)?.seq;
 
   // The scroller is `flex-col-reverse`: its scroll origin is the bottom (scrollTop 0 is the
   // newest message, scrolling up goes negative). So the server's HTML opens at the newest
@@ -150,7 +136,7 @@ export function MessageList(props: { id: string }) {
     if (bottom !== atBottom) setAtBottom(bottom);
     if (bottom) store.markRead();
     if (el.scrollHeight - el.clientHeight - fromBottom < 200) {
-      store.loadOlder(props.id).catch(() => {});
+      store.actions.loadOlder(props.id).catch(() => {});
     }
   };
 
@@ -159,79 +145,70 @@ export function MessageList(props: { id: string }) {
     onScroll();
   };
 
-  const items: ComponentChildren[] = [];
-  let prevDay = "";
-  let prevSender = "";
-  const sep = (ts: number) => {
-    const day = dayKey(ts, local);
-    if (day !== prevDay) {
-      items.push(<Divider key={"d" + day} label={dayLabel(ts, local)} testid="date-separator" />);
-      prevDay = day;
-      prevSender = "";
+  const rows = timeline({
+    messages,
+    pending,
+    members,
+    marker,
+    meId: me,
+    kind: conv?.kind,
+    local,
+    now: Date.now(),
+  });
+  const row = (r: Row) => {
+    switch (r.kind) {
+      case "day":
+        return <Divider key={"d" + r.key} label={r.label} testid="date-separator" />;
+      case "new":
+        return <Divider key="new" label="New messages" accent testid="new-marker" />;
+      case "message": {
+        const m = r.message;
+        return (
+          <Bubble
+            key={m.id + m.seq}
+            id={m.id}
+            seq={m.seq}
+            mine={r.mine}
+            sender={r.sender}
+            body={m.body}
+            ts={m.ts}
+            meta={r.meta}
+            status={r.status ? <span data-testid="message-status">· {r.status}</span> : undefined}
+          />
+        );
+      }
+      case "pending": {
+        const o = r.send;
+        return (
+          <Bubble
+            key={o.id}
+            id={o.id}
+            mine
+            pending
+            body={o.body}
+            ts={o.ts}
+            status={o.failed
+              ? (
+                <span class="text-rose-600" data-testid="message-status">
+                  · Not sent: {o.failed}{" "}
+                  <button
+                    type="button"
+                    class="font-medium underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                    onClick={() => store.retry(props.id, o.id)}
+                  >
+                    Retry
+                  </button>
+                </span>
+              )
+              : <span data-testid="message-status">· Sending…</span>}
+          />
+        );
+      }
     }
   };
-  const group = conv?.kind === "group";
-  messages.forEach((m: Message, i) => {
-    sep(m.ts);
-    if (marker !== null && m.seq > marker && (i === 0 || messages[i - 1].seq <= marker)) {
-      items.push(<Divider key="new" label="New messages" accent testid="new-marker" />);
-      prevSender = "";
-    }
-    const mine = m.senderId === me;
-    const showSender = group && !mine && m.senderId !== prevSender;
-    prevSender = m.senderId;
-    const next = messages[i + 1] ?? (pending.length ? { senderId: me, ts: pending[0].ts } : null);
-    const meta = !next || next.senderId !== m.senderId || next.ts - m.ts > RUN_MS ||
-      m.seq === lastMine;
-    items.push(
-      <Bubble
-        key={m.id + m.seq}
-        id={m.id}
-        seq={m.seq}
-        mine={mine}
-        sender={showSender ? names.get(m.senderId) ?? "Former member" : undefined}
-        body={m.body}
-        ts={m.ts}
-        meta={meta}
-        status={mine && m.seq === lastMine
-          ? (
-            <span data-testid="message-status">
-              · {readState(m.seq, me, conv?.kind ?? "direct", members)}
-            </span>
-          )
-          : undefined}
-      />,
-    );
-  });
-  pending.forEach((o: Outgoing) => {
-    sep(o.ts);
-    items.push(
-      <Bubble
-        key={o.id}
-        id={o.id}
-        mine
-        pending
-        body={o.body}
-        ts={o.ts}
-        status={o.failed
-          ? (
-            <span class="text-rose-600" data-testid="message-status">
-              · Not sent: {o.failed}{" "}
-              <button
-                type="button"
-                class="font-medium underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
-                onClick={() => store.retry(props.id, o.id)}
-              >
-                Retry
-              </button>
-            </span>
-          )
-          : <span data-testid="message-status">· Sending…</span>}
-      />,
-    );
-  });
+  const items = rows.map(row);
 
-  const unseen = marker !== null && !atBottom ? (conv?.lastSeq ?? 0) - marker : 0;
+  const unseen = unseenCount(marker, atBottom, conv?.lastSeq ?? 0);
   return (
     <div class="relative min-h-0 flex-1">
       <div
@@ -256,7 +233,7 @@ export function MessageList(props: { id: string }) {
                     class="underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
                     onClick={(e) => {
                       e.preventDefault();
-                      store.loadOlder(props.id);
+                      store.actions.loadOlder(props.id);
                     }}
                   >
                     Load earlier messages

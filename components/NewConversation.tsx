@@ -28,11 +28,11 @@ function Body() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
 
-  const run = async (input: Parameters<typeof store.create>[0]) => {
+  const run = async (input: Parameters<typeof store.actions.create>[0]) => {
     setBusy(true);
     setError("");
     try {
-      await store.create(input);
+      await store.actions.create(input);
     } catch (e) {
       setError((e as Error).message);
     } finally {

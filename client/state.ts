@@ -1,0 +1,117 @@
+/**
+ * What the chat client holds, as Preact signals: the conversation list, the threads, who is
+ * typing, the connection's state and the page's notices. Built from the server-rendered props,
+ * so the first render on the server and the hydration in the browser see the same state. It
+ * only stores; client/store.ts adds what changes it (frames, navigation, sends).
+ * @module
+ */
+import { signal } from "@preact/signals";
+import type { Conversation, Member, Message, User } from "../lib/protocol.ts";
+import type { ConnectionState } from "./connection.ts";
+import type { Outgoing } from "./outbox.ts";
+import * as r from "./reducer.ts";
+
+/** What the server renders into the page and the island hydrates from. */
+export interface ChatProps {
+  me: User;
+  conversations: Conversation[];
+  openId: string | null;
+  messages: Message[];
+  hasMore: boolean;
+  members: Member[] | null;
+  /** For the page as it works without JavaScript (routes/chat.tsx): the id the message box's
+   * form sends with (fresh per page, so submitting the same form twice stores one message),
+   * what it held when a send was refused, and why. */
+  form?: { sendId: string; draft?: string; notice?: string };
+}
+
+/** The messages and members the client holds for one conversation. */
+export class Thread {
+  /** Acked messages, ascending by seq, one per seq. */
+  readonly messages = signal<Message[]>([]);
+  /** Our sends not yet acked (the outbox's list for this conversation). */
+  readonly pending = signal<Outgoing[]>([]);
+  /** Older history exists on the server. */
+  readonly hasMore = signal(false);
+  readonly loadingOlder = signal(false);
+  readonly members = signal<Member[] | null>(null);
+  /** Where the "New messages" line goes: after this seq. */
+  readonly marker = signal<number | null>(null);
+  /** Holds the latest page (and everything after it). */
+  loaded = false;
+}
+
+export class ChatState {
+  readonly me: User;
+  readonly conversations = signal<Conversation[]>([]);
+  readonly openId = signal<string | null>(null);
+  readonly status = signal<ConnectionState>("connecting");
+  readonly typing = signal<r.Typing>({});
+  readonly notice = signal<string | null>(null);
+  /** False until hydrated: the server renders times in UTC, the browser then switches to local. */
+  readonly localTime = signal(false);
+  readonly dialog = signal<"new" | "info" | null>(null);
+  /** Whether the open conversation is scrolled to its end (set by the message list). */
+  atBottom = true;
+  /** The server's form state for the conversation the page opened with (see `ChatProps`). */
+  readonly form: (NonNullable<ChatProps["form"]> & { conversationId: string }) | null;
+  readonly #threads = new Map<string, Thread>();
+
+  constructor(props: ChatProps) {
+    this.me = props.me;
+    this.conversations.value = [...props.conversations].sort(r.byActivity);
+    this.openId.value = props.openId;
+    this.form = props.form && props.openId ? { ...props.form, conversationId: props.openId } : null;
+    this.notice.value = props.form?.notice ?? null;
+    if (props.openId) {
+      const t = this.thread(props.openId);
+      t.messages.value = props.messages;
+      t.hasMore.value = props.hasMore;
+      t.members.value = props.members;
+      t.loaded = true;
+      this.setMarker(props.openId);
+    }
+  }
+
+  /** A conversation's thread, made empty on first use. */
+  thread(id: string): Thread {
+    let t = this.#threads.get(id);
+    if (!t) this.#threads.set(id, t = new Thread());
+    return t;
+  }
+
+  /** A conversation's thread if the client holds one. */
+  heldThread(id: string): Thread | undefined {
+    return this.#threads.get(id);
+  }
+
+  /** Every thread held. */
+  threads(): Iterable<Thread> {
+    return this.#threads.values();
+  }
+
+  /** Forgets a conversation's thread (we left it). */
+  dropThread(id: string): void {
+    this.#threads.delete(id);
+  }
+
+  conversation(id: string | null): Conversation | undefined {
+    return id ? this.conversations.value.find((c) => c.id === id) : undefined;
+  }
+
+  /** Changes one conversation of the list. */
+  update(id: string, fn: (c: Conversation) => Conversation): void {
+    this.conversations.value = r.updated(this.conversations.value, id, fn);
+  }
+
+  /** Puts a conversation the server sent into the list (see `reducer.upserted`). */
+  upsert(conv: Conversation): void {
+    this.conversations.value = r.upserted(this.conversations.value, conv);
+  }
+
+  /** Puts the "New messages" line after the last message read, if any is unread. */
+  setMarker(id: string): void {
+    const c = this.conversation(id);
+    this.thread(id).marker.value = c && c.unread > 0 ? c.lastReadSeq : null;
+  }
+}
