@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq, equal, ok, throws } from "node:assert/strict";
-import { withKv } from "../../tests/helpers/kv.ts";
+import { withKv } from "./testing.ts";
 import { decodeKey, decodeValue, encodeKey, encodeValue } from "./codec.ts";
 
 /** Through real KV (structured clone), then JSON text, then back: what comes out is what went in. */
