@@ -15,7 +15,7 @@ const EXPECTED = [
   "ALL    /* (middleware observe)",
   "ALL    /* (middleware secureHeaders)",
   "ALL    /* (middleware)",
-  "ALL    /* (middleware bodyLimit)",
+  "ALL    /* (middleware limitBody)",
   "GET    /health",
   "GET    /ready",
   "GET    /metrics",
@@ -49,7 +49,8 @@ const EXPECTED = [
   "GET    /chat",
   "GET    /chat/:id",
   "POST   /chat/:id/messages",
-  "ALL    /static/* (middleware serveStatic)",
+  "GET    /static/* (middleware staticFiles)",
+  "GET    /static/*",
 ];
 
 Deno.test("the routing table lists exactly the expected routes and middleware, in order", async () => {
