@@ -36,13 +36,42 @@ export interface Config {
   /** Bytes queued for slow readers over all of one isolate's sockets; past it the biggest
    * queue's socket is closed with 1008. */
   queuedBytesTotal: number;
+  /** Bearer token that opens /metrics from anywhere; null: loopback peers only. */
+  metricsToken: string | null;
+  /** How often each isolate writes its metrics snapshot to KV. */
+  metricsIntervalMs: number;
+  /** How long a shutdown waits for sends already being committed before closing sockets. */
+  drainMs: number;
 }
+
+const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"];
+const ON = ["1", "true", "on", "yes"];
+const OFF = ["0", "false", "off", "no"];
 
 function port(n: number): number {
   if (!Number.isInteger(n) || n > 65535) {
     throw new Error("PORT must be a whole number from 0 to 65535.");
   }
   return n;
+}
+
+/**
+ * A setting with a fixed set of values (case-insensitive). An unknown value is an error that
+ * names the variable: a typo must not silently become the default.
+ */
+function oneOf(
+  env: Record<string, string | undefined>,
+  name: string,
+  allowed: string[],
+  fallback: string,
+): string {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = raw.trim().toLowerCase();
+  if (!allowed.includes(value)) {
+    throw new Error(`${name} must be one of ${allowed.join(", ")}; it is "${raw}".`);
+  }
+  return value;
 }
 
 /** Reads the configuration; `env` is injectable so tests never mutate the process. */
@@ -61,8 +90,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     kvPath: env.KV_PATH || (env.DENO_DEPLOYMENT_ID ? "" : "./data/parley.kv"),
     jwtSecret: env.JWT_SECRET || null,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
-    logLevel: env.LOG_LEVEL || "info",
-    broadcast: !["0", "false", "off", "no"].includes((env.BROADCAST ?? "on").toLowerCase()),
+    logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+    broadcast: ON.includes(oneOf(env, "BROADCAST", [...ON, ...OFF], "on")),
     heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 60_000),
     accessTokenTtlSec: int("ACCESS_TOKEN_TTL_SEC", 15 * 60),
     sessionTtlSec: int("SESSION_TTL_SEC", 30 * 24 * 3600),
@@ -74,5 +103,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     maxSocketsPerUser: Math.floor(int("MAX_SOCKETS_PER_USER", 20)),
     maxSocketsPerAddress: Math.floor(int("MAX_SOCKETS_PER_ADDRESS", 0)),
     queuedBytesTotal: Math.floor(int("QUEUED_MB_TOTAL", 256) * 1024 * 1024),
+    metricsToken: env.METRICS_TOKEN || null,
+    metricsIntervalMs: Math.max(1000, int("METRICS_INTERVAL_MS", 5000)),
+    drainMs: Math.min(4000, int("DRAIN_MS", 2000)),
   };
 }

@@ -52,3 +52,18 @@ Deno.test("loadConfig refuses a PORT that is not a number or is negative", () =>
 Deno.test("loadConfig refuses a PORT that is fractional or above 65535", () => {
   for (const port of ["80.5", "70000"]) throws(() => loadConfig({ PORT: port }), /PORT/, port);
 });
+
+Deno.test("loadConfig names LOG_LEVEL or BROADCAST when its value is unknown", () => {
+  throws(() => loadConfig({ LOG_LEVEL: "verbose" }), /LOG_LEVEL must be one of debug, info/);
+  throws(() => loadConfig({ BROADCAST: "maybe" }), /BROADCAST must be one of/);
+  equal(loadConfig({ LOG_LEVEL: "WARN" }).logLevel, "warn");
+  equal(loadConfig({ LOG_LEVEL: "" }).logLevel, "info");
+});
+
+Deno.test("loadConfig reads METRICS_TOKEN and bounds DRAIN_MS below the 5 s exit", () => {
+  equal(loadConfig({}).metricsToken, null);
+  equal(loadConfig({ METRICS_TOKEN: "t0ken" }).metricsToken, "t0ken");
+  equal(loadConfig({ DRAIN_MS: "60000" }).drainMs, 4000);
+  equal(loadConfig({ DRAIN_MS: "500" }).drainMs, 500);
+  equal(loadConfig({ METRICS_INTERVAL_MS: "10" }).metricsIntervalMs, 1000);
+});

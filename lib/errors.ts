@@ -21,10 +21,12 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { status: number; pageStatu
     too_large: { status: 413, pageStatus: 400 },
     conflict: { status: 409, pageStatus: 400 },
     internal: { status: 500, pageStatus: 500 },
+    // A server that is draining for a restart: come back in a moment.
+    unavailable: { status: 503, pageStatus: 503 },
   };
 
 /** The statuses an HTML page answers with. */
-export type PageStatus = 400 | 401 | 404 | 429 | 500;
+export type PageStatus = 400 | 401 | 404 | 429 | 500 | 503;
 
 /** A failure the user or client can act on; thrown by domain code, mapped once at the edge. */
 export class AppError extends Error {
@@ -64,7 +66,7 @@ export function errorBody(err: unknown): ErrorBody {
 export interface ApiError {
   status: number;
   body: { error: ErrorBody };
-  /** `Retry-After` (whole seconds) for `rate_limited` with a known wait. */
+  /** `Retry-After` (whole seconds) for `rate_limited` or `unavailable` with a known wait. */
   headers: Record<string, string>;
 }
 
@@ -72,7 +74,7 @@ export interface ApiError {
 export function apiError(err: unknown): ApiError {
   const e = toAppError(err);
   const headers: Record<string, string> = {};
-  if (e.code === "rate_limited" && e.retryAfterMs) {
+  if ((e.code === "rate_limited" || e.code === "unavailable") && e.retryAfterMs) {
     headers["Retry-After"] = String(Math.ceil(e.retryAfterMs / 1000));
   }
   return { status: ERROR_TABLE[e.code].status, body: { error: errorBody(e) }, headers };

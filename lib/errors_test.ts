@@ -12,10 +12,11 @@ const CODES: ErrorCode[] = [
   "too_large",
   "conflict",
   "internal",
+  "unavailable",
 ];
 
 Deno.test("the API answers each code with the contract's status and an {error} body", () => {
-  const expected = [400, 401, 403, 404, 409, 429, 413, 409, 500];
+  const expected = [400, 401, 403, 404, 409, 429, 413, 409, 500, 503];
   eq(CODES.map((code) => apiError(new AppError(code, "m")).status), expected);
   eq(apiError(new AppError("invalid_input", "title is required.", { field: "title" })).body, {
     error: { code: "invalid_input", message: "title is required.", field: "title" },
@@ -74,4 +75,10 @@ Deno.test("pages do not show internal failures or foreign errors: the caller ret
 
 Deno.test("every code has a row in the table", () => {
   eq(Object.keys(ERROR_TABLE).sort(), [...CODES].sort());
+});
+
+Deno.test("unavailable (a server draining for a restart) is 503 and says when to come back", () => {
+  const res = apiError(new AppError("unavailable", "restarting", { retryAfterMs: 1000 }));
+  equal(res.status, 503);
+  equal(res.headers["Retry-After"], "1");
 });

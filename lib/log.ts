@@ -26,3 +26,33 @@ export const log = {
   warn: (msg: string, fields?: Record<string, unknown>) => write("warn", msg, fields),
   error: (msg: string, fields?: Record<string, unknown>) => write("error", msg, fields),
 };
+
+/** The security events of the contract: log lines with an `event` field, never a secret. */
+export type SecurityEvent =
+  | "login_failed"
+  | "login_throttled"
+  | "register_limited"
+  | "refresh_reuse"
+  | "origin_refused"
+  | "csrf_refused"
+  | "ws_abuse_closed"
+  | "password_changed"
+  | "session_revoked"
+  | "account_deleted";
+
+const NOTICE: ReadonlySet<SecurityEvent> = new Set([
+  "password_changed",
+  "session_revoked",
+  "account_deleted",
+]);
+
+/**
+ * Logs a security event (warn for refusals and abuse, info for account changes). The fields
+ * name who and where (user id, username, address, origin), never a password, token, cookie or
+ * message body.
+ * @example
+ * securityEvent("login_failed", { username, addr });
+ */
+export function securityEvent(event: SecurityEvent, fields: Record<string, unknown> = {}): void {
+  write(NOTICE.has(event) ? "info" : "warn", "security event", { event, ...fields });
+}

@@ -19,7 +19,8 @@ export type ErrorCode =
   | "rate_limited"
   | "too_large"
   | "conflict"
-  | "internal";
+  | "internal"
+  | "unavailable";
 
 /** The body of every error answer. */
 export interface ErrorBody {

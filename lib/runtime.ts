@@ -10,8 +10,10 @@ import { ChatService } from "./chat/service.ts";
 import { conversationView } from "./chat/views.ts";
 import type { Config } from "./config.ts";
 import { log } from "./log.ts";
+import { type GaugeSource, startPublisher } from "./metrics.ts";
 import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
+import { ensureSchema } from "./store/schema.ts";
 
 export interface Runtime {
   config: Config;
@@ -21,6 +23,8 @@ export interface Runtime {
   chat: ChatService;
   realtime: Realtime;
   attachments: AttachmentService;
+  /** What `/metrics` reads from this runtime when it renders or snapshots. */
+  gauges: GaugeSource[];
   /** Closes sockets (1001), stops the engine; the caller closes KV. */
   close(): Promise<void>;
 }
@@ -31,6 +35,10 @@ const SWEEP_EVERY_MS = 10 * 60 * 1000;
 /** Builds and starts a runtime over an open KV handle (which the caller owns). */
 export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtime> {
   const isolateId = crypto.randomUUID().slice(0, 8);
+  // Before anything reads a record: a store newer than this code is refused here.
+  await ensureSchema(kv, {
+    onStep: (m) => log.info("migrating the store", { from: m.from, step: m.description }),
+  });
   const signer = new TokenSigner(
     await resolveSecret(kv, config.jwtSecret),
     config.accessTokenTtlSec,
@@ -46,6 +54,23 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     attachments.sweep().catch((err) => log.warn("attachment sweep failed", { error: String(err) }));
   }, SWEEP_EVERY_MS);
   Deno.unrefTimer(sweeper);
+  const gauges: GaugeSource[] = [
+    {
+      name: "parley_ws_connections",
+      help: "Open WebSocket connections",
+      read: () => realtime.hub.size,
+    },
+    {
+      name: "parley_connected_users",
+      help: "Users with at least one open WebSocket on this isolate",
+      read: () => {
+        let n = 0;
+        for (const _ of realtime.hub.users()) n++;
+        return n;
+      },
+    },
+  ];
+  const stopMetrics = startPublisher(kv, isolateId, config.metricsIntervalMs, gauges);
   return {
     config,
     kv,
@@ -54,10 +79,12 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     chat,
     realtime,
     attachments,
+    gauges,
     close: async () => {
       clearInterval(sweeper);
       attachments.close();
       await realtime.close();
+      await stopMetrics();
     },
   };
 }

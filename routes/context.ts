@@ -12,7 +12,7 @@ import type { Runtime } from "../lib/runtime.ts";
 
 export type Env = {
   Bindings: { remoteAddr?: { hostname?: string } };
-  Variables: { principal: Principal };
+  Variables: { principal: Principal; requestId: string };
 };
 
 export const SESSION_COOKIE = "parley_session";
@@ -51,6 +51,17 @@ export function clientAddr(c: Context<Env>, trustProxyHops = 0): string {
     c.req.header("x-forwarded-for"),
     trustProxyHops,
   );
+}
+
+/** The client's address as `clientAddr` derives it, before grouping IPv6 by /64. */
+export function clientAddrRaw(c: Context<Env>, trustProxyHops = 0): string {
+  let addr = c.env?.remoteAddr?.hostname ?? "unknown";
+  if (trustProxyHops > 0) {
+    const hops = (c.req.header("x-forwarded-for") ?? "").split(",").map((s) => s.trim())
+      .filter(Boolean);
+    addr = hops[hops.length - trustProxyHops] ?? hops[0] ?? addr;
+  }
+  return addr;
 }
 
 /** Sets the browser session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS. */

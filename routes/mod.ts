@@ -8,7 +8,7 @@ import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
 import { apiError, AppError, toAppError } from "../lib/errors.ts";
-import { log } from "../lib/log.ts";
+import { log, securityEvent } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { attachmentRoutes, UPLOAD_PATH } from "./attachments.ts";
@@ -18,6 +18,8 @@ import { chatRoutes } from "./chat.tsx";
 import { conversationRoutes, userRoutes } from "./conversations.ts";
 import { bearerToken, type Env, SESSION_COOKIE } from "./context.ts";
 import { healthRoutes } from "./health.ts";
+import { metricsRoutes } from "./metrics.ts";
+import { observe } from "./observe.ts";
 import { pageRoutes } from "./pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";
@@ -33,6 +35,7 @@ export function createApp(rt: Runtime): Hono<Env> {
   const allowed = (origin: string, c: { req: { url: string } }) =>
     origin === new URL(c.req.url).origin || rt.config.allowedOrigins.includes(origin);
 
+  app.use("*", observe);
   app.use(
     "*",
     secureHeaders({
@@ -79,6 +82,7 @@ export function createApp(rt: Runtime): Hono<Env> {
       const sameOrigin = (origin !== undefined && origin !== "null" && allowed(origin, c)) ||
         c.req.header("sec-fetch-site") === "same-origin";
       if (!sameOrigin) {
+        securityEvent("csrf_refused", { origin: origin ?? null, requestId: c.get("requestId") });
         throw new AppError("forbidden", "This request did not come from Parley's own pages.");
       }
     }
@@ -93,6 +97,7 @@ export function createApp(rt: Runtime): Hono<Env> {
   });
 
   app.route("/", healthRoutes(rt));
+  app.route("/", metricsRoutes(rt));
   app.route("/api/auth", authRoutes(rt));
   app.route("/api/me", meRoutes(rt));
   app.route("/api/users", userRoutes(rt));
@@ -111,8 +116,16 @@ export function createApp(rt: Runtime): Hono<Env> {
   });
   app.onError((err, c) => {
     const e = err instanceof HTTPException ? fromHttpException(err) : toAppError(err);
+    if (err instanceof HTTPException && err.status === 403) {
+      // Hono's csrf() refusing a cross-site form post.
+      securityEvent("csrf_refused", {
+        origin: c.req.header("origin") ?? null,
+        requestId: c.get("requestId"),
+      });
+    }
     if (e.code === "internal") {
       log.error("request failed", {
+        requestId: c.get("requestId"),
         path: c.req.path,
         error: String(err),
         stack: (err as Error)?.stack,

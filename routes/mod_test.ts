@@ -12,11 +12,13 @@ import { createApp } from "./mod.ts";
 
 /** In order: Hono runs middleware and handlers in the order they were registered. */
 const EXPECTED = [
+  "ALL    /* (middleware observe)",
   "ALL    /* (middleware secureHeaders)",
   "ALL    /* (middleware)",
   "ALL    /* (middleware bodyLimitExceptUploads)",
   "GET    /health",
   "GET    /ready",
+  "GET    /metrics",
   "POST   /api/auth/register",
   "POST   /api/auth/login",
   "POST   /api/auth/refresh",

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
-import { log } from "../lib/log.ts";
+import { log, securityEvent } from "../lib/log.ts";
 import { handshakeProblem } from "../lib/net/upgrade.ts";
 import { serveSocket } from "../lib/realtime/socket.ts";
 import type { Runtime } from "../lib/runtime.ts";
@@ -17,10 +17,17 @@ export function wsRoutes(rt: Runtime) {
     if (
       origin && origin !== new URL(c.req.url).origin && !rt.config.allowedOrigins.includes(origin)
     ) {
+      securityEvent("origin_refused", { origin, requestId: c.get("requestId") });
       throw new AppError("forbidden", "This origin may not open a Parley connection.");
+    }
+    if (rt.realtime.drain.draining) {
+      throw new AppError("unavailable", "The server is restarting. Connect again in a moment.", {
+        retryAfterMs: 1000,
+      });
     }
     const principal = await principalOf(rt, c, { allowQueryToken: true });
     if (!principal) throw new AppError("unauthorized", "Please sign in before connecting.");
+    c.set("principal", principal); // for the access log
     const problem = handshakeProblem(c.req.raw.headers);
     if (problem) {
       log.debug("websocket handshake refused", { reason: problem.message });

@@ -1,7 +1,11 @@
 /**
  * Starts Parley on every core: `deno serve --parallel` with the address from PORT and HOST
- * (which `deno serve` itself does not read), forwarding SIGINT/SIGTERM and making sure the
- * server is gone within 5 seconds.
+ * (which `deno serve` itself does not read). Also the container's entrypoint.
+ *
+ * Stopping: SIGTERM (or a first SIGINT) becomes SIGUSR2 for the server, which drains (see
+ * `lib/shutdown.ts`: `deno serve` would otherwise drop the listener and every socket within
+ * milliseconds of a SIGTERM); after DRAIN_MS it gets SIGTERM and exits; whatever is left after
+ * 5 seconds is killed. A second SIGINT skips the drain.
  * @module
  */
 // deno-lint-ignore-file no-console
@@ -29,16 +33,20 @@ console.error(
   }:${config.port}/ (KV: ${config.kvPath})`,
 );
 
+const kill = (signal: Deno.Signal) => {
+  try {
+    child.kill(signal);
+  } catch { /* already gone */ }
+};
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
-    try {
-      child.kill(signal);
-    } catch { /* already gone */ }
-    setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 5000);
+    if (stopping) return kill("SIGTERM");
+    stopping = true;
+    kill("SIGUSR2");
+    // Close frames need a moment to leave after the drain closes the sockets.
+    setTimeout(() => kill("SIGTERM"), config.drainMs + 300);
+    setTimeout(() => kill("SIGKILL"), 5000);
   });
 }
 const status = await child.status;

@@ -4,6 +4,7 @@
  * @module
  */
 import { AppError } from "../errors.ts";
+import { securityEvent } from "../log.ts";
 import type { User } from "../protocol.ts";
 import {
   createSession,
@@ -66,6 +67,7 @@ export class AuthService {
     // Counted before the (deliberately slow) password hash, so a flood costs us little.
     const wait = await reserveRegistration(this.kv, addr, this.registrationsPerHour);
     if (wait > 0) {
+      securityEvent("register_limited", { addr });
       throw new AppError(
         "rate_limited",
         "Too many accounts were created from your network recently. Please try again later.",
@@ -87,6 +89,7 @@ export class AuthService {
     // Counted before the check, so parallel guesses cannot all slip under the limit.
     const wait = await reserveLoginAttempt(this.kv, username, addr);
     if (wait > 0) {
+      securityEvent("login_throttled", { username, addr });
       throw new AppError(
         "rate_limited",
         "Too many failed sign-in attempts. Please wait a few minutes and try again.",
@@ -98,6 +101,7 @@ export class AuthService {
       ? await verifyPassword(input.password, record.passwordHash)
       : (await burnPasswordCheck(input.password), false);
     if (!record || !ok) {
+      securityEvent("login_failed", { username, addr, known: record !== null });
       throw new AppError("unauthorized", "That username and password do not match.");
     }
     await clearLoginFailures(this.kv, username, addr);

@@ -13,6 +13,7 @@ import {
   type IdemRecord,
   type MemberCache,
 } from "../store/messages.ts";
+import { hot } from "../metrics_hot.ts";
 import type { Message } from "../protocol.ts";
 
 export type SendOutcome = { stored: Message } | { existing: IdemRecord };
@@ -132,6 +133,7 @@ export class SendBatcher {
         const { convId } = groups[i];
         const byId = batch.get(convId)!;
         this.#rememberHead(convId, res.head);
+        hot.messagesStored += res.stored.length;
         if (res.stored.length) this.onStored(convId, res.stored);
         for (const m of res.stored) for (const p of byId.get(m.id)!) p.resolve({ stored: m });
         for (const [id, rec] of res.existing) {

@@ -134,6 +134,8 @@ export class WsConnection implements Connection {
   /** Called once when the connection is over for us: the peer closed, or we did. */
   onEnd: (() => void) | null = null;
   lastHeard = Date.now();
+  /** Frames written to the socket (for the close log). */
+  framesOut = 0;
 
   constructor(
     readonly id: string,
@@ -283,6 +285,7 @@ export class WsConnection implements Connection {
     this.#queuedBytes = 0;
     try {
       this.socket.send(this.scheduler.joined(q));
+      this.framesOut += q.length;
     } catch {
       this.#closed = true;
     }

@@ -12,6 +12,8 @@ import { CLOSE, type Message } from "../protocol.ts";
 import { listMemberships } from "../store/conversations.ts";
 import type { LoggedEvent } from "../store/records.ts";
 import { Broker, type BrokerEventHandler, type PresenceNote } from "./broker.ts";
+import { Drain } from "../drain.ts";
+import { hot } from "../metrics_hot.ts";
 import { SocketCaps } from "./caps.ts";
 import { type Connection, QueueBudget } from "./connection.ts";
 import { Hub } from "./hub.ts";
@@ -22,6 +24,8 @@ import { Typing } from "./typing.ts";
 
 export class Realtime implements RealtimePort, BrokerEventHandler {
   readonly hub = new Hub();
+  /** Shutdown state: the socket handler and the routes consult it (see lib/drain.ts). */
+  readonly drain = new Drain();
   readonly broker: Broker;
   readonly presence: Presence;
   /** Bytes queued for slow readers over all of this isolate's sockets. */
@@ -154,7 +158,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     const except = this.#exclude.get(key);
     if (except !== undefined) this.#exclude.delete(key);
     const raw = '{"type":"message","message":' + JSON.stringify(m) + "}";
-    this.hub.toConversation(m.conversationId, raw, except);
+    hot.deliveries += this.hub.toConversation(m.conversationId, raw, except);
   }
 
   onTyping(convId: string, userId: string): void {

@@ -74,17 +74,25 @@ export class Hub {
   }
 
   /** Sends a serialized frame to every local connection in a conversation but one. */
-  toConversation(convId: string, raw: string, exceptConnId?: string | null): void {
+  toConversation(convId: string, raw: string, exceptConnId?: string | null): number {
     const users = this.#convUsers.get(convId);
-    if (!users) return;
-    for (const userId of users) this.toUser(userId, raw, exceptConnId);
+    if (!users) return 0;
+    let sent = 0;
+    for (const userId of users) sent += this.toUser(userId, raw, exceptConnId);
+    return sent;
   }
 
-  /** Sends a serialized frame to every local connection of a user but one. */
-  toUser(userId: string, raw: string, exceptConnId?: string | null): void {
+  /** Sends a serialized frame to every local connection of a user but one; returns how many. */
+  toUser(userId: string, raw: string, exceptConnId?: string | null): number {
     const conns = this.#byUser.get(userId);
-    if (!conns) return;
-    for (const conn of conns) if (conn.id !== exceptConnId) conn.sendRaw(raw);
+    if (!conns) return 0;
+    let sent = 0;
+    for (const conn of conns) {
+      if (conn.id === exceptConnId) continue;
+      conn.sendRaw(raw);
+      sent++;
+    }
+    return sent;
   }
 
   hasUser(userId: string): boolean {

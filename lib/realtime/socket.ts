@@ -6,7 +6,9 @@
 import type { ChatService } from "../chat/service.ts";
 import { TokenBucket } from "../chat/ratelimit.ts";
 import { AppError, errorFrame } from "../errors.ts";
-import { log } from "../log.ts";
+import { log, securityEvent } from "../log.ts";
+import { observeClose, observeRefused } from "../metrics.ts";
+import { hot } from "../metrics_hot.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
 import { ClientFrameSchema, parse } from "../validate.ts";
 import { WsConnection } from "./connection.ts";
@@ -54,9 +56,12 @@ export function serveSocket(
   const frames = new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND);
   /** Frames that came before `ready` (allocated only when some do). */
   let early: string[] | null = null;
+  const openedAt = Date.now();
+  let framesIn = 0;
 
   const fail = (err: unknown, ids: { id?: string; reqId?: string }) => {
     const frame = errorFrame(err, ids);
+    observeRefused(frame.error.code);
     if (frame.error.code === "internal") {
       log.error("frame failed", { error: String(err), stack: (err as Error)?.stack });
     }
@@ -64,6 +69,8 @@ export function serveSocket(
   };
 
   const handle = async (data: string) => {
+    // Draining: frames from now on stay unanswered; the client repeats them after reconnecting.
+    if (realtime.drain.draining) return;
     let raw: unknown;
     try {
       raw = JSON.parse(data);
@@ -90,14 +97,21 @@ export function serveSocket(
     try {
       switch (frame.type) {
         case "send": {
-          const ack = await chat.send(conn.userId, frame.conversationId, frame, conn.id);
-          conn.reply({
-            type: "ack",
-            id: ack.id,
-            conversationId: ack.conversationId,
-            seq: ack.seq,
-            ts: ack.ts,
-          });
+          const t0 = performance.now();
+          realtime.drain.begin();
+          try {
+            const ack = await chat.send(conn.userId, frame.conversationId, frame, conn.id);
+            conn.reply({
+              type: "ack",
+              id: ack.id,
+              conversationId: ack.conversationId,
+              seq: ack.seq,
+              ts: ack.ts,
+            });
+            hot.sendAck.observe((performance.now() - t0) / 1000);
+          } finally {
+            realtime.drain.done();
+          }
           break;
         }
         case "sync": {
@@ -162,6 +176,7 @@ export function serveSocket(
   };
   socket.onmessage = (e) => {
     conn.lastHeard = Date.now();
+    framesIn++;
     // The size limit holds for every frame, text or binary (a binary frame is never valid, but
     // a big one must still end the connection rather than cost an error frame each).
     const size = typeof e.data === "string"
@@ -169,8 +184,18 @@ export function serveSocket(
       : e.data instanceof ArrayBuffer
       ? e.data.byteLength
       : (e.data as Blob).size;
-    if (size > LIMITS.frameMaxBytes) return conn.close(CLOSE.tooBig, "frame too big");
-    if (!frames.take()) return conn.close(CLOSE.policy, "too many frames");
+    if (size > LIMITS.frameMaxBytes) {
+      if (conn.open) {
+        securityEvent("ws_abuse_closed", { userId: conn.userId, reason: "frame too big" });
+      }
+      return conn.close(CLOSE.tooBig, "frame too big");
+    }
+    if (!frames.take()) {
+      if (conn.open) {
+        securityEvent("ws_abuse_closed", { userId: conn.userId, reason: "too many frames" });
+      }
+      return conn.close(CLOSE.policy, "too many frames");
+    }
     if (typeof e.data !== "string") {
       return fail(new AppError("invalid_input", "Frames must be JSON text messages."), {});
     }
@@ -188,6 +213,18 @@ export function serveSocket(
     counted = false;
     realtime.disconnect(conn).catch((err) => log.warn("disconnect failed", { error: String(err) }));
   };
-  socket.onclose = () => conn.end();
+  // The close event comes last (the peer's answer, or the TCP drop after ours): it is logged.
+  socket.onclose = (e) => {
+    observeClose(e.code);
+    log.info("socket closed", {
+      connectionId: conn.id,
+      userId: conn.userId,
+      code: e.code,
+      ms: Date.now() - openedAt,
+      framesIn,
+      framesOut: conn.framesOut,
+    });
+    conn.end();
+  };
   socket.onerror = () => {};
 }

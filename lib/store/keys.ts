@@ -32,6 +32,8 @@
  * | ["upload_used", userId, windowStart]  | Deno.KvU64 (bytes in it)   | store/attachments.ts        |
  * | ["sockets", scope, subject, isolateId]| number (expiring)          | store/sockets.ts            |
  * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
+ * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
+ * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -89,4 +91,8 @@ export const keys = {
     ["sockets", scope, subject, isolateId] as const,
   socketsOf: (scope: "user" | "addr", subject: string) => ["sockets", scope, subject] as const,
   limit: (name: string, subject: string) => ["limit", name, subject] as const,
+  schemaVersion: () => ["meta", "schema_version"] as const,
+  metaPrefix: () => ["meta"] as const,
+  metricsPart: (isolateId: string, part: number) => ["metrics", isolateId, part] as const,
+  metricsPrefix: () => ["metrics"] as const,
 };

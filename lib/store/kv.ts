@@ -4,6 +4,7 @@
  * operation is safe, so every write goes through `retry`.
  * @module
  */
+import { hot } from "../metrics_hot.ts";
 import { keys } from "./keys.ts";
 
 /** Opens the store at a path, `:memory:`, or a remote URL. The caller owns the handle. */
@@ -24,22 +25,33 @@ export async function probe(kv: Deno.Kv): Promise<void> {
   await kv.get(keys.readyProbe());
 }
 
-function isTransient(err: unknown): boolean {
+/** A lock error that running the same operation again may get past. */
+export function isTransient(err: unknown): boolean {
   const text = String((err as Error)?.message ?? err);
   return /database is locked|SQLITE_BUSY|busy/i.test(text);
 }
 
+/** True for what `AtomicOperation.commit()` returns (a read returns an entry instead). */
+function isCommitResult(res: unknown): boolean {
+  return typeof res === "object" && res !== null && "ok" in res;
+}
+
 /**
- * Runs `fn` again while it fails with a transient lock error (up to ~2 s in all).
+ * Runs `fn` again while it fails with a transient lock error (up to ~2 s in all). Counts the
+ * retries, and times commits (retries included) for `/metrics`, without allocating.
  * @example
  * const res = await retry(() => kv.atomic().check(x).set(k, v).commit());
  */
 export async function retry<T>(fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
   for (let attempt = 0;; attempt++) {
     try {
-      return await fn();
+      const res = await fn();
+      if (isCommitResult(res)) hot.kvCommit.observe((performance.now() - t0) / 1000);
+      return res;
     } catch (err) {
       if (!isTransient(err) || attempt >= 30) throw err;
+      hot.kvRetries++;
       await new Promise((r) => setTimeout(r, Math.min(100, 2 + attempt * 5 * Math.random())));
     }
   }

@@ -4,6 +4,7 @@
  * every refresh) and the browser cookie (rotated on refresh too).
  * @module
  */
+import { securityEvent } from "../log.ts";
 import { keys } from "./keys.ts";
 import { retry } from "./kv.ts";
 import { appendEvents } from "./events.ts";
@@ -119,7 +120,10 @@ export async function rotateSession(
   if (!sameHash(kind === "refresh" ? session.refreshHash : session.cookieHash, presented)) {
     const reused = kind === "refresh" &&
       (session.usedRefreshHashes ?? []).some((h) => sameHash(h, presented));
-    if (reused) await revokeSession(kv, session.id);
+    if (reused) {
+      securityEvent("refresh_reuse", { sessionId: session.id, userId: session.userId });
+      await revokeSession(kv, session.id, "refresh_reuse");
+    }
     return null;
   }
   const { secrets, refreshHash, cookieHash } = await freshSecrets(session.id);
@@ -143,9 +147,14 @@ export async function rotateSession(
 }
 
 /** Ends a session everywhere: its tokens stop working and every isolate closes its sockets. */
-export async function revokeSession(kv: Deno.Kv, sessionId: string): Promise<void> {
+export async function revokeSession(
+  kv: Deno.Kv,
+  sessionId: string,
+  reason: "logout" | "refresh_reuse" | "admin" = "logout",
+): Promise<void> {
   const entry = await retry(() => kv.get<SessionRecord>(keys.session(sessionId)));
   if (!entry.value) return;
+  securityEvent("session_revoked", { sessionId, userId: entry.value.userId, reason });
   await appendEvents(
     kv,
     [{ type: "revoke", sessionId, userId: entry.value.userId }],
