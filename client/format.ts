@@ -67,8 +67,12 @@ export function linkify(body: string): Part[] {
   let at = 0;
   for (const m of body.matchAll(URL_RE)) {
     let url = m[0];
-    // Leave trailing punctuation (and an unbalanced closing paren) to the sentence.
-    while (/[.,;:!?)\]]$/.test(url) && !(url.endsWith(")") && url.includes("("))) {
+    // Leave trailing punctuation to the sentence, and a closing paren too unless the URL
+    // opened one of its own: "(https://x.org/Ada_(lang))" links to ".../Ada_(lang)".
+    const count = (c: string) => url.split(c).length - 1;
+    while (
+      /[.,;:!?\]]$/.test(url) || (url.endsWith(")") && count(")") > count("("))
+    ) {
       url = url.slice(0, -1);
     }
     let href: string | undefined;

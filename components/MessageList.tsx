@@ -50,13 +50,13 @@ function Bubble(
       data-mine={String(props.mine)}
       class={`flex px-4 py-0.5 ${props.mine ? "justify-end" : "justify-start"}`}
     >
-      <div class={`flex max-w-[80%] flex-col ${props.mine ? "items-end" : "items-start"}`}>
+      <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
           ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
           : null}
         <div
           data-testid="message-body"
-          class={`rounded-2xl px-3 py-2 text-[15px] leading-snug break-words whitespace-pre-wrap shadow-sm ${
+          class={`rounded-2xl px-3 py-2 max-w-full text-[15px] leading-snug [overflow-wrap:anywhere] whitespace-pre-wrap shadow-sm ${
             props.mine
               ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`
               : "border border-slate-200 bg-white text-slate-900"
