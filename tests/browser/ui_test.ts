@@ -5,6 +5,7 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { Page } from "playwright-core";
+import { api } from "../helpers/server.ts";
 import { browserTest, createDirect, openChat, postMessage, shot } from "./browser.ts";
 
 const PHONE = { width: 390, height: 844 };
@@ -55,5 +56,63 @@ browserTest(
       "https://en.wikipedia.org/wiki/Ada_(programming_language)",
     );
     assertEquals(ada.errors, []);
+  },
+);
+
+/** Creates a group over the API; returns its id. */
+async function group(base: string, owner: { accessToken: string }, title: string, ids: string[]) {
+  const r = await api(base, "POST", "/api/conversations", {
+    token: owner.accessToken,
+    body: { kind: "group", title, memberIds: ids },
+  });
+  return r.body.conversation.id as string;
+}
+
+browserTest(
+  "removing a member and leaving a group ask first, saying what will happen",
+  async (env) => {
+    const [alice, bob, carol] = await Promise.all([
+      env.user({ displayName: "Alice Owner" }),
+      env.user({ displayName: "Bob Member" }),
+      env.user({ displayName: "Carol Member" }),
+    ]);
+    const id = await group(env.server.url, alice, "Launch", [bob.user.id, carol.user.id]);
+    await openChat(alice.page, env.server.url, id);
+    await alice.page.getByTestId("group-info").click();
+    const members = alice.page.getByTestId("info-dialog").getByTestId("member");
+    await members.nth(2).waitFor();
+
+    // Remove asks, naming who and what follows; Cancel keeps Bob.
+    await members.filter({ hasText: "Bob Member" }).getByTestId("remove-member").click();
+    const confirm = alice.page.getByTestId("confirm-dialog");
+    await confirm.getByRole("heading", { name: "Remove Bob Member from Launch?" }).waitFor();
+    assert((await confirm.textContent())!.includes("will no longer get this group's messages"));
+    // The safe choice has the focus, so a stray Enter removes nobody.
+    assertEquals(
+      await confirm.getByTestId("confirm-cancel").evaluate((b) => b === document.activeElement),
+      true,
+    );
+    await shot(alice.page, "ui-confirm-remove");
+    await alice.page.keyboard.press("Enter");
+    await confirm.waitFor({ state: "hidden" });
+    assertEquals(await members.count(), 3);
+
+    await members.filter({ hasText: "Bob Member" }).getByTestId("remove-member").click();
+    await confirm.getByTestId("confirm-ok").click();
+    await members.filter({ hasText: "Bob Member" }).waitFor({ state: "detached" });
+    assertEquals(await members.count(), 2);
+
+    // Leaving asks too, and only then does the group go from Carol's list.
+    await openChat(carol.page, env.server.url, id);
+    await carol.page.getByTestId("group-info").click();
+    await carol.page.getByTestId("leave-group").click();
+    const leave = carol.page.getByTestId("confirm-dialog");
+    await leave.getByRole("heading", { name: "Leave Launch?" }).waitFor();
+    assert((await leave.textContent())!.includes("You will stop getting this group's messages"));
+    const item = carol.page.locator(`[data-testid="conversation-item"][data-id="${id}"]`);
+    assertEquals(await item.count(), 1);
+    await leave.getByRole("button", { name: "Leave group" }).click();
+    await item.waitFor({ state: "detached" });
+    for (const u of [alice, carol]) assertEquals(u.errors, []);
   },
 );
