@@ -13,7 +13,11 @@ export function Dialog(
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const el = ref.current!;
-    if (props.open && !el.open) el.showModal();
+    if (props.open && !el.open) {
+      el.showModal();
+      // The field the dialog is for takes the focus, not its first button (the "×").
+      el.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    }
     if (!props.open && el.open) el.close();
   }, [props.open]);
   return (
@@ -51,13 +55,21 @@ export function UserSearch(
   props: {
     label: string;
     exclude?: Set<string>;
-    action: (u: UserWithPresence) => ComponentChildren;
+    /** Renders the control for a hit; `clear` empties the box and refocuses it, for pickers
+     * that add one person after another. */
+    action: (u: UserWithPresence, clear: () => void) => ComponentChildren;
+    autofocus?: boolean;
   },
 ) {
   const store = useStore();
   const [q, setQ] = useState("");
   const [users, setUsers] = useState<UserWithPresence[]>([]);
   const [error, setError] = useState("");
+  const box = useRef<HTMLInputElement>(null);
+  const clear = () => {
+    setQ("");
+    box.current?.focus();
+  };
   useEffect(() => {
     let live = true;
     const timer = setTimeout(() => {
@@ -78,6 +90,8 @@ export function UserSearch(
       </label>
       <input
         id="user-search"
+        ref={box}
+        data-autofocus={props.autofocus ? "" : undefined}
         type="text"
         role="searchbox"
         autocomplete="off"
@@ -99,7 +113,7 @@ export function UserSearch(
               <span class="block truncate text-sm font-medium">{u.displayName}</span>
               <span class="block truncate text-xs text-slate-500">@{u.username}</span>
             </span>
-            {props.action(u)}
+            {props.action(u, clear)}
           </li>
         ))}
       </ul>

@@ -158,13 +158,16 @@ function Body(props: { id: string }) {
             <UserSearch
               label="Add a member"
               exclude={new Set(members.map((m) => m.id))}
-              action={(u) => (
+              action={(u, clear) => (
                 <button
                   type="button"
                   class={smallButton}
                   disabled={busy}
                   data-testid="add-member"
-                  onClick={() => act(() => store.actions.addMember(props.id, u.id))}
+                  onClick={() => {
+                    clear();
+                    act(() => store.actions.addMember(props.id, u.id));
+                  }}
                 >
                   Add
                 </button>

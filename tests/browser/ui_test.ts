@@ -116,3 +116,42 @@ browserTest(
     for (const u of [alice, carol]) assertEquals(u.errors, []);
   },
 );
+
+/** The data-testid of the focused element, or its tag name. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    return el?.dataset.testid ?? el?.tagName ?? "";
+  });
+
+browserTest(
+  "the new-chat dialog opens on its search field; adding someone to a new group clears it",
+  async (env) => {
+    const ada = await env.user({ displayName: "Ada Lovelace" });
+    const grace = await env.user({ displayName: "Grace Hopper" });
+    const alan = await env.user({ displayName: "Alan Turing" });
+    await openChat(ada.page, env.server.url);
+    await ada.page.getByTestId("new-conversation").click();
+    const dialog = ada.page.getByTestId("new-dialog");
+    await dialog.getByTestId("user-search").waitFor();
+    assertEquals(await focused(ada.page), "user-search");
+    // Typing goes straight into the search.
+    await ada.page.keyboard.type(grace.user.username);
+    await dialog.getByTestId("user-result").filter({ hasText: "Grace Hopper" }).waitFor();
+
+    await dialog.getByTestId("mode-group").click();
+    await dialog.getByTestId("user-search").fill(grace.user.username);
+    await dialog.getByTestId("user-result").filter({ hasText: "Grace Hopper" })
+      .getByTestId("pick-user").click();
+    await dialog.getByTestId("picked").filter({ hasText: "Grace Hopper" }).waitFor();
+    assertEquals(await dialog.getByTestId("user-search").inputValue(), "");
+    assertEquals(await focused(ada.page), "user-search");
+    // The next person can be typed at once.
+    await ada.page.keyboard.type(alan.user.username);
+    await dialog.getByTestId("user-result").filter({ hasText: "Alan Turing" })
+      .getByTestId("pick-user").click();
+    await dialog.getByTestId("picked").filter({ hasText: "Alan Turing" }).waitFor();
+    assertEquals(await dialog.getByTestId("user-search").inputValue(), "");
+    assertEquals(ada.errors, []);
+  },
+);
