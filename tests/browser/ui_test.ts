@@ -155,3 +155,52 @@ browserTest(
     assertEquals(ada.errors, []);
   },
 );
+
+browserTest(
+  "the composer counts code points like the server, refuses over the limit, keeps pasted text and grows",
+  async (env) => {
+    const ada = await env.user({ displayName: "Ada" });
+    const bob = await env.user({ displayName: "Bob" });
+    const id = await createDirect(env.server.url, ada, bob);
+    await openChat(ada.page, env.server.url, id);
+    const box = ada.page.getByTestId("composer");
+    const height = () => box.evaluate((e) => e.getBoundingClientRect().height);
+    const one = await height();
+
+    // The box grows with its lines, then stops and scrolls.
+    await box.fill("line\n".repeat(3) + "line");
+    const four = await height();
+    assert(four > one + 20, `4 lines: ${four}px vs 1 line: ${one}px`);
+    await box.fill("line\n".repeat(40) + "line");
+    const many = await height();
+    assert(many > four && many < 300, `41 lines: ${many}px`);
+    assert(await box.evaluate((e) => e.scrollHeight > e.clientHeight + 100));
+
+    // 2,100 emoji are 4,200 UTF-16 units but 2,100 characters to the server: no counter, and
+    // they all go.
+    const emoji = "😀".repeat(2100);
+    await box.fill(emoji);
+    assertEquals((await box.inputValue()).length, 4200);
+    assertEquals(await ada.page.getByTestId("composer-count").count(), 0);
+    await box.press("Enter");
+    await ada.page.getByTestId("message-status").filter({ hasText: "Sent" }).waitFor();
+    assertEquals([...(await ada.page.getByTestId("message-body").textContent())!].length, 2100);
+
+    // Near the limit a counter shows; past it, nothing pasted is dropped and sending is refused
+    // with a message that says why.
+    await box.fill("a".repeat(3900));
+    await ada.page.getByTestId("composer-count").filter({ hasText: "3,900 / 4,000" }).waitFor();
+    const long = "b".repeat(4100);
+    await box.fill(long);
+    assertEquals(await box.inputValue(), long);
+    await box.press("Enter");
+    const count = ada.page.getByTestId("composer-count");
+    await count.filter({ hasText: "100 too many characters" }).waitFor();
+    assertEquals(await count.getAttribute("role"), "alert");
+    assertEquals(await ada.page.getByTestId("send").isDisabled(), true);
+    assertEquals(await box.inputValue(), long);
+    assertEquals(await ada.page.getByTestId("message-body").count(), 1);
+    await shot(ada.page, "ui-composer-over-limit");
+    assertEquals(ada.errors, []);
+  },
+);
