@@ -16,7 +16,11 @@ export function ChatShell() {
   const status = store.status.value;
   const notice = store.notice.value;
   return (
-    <div class="relative flex h-full min-h-0" data-connection={status}>
+    <div
+      class="relative flex h-full min-h-0"
+      data-connection={status}
+      data-conversation-open={open ? "" : undefined}
+    >
       <aside
         aria-label="Conversation list"
         class={`${

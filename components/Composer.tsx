@@ -23,7 +23,12 @@ function saveDraft(id: string, text: string): void {
   } catch { /* storage full or blocked: the draft just isn't kept */ }
 }
 
-/** The message box: Enter sends, Shift+Enter starts a new line; the draft is kept per
+/** Whether the primary pointer is a finger: there Enter makes a new line. */
+function touch(): boolean {
+  return matchMedia("(pointer: coarse)").matches;
+}
+
+/** The message box: Enter sends (a new line on touch screens), Shift+Enter starts a new line; the draft is kept per
  * conversation for the tab's lifetime. Rendered on the server it is a plain form that posts to
  * `/chat/:id/messages`, so a page whose script did not run can still send. */
 export function Composer(props: { id: string }) {
@@ -92,16 +97,18 @@ export function Composer(props: { id: string }) {
         rows={1}
         aria-invalid={over > 0 ? "true" : undefined}
         aria-describedby={length >= COUNT_FROM ? "composer-count" : undefined}
-        placeholder="Write a message…  (Enter to send, Shift+Enter for a new line)"
+        placeholder="Write a message…"
         value={text}
         onInput={(e) => update(e.currentTarget.value)}
         onKeyDown={(e) => {
-          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+          // On a touch screen Enter is a new line and the button sends, as in WhatsApp and
+          // Telegram on phones; with a keyboard Enter sends and Shift+Enter breaks the line.
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !touch()) {
             e.preventDefault();
             submit();
           }
         }}
-        class="block max-h-40 min-h-10 min-w-0 flex-1 resize-none overflow-y-auto placeholder:truncate rounded-xl border border-slate-300 bg-white px-3 py-2 text-[15px] text-slate-900 shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
+        class="block max-h-40 min-h-11 min-w-0 flex-1 resize-none overflow-y-auto placeholder:truncate rounded-xl border border-slate-300 bg-white px-3 py-2 text-[15px] text-slate-900 shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
       />
       {length >= COUNT_FROM
         ? (
@@ -125,7 +132,7 @@ export function Composer(props: { id: string }) {
         type="submit"
         data-testid="send"
         disabled={live && (!text.trim() || over > 0)}
-        class="rounded-xl bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50"
+        class="min-h-11 rounded-xl bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50"
       >
         Send
       </button>

@@ -83,7 +83,7 @@ export function Sidebar() {
           type="button"
           data-testid="new-conversation"
           onClick={() => store.dialog.value = "new"}
-          class="rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+          class="min-h-11 rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm md:min-h-0 hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
         >
           New chat
         </button>

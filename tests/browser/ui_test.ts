@@ -204,3 +204,69 @@ browserTest(
     assertEquals(ada.errors, []);
   },
 );
+
+/** Visible controls smaller than a fingertip (44 × 44 CSS px), outside message text. */
+function smallTargets(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>("a[href], button, textarea, input, select")]
+      .filter((e) => e.getClientRects().length && !e.closest('[data-testid="message-body"]'))
+      .filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width < 44 || r.height < 44;
+      })
+      .map((e) => {
+        const r = e.getBoundingClientRect();
+        return `${e.tagName} "${e.textContent?.trim()}" ${Math.round(r.width)}×${
+          Math.round(r.height)
+        }`;
+      })
+  );
+}
+
+/** Visible headers (banner-like bars) on the page. */
+const headers = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll("header")].filter((h) => h.getClientRects().length).length
+  );
+
+browserTest(
+  "phone: one header, 44 px targets, Enter makes a new line and the button sends, placeholder fits",
+  async (env) => {
+    const ada = await env.user({ displayName: "Ada", viewport: PHONE, touch: true });
+    const bob = await env.user({ displayName: "Bob" });
+    const id = await createDirect(env.server.url, ada, bob);
+    await postMessage(env.server.url, bob.accessToken, id, "Hi Ada, see https://example.com");
+    await openChat(ada.page, env.server.url);
+    assertEquals(await smallTargets(ada.page), []);
+
+    await ada.page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).tap();
+    await ada.page.getByTestId("conversation-heading").waitFor();
+    assertEquals(await headers(ada.page), 1);
+    assertEquals(await smallTargets(ada.page), []);
+
+    // The placeholder is whole, not cut off.
+    const box = ada.page.getByTestId("composer");
+    const fits = await box.evaluate((el: HTMLTextAreaElement) => {
+      const ctx = document.createElement("canvas").getContext("2d")!;
+      const cs = getComputedStyle(el);
+      ctx.font = `${cs.fontSize} ${cs.fontFamily}`;
+      const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      return ctx.measureText(el.placeholder).width <= room;
+    });
+    assertEquals(fits, true);
+
+    // Enter starts a new line; the send button sends.
+    await box.tap();
+    await box.pressSequentially("Two lines");
+    await box.press("Enter");
+    await box.pressSequentially("on a phone");
+    assertEquals(await box.inputValue(), "Two lines\non a phone");
+    assertEquals(await ada.page.getByTestId("message-body").count(), 1);
+    await ada.page.getByTestId("send").tap();
+    await ada.page.getByTestId("message-body").filter({ hasText: "on a phone" }).waitFor();
+    assertEquals(await box.inputValue(), "");
+    assertEquals(await sideways(ada.page), { page: 0, list: 0 });
+    await shot(ada.page, "ui-phone-conversation");
+    assertEquals(ada.errors, []);
+  },
+);
