@@ -90,9 +90,16 @@ export function Sidebar() {
       </div>
       {list.length === 0
         ? (
-          <p class="px-4 py-8 text-center text-sm text-slate-500">
-            No conversations yet. Start one with “New chat”.
-          </p>
+          <div class="px-4 py-8 text-center text-sm text-slate-600" data-testid="list-empty">
+            <p>No conversations yet.</p>
+            <button
+              type="button"
+              onClick={() => store.dialog.value = "new"}
+              class="mt-2 min-h-11 rounded-lg px-3 font-medium text-indigo-700 underline underline-offset-2 hover:bg-indigo-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            >
+              Find someone to talk to
+            </button>
+          </div>
         )
         : (
           <nav aria-label="Conversations" class="min-h-0 flex-1 overflow-y-auto">

@@ -9,6 +9,7 @@ import { ChatService } from "./chat/service.ts";
 import { conversationView } from "./chat/views.ts";
 import type { Config } from "./config.ts";
 import { Realtime } from "./realtime/engine.ts";
+import { buildUserWordIndex } from "./store/users.ts";
 
 export interface Runtime {
   config: Config;
@@ -31,6 +32,8 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   // The engine builds `conversation` frames from the same views the service answers with.
   const realtime = new Realtime(kv, config, isolateId, (u, c) => conversationView(kv, u, c));
   const chat = new ChatService(kv, realtime);
+  // Users from before the search word index get their entries (once; a no-op after).
+  await buildUserWordIndex(kv);
   await realtime.start();
   return {
     config,

@@ -270,3 +270,33 @@ browserTest(
     assertEquals(ada.errors, []);
   },
 );
+
+browserTest(
+  "a new account is told what to do; the search finds people by any word, in any case or accent",
+  async (env) => {
+    const ada = await env.user({ displayName: "Ada" });
+    await env.user({ displayName: "Grace Brewster Hopper" });
+    await env.user({ displayName: "Émile Zola" });
+    await openChat(ada.page, env.server.url);
+    const welcome = ada.page.getByTestId("welcome");
+    assert((await welcome.textContent())!.includes("Find someone by their name or username"));
+    await shot(ada.page, "ui-welcome");
+    await welcome.getByTestId("find-people").click();
+    const dialog = ada.page.getByTestId("new-dialog");
+    await dialog.getByTestId("user-search").waitFor();
+    assertEquals(await focused(ada.page), "user-search");
+
+    const found = dialog.getByTestId("user-result");
+    for (
+      const [q, who] of [["Hopper", "Grace Brewster Hopper"], ["brew", "Grace Brewster Hopper"], [
+        "emile",
+        "Émile Zola",
+      ], ["ZOLA", "Émile Zola"]]
+    ) {
+      await dialog.getByTestId("user-search").fill(q);
+      await found.filter({ hasText: who }).waitFor();
+      assertEquals(await found.count(), 1, `"${q}" finds only ${who}`);
+    }
+    assertEquals(ada.errors, []);
+  },
+);
