@@ -155,13 +155,13 @@ export function Confirm(props: { ask: Confirmation | null; onDone: () => void })
       aria-describedby="confirm-text"
       data-testid="confirm-dialog"
       onClose={props.onDone}
-      class="m-auto w-[min(24rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-5 text-slate-900 shadow-xl backdrop:bg-slate-900/40 dark:border-slate-700 dark:bg-slate-800 dark:text-slate-100"
+      class="m-auto w-[min(24rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-5 text-slate-900 shadow-xl backdrop:bg-slate-900/40"
     >
       {props.ask
         ? (
           <>
             <h2 id="confirm-title" class="text-lg font-semibold">{props.ask.title}</h2>
-            <p id="confirm-text" class="mt-2 text-sm text-slate-600 dark:text-slate-300">
+            <p id="confirm-text" class="mt-2 text-sm text-slate-600">
               {props.ask.text}
             </p>
             <div class="mt-5 flex justify-end gap-2">

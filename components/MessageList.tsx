@@ -81,11 +81,11 @@ function Bubble(
 
 function Divider(props: { label: string; accent?: boolean; testid?: string }) {
   return (
+    // A plain list item: a separator role is not allowed as a child of a list (axe: list).
     <li
-      role="separator"
       data-testid={props.testid}
       class={`flex items-center gap-3 px-4 py-3 text-xs font-medium ${
-        props.accent ? "text-rose-600" : "text-slate-500"
+        props.accent ? "text-rose-700" : "text-slate-500"
       }`}
     >
       <span class={`h-px flex-1 ${props.accent ? "bg-rose-300" : "bg-slate-200"}`} />
@@ -189,7 +189,7 @@ export function MessageList(props: { id: string }) {
             ts={o.ts}
             status={o.failed
               ? (
-                <span class="text-rose-600" data-testid="message-status">
+                <span class="text-rose-700" data-testid="message-status">
                   · Not sent: {o.failed}{" "}
                   <button
                     type="button"
@@ -244,9 +244,11 @@ export function MessageList(props: { id: string }) {
             : null}
           {items.length
             ? (
-              <ol role="log" aria-live="polite" aria-label="Message history" data-testid="messages">
-                {items}
-              </ol>
+              // The log role sits on a wrapper: on the <ol> itself it would hide the list from
+              // assistive tech, leaving its <li>s orphaned (axe: listitem).
+              <div role="log" aria-live="polite" aria-label="Message history">
+                <ol data-testid="messages">{items}</ol>
+              </div>
             )
             : (
               <p class="px-4 py-16 text-center text-sm text-slate-500" data-testid="messages-empty">

@@ -43,11 +43,11 @@ function Item(props: { c: Conversation; active: boolean }) {
             >
               {c.title}
             </span>
-            <span class="shrink-0 text-xs text-slate-500">{when}</span>
+            <span class="shrink-0 text-xs text-slate-600">{when}</span>
           </span>
           <span class="mt-0.5 flex items-center justify-between gap-2">
             <span
-              class={`truncate text-sm ${c.unread ? "text-slate-800" : "text-slate-500"}`}
+              class={`truncate text-sm ${c.unread ? "text-slate-800" : "text-slate-600"}`}
               data-testid="conversation-preview"
             >
               {preview}

@@ -300,3 +300,80 @@ browserTest(
     assertEquals(ada.errors, []);
   },
 );
+
+const AXE = await Deno.readTextFile(
+  new URL("../../node_modules/axe-core/axe.min.js", import.meta.url),
+);
+
+/** axe-core's serious and critical findings on the page as it is now, one line each. */
+async function axe(page: Page, where: string): Promise<string[]> {
+  // Run through the DevTools protocol, which the page's CSP (rightly) does not let a <script> do.
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    // deno-lint-ignore no-explicit-any
+    const r = await (globalThis as any).axe.run(document, { resultTypes: ["violations"] });
+    // deno-lint-ignore no-explicit-any
+    return r.violations.filter((v: any) => v.impact === "serious" || v.impact === "critical")
+      // deno-lint-ignore no-explicit-any
+      .map((v: any) =>
+        // deno-lint-ignore no-explicit-any
+        `${v.id}: ${
+          v.nodes.map((n: any) =>
+            n.target.join(" ") + " " + (n.failureSummary ?? "").split("\n").slice(1, 2).join("")
+          ).join(" | ")
+        }`
+      );
+  });
+  return found.map((f: string) => `${where}: ${f}`);
+}
+
+browserTest(
+  "axe finds no serious or critical problem on any page or dialog, in light and dark",
+  async (env) => {
+    const base = env.server.url;
+    const ada = await env.user({ displayName: "Ada Lovelace" });
+    const grace = await env.user({ displayName: "Grace Hopper" });
+    const id = await createDirect(base, ada, grace);
+    const crew = await group(base, ada, "Launch crew", [grace.user.id]);
+    await postMessage(
+      base,
+      grace.accessToken,
+      id,
+      "Morning! Build is green: https://example.com/ci",
+    );
+    await postMessage(base, ada.accessToken, id, "Great, shipping it.");
+    await postMessage(base, grace.accessToken, crew, "Slides are in the folder.");
+    const anon = await (await env.newContext()).newPage();
+    const found: string[] = [];
+    for (const scheme of ["light", "dark"] as const) {
+      for (const p of [ada.page, anon]) await p.emulateMedia({ colorScheme: scheme });
+      await anon.goto(`${base}/login`);
+      found.push(...await axe(anon, `${scheme} login`));
+      await anon.goto(`${base}/register`);
+      found.push(...await axe(anon, `${scheme} register`));
+
+      await openChat(ada.page, base);
+      found.push(...await axe(ada.page, `${scheme} list`));
+      await ada.page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).click();
+      await ada.page.getByTestId("message-body").filter({ hasText: "shipping" }).waitFor();
+      found.push(...await axe(ada.page, `${scheme} conversation`));
+      await ada.page.getByTestId("new-conversation").click();
+      await ada.page.getByTestId("user-search").fill("grace");
+      await ada.page.getByTestId("user-result").first().waitFor();
+      found.push(...await axe(ada.page, `${scheme} new chat`));
+      await ada.page.keyboard.press("Escape");
+      await ada.page.locator(`[data-testid="conversation-item"][data-id="${crew}"]`).click();
+      await ada.page.getByTestId("message-body").filter({ hasText: "Slides" }).waitFor();
+      found.push(...await axe(ada.page, `${scheme} group`));
+      await ada.page.getByTestId("group-info").click();
+      await ada.page.getByTestId("member").nth(1).waitFor();
+      found.push(...await axe(ada.page, `${scheme} group info`));
+      await ada.page.getByTestId("leave-group").click();
+      await ada.page.getByTestId("confirm-dialog").waitFor();
+      found.push(...await axe(ada.page, `${scheme} confirm`));
+      await ada.page.getByTestId("confirm-cancel").click();
+    }
+    assertEquals(found, []);
+    assertEquals(ada.errors, []);
+  },
+);
