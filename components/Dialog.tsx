@@ -26,7 +26,7 @@ export function Dialog(
       aria-labelledby={`${props.testid}-title`}
       data-testid={props.testid}
       onClose={() => store.dialog.value = null}
-      class="m-auto w-[min(32rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/40"
+      class="m-auto w-[min(32rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-black/50"
     >
       {props.open
         ? (
@@ -155,7 +155,7 @@ export function Confirm(props: { ask: Confirmation | null; onDone: () => void })
       aria-describedby="confirm-text"
       data-testid="confirm-dialog"
       onClose={props.onDone}
-      class="m-auto w-[min(24rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-5 text-slate-900 shadow-xl backdrop:bg-slate-900/40"
+      class="m-auto w-[min(24rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-5 text-slate-900 shadow-xl backdrop:bg-black/50"
     >
       {props.ask
         ? (

@@ -262,7 +262,7 @@ export function MessageList(props: { id: string }) {
           type="button"
           data-testid="jump-latest"
           onClick={jump}
-          class="absolute right-4 bottom-3 rounded-full bg-slate-900/85 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+          class="absolute right-4 bottom-3 rounded-full bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
         >
           {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
         </button>

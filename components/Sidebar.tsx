@@ -1,4 +1,5 @@
 import type { Conversation } from "../lib/protocol.ts";
+import { useEffect, useState } from "preact/hooks";
 import { shortWhen } from "../client/format.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
@@ -77,8 +78,9 @@ export function Sidebar() {
   const open = store.openId.value;
   return (
     <div class="flex h-full min-h-0 flex-col">
-      <div class="flex items-center justify-between border-b border-slate-200 px-4 py-3">
-        <h2 class="text-sm font-semibold tracking-wide text-slate-500 uppercase">Chats</h2>
+      <div class="flex items-center gap-2 border-b border-slate-200 px-4 py-3">
+        <h2 class="mr-auto text-sm font-semibold tracking-wide text-slate-500 uppercase">Chats</h2>
+        <ThemeSwitch />
         <button
           type="button"
           data-testid="new-conversation"
@@ -109,5 +111,52 @@ export function Sidebar() {
           </nav>
         )}
     </div>
+  );
+}
+
+type Theme = "system" | "light" | "dark";
+const THEME_KEY = "parley:theme";
+const NEXT: Record<Theme, Theme> = { system: "dark", dark: "light", light: "system" };
+const LABEL: Record<Theme, string> = { system: "Auto", light: "Light", dark: "Dark" };
+
+function applyTheme(theme: Theme): void {
+  if (theme === "system") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+}
+
+/** The theme switch: Auto (the system's setting), Dark, Light, as Slack's "sync with OS"
+ * choice; kept in this browser's storage. */
+export function ThemeSwitch() {
+  const [theme, setTheme] = useState<Theme>("system");
+  useEffect(() => {
+    let saved: string | null = null;
+    try {
+      saved = localStorage.getItem(THEME_KEY);
+    } catch { /* storage blocked: the system's setting it is */ }
+    if (saved === "light" || saved === "dark") {
+      setTheme(saved);
+      applyTheme(saved);
+    }
+  }, []);
+  const pick = (next: Theme) => {
+    setTheme(next);
+    applyTheme(next);
+    try {
+      if (next === "system") localStorage.removeItem(THEME_KEY);
+      else localStorage.setItem(THEME_KEY, next);
+    } catch { /* not kept: it still applies to this page */ }
+  };
+  return (
+    <button
+      type="button"
+      data-testid="theme-switch"
+      data-theme-choice={theme}
+      onClick={() => pick(NEXT[theme])}
+      title="Switch between the system's theme, dark and light"
+      class="min-h-11 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:min-h-0"
+    >
+      <span class="sr-only">Theme:{" "}</span>
+      {LABEL[theme]}
+    </button>
   );
 }

@@ -377,3 +377,65 @@ browserTest(
     assertEquals(ada.errors, []);
   },
 );
+
+/** The page's background and the main text colour, as computed. */
+const colours = (page: Page) =>
+  page.evaluate(() => ({
+    page: getComputedStyle(document.body).backgroundColor,
+    heading: getComputedStyle(document.querySelector('[data-testid="conversation-heading"]')!)
+      .color,
+    bubble: getComputedStyle(
+      document.querySelector('[data-mine="false"] [data-testid="message-body"]')!,
+    ).backgroundColor,
+  }));
+
+/** Whether an rgb()/oklch colour is dark, by its lightness. */
+function dark(colour: string): boolean {
+  const rgb = colour.match(/rgba?\(([\d.]+), ([\d.]+), ([\d.]+)/);
+  if (rgb) return (+rgb[1] + +rgb[2] + +rgb[3]) / 3 < 80;
+  const ok = colour.match(/oklch\(([\d.]+)/);
+  return !!ok && +ok[1] < 0.35;
+}
+
+browserTest(
+  "dark theme follows the system setting, and the switch overrides it and is remembered",
+  async (env) => {
+    const base = env.server.url;
+    const ada = await env.user({ displayName: "Ada" });
+    const bob = await env.user({ displayName: "Bob" });
+    const id = await createDirect(base, ada, bob);
+    await postMessage(base, bob.accessToken, id, "Evening!");
+    await ada.page.emulateMedia({ colorScheme: "dark" });
+    await openChat(ada.page, base, id);
+    await ada.page.getByTestId("message-body").waitFor();
+    let c = await colours(ada.page);
+    assert(dark(c.page) && dark(c.bubble) && !dark(c.heading), JSON.stringify(c));
+    await shot(ada.page, "ui-dark-system");
+
+    await ada.page.emulateMedia({ colorScheme: "light" });
+    c = await colours(ada.page);
+    assert(!dark(c.page) && !dark(c.bubble) && dark(c.heading), JSON.stringify(c));
+
+    // The switch: Auto → Dark, which holds against a light system and across a reload.
+    const sw = ada.page.getByTestId("theme-switch");
+    assertEquals((await sw.textContent())!.trim(), "Theme: Auto");
+    await sw.click();
+    assertEquals((await sw.textContent())!.trim(), "Theme: Dark");
+    c = await colours(ada.page);
+    assert(dark(c.page) && dark(c.bubble), JSON.stringify(c));
+    await openChat(ada.page, base, id);
+    await ada.page.getByTestId("theme-switch").filter({ hasText: "Dark" }).waitFor();
+    c = await colours(ada.page);
+    assert(dark(c.page) && dark(c.bubble), JSON.stringify(c));
+    // Then Light against a dark system, then back to Auto.
+    await ada.page.emulateMedia({ colorScheme: "dark" });
+    await sw.click();
+    c = await colours(ada.page);
+    assert(!dark(c.page) && !dark(c.bubble), JSON.stringify(c));
+    await sw.click();
+    assertEquals((await sw.textContent())!.trim(), "Theme: Auto");
+    c = await colours(ada.page);
+    assert(dark(c.page), JSON.stringify(c));
+    assertEquals(ada.errors, []);
+  },
+);
