@@ -310,15 +310,16 @@ async function axe(page: Page, where: string): Promise<string[]> {
   // Run through the DevTools protocol, which the page's CSP (rightly) does not let a <script> do.
   if (!(await page.evaluate(() => "axe" in globalThis))) await page.evaluate(AXE);
   const found = await page.evaluate(async () => {
-    // deno-lint-ignore no-explicit-any
-    const r = await (globalThis as any).axe.run(document, { resultTypes: ["violations"] });
-    // deno-lint-ignore no-explicit-any
-    return r.violations.filter((v: any) => v.impact === "serious" || v.impact === "critical")
-      // deno-lint-ignore no-explicit-any
-      .map((v: any) =>
-        // deno-lint-ignore no-explicit-any
+    type Node = { target: string[]; failureSummary?: string };
+    type Violation = { id: string; impact: string; nodes: Node[] };
+    const { axe } = globalThis as unknown as {
+      axe: { run(ctx: Document, o: unknown): Promise<{ violations: Violation[] }> };
+    };
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) =>
         `${v.id}: ${
-          v.nodes.map((n: any) =>
+          v.nodes.map((n) =>
             n.target.join(" ") + " " + (n.failureSummary ?? "").split("\n").slice(1, 2).join("")
           ).join(" | ")
         }`
