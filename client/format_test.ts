@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { linkify } from "./format.ts";
+import { lastSeenWhen, linkify } from "./format.ts";
 
 const hrefs = (s: string) => linkify(s).flatMap((p) => (p.href ? [p.href] : []));
 
@@ -16,4 +16,12 @@ Deno.test("linkify leaves a sentence's closing paren and punctuation out of the 
     "https://example.com/a",
     ")",
   ]);
+});
+
+Deno.test("last seen reads as people say it: today at, yesterday at, a weekday, a date", () => {
+  const now = Date.UTC(2026, 2, 12, 21, 0); // Thursday 12 March 2026, 21:00 UTC
+  assertEquals(lastSeenWhen(Date.UTC(2026, 2, 12, 20, 9), false, now), "today at 8:09 PM");
+  assertEquals(lastSeenWhen(Date.UTC(2026, 2, 11, 9, 30), false, now), "yesterday at 9:30 AM");
+  assertEquals(lastSeenWhen(Date.UTC(2026, 2, 9, 12, 0), false, now), "on Monday");
+  assertEquals(lastSeenWhen(Date.UTC(2025, 11, 24, 12, 0), false, now), "on Dec 24, 2025");
 });

@@ -1,4 +1,4 @@
-import { fullWhen } from "../client/format.ts";
+import { lastSeenWhen } from "../client/format.ts";
 import { Avatar } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import { useStore } from "./context.ts";
@@ -40,7 +40,7 @@ export function Conversation(props: { id: string }) {
     : conv.peer?.online
     ? "Online"
     : conv.peer?.lastSeen
-    ? `Last seen ${fullWhen(conv.peer.lastSeen, local)}`
+    ? `Last seen ${lastSeenWhen(conv.peer.lastSeen, local)}`
     : "Offline";
   return (
     <div class="flex h-full min-h-0 flex-col" data-testid="conversation" data-id={conv.id}>

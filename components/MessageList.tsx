@@ -56,6 +56,7 @@ function Bubble(
           : null}
         <div
           data-testid="message-body"
+          dir="auto"
           class={`rounded-2xl px-3 py-2 max-w-full text-[15px] leading-snug [overflow-wrap:anywhere] whitespace-pre-wrap shadow-sm ${
             props.mine
               ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`

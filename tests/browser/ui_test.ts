@@ -38,6 +38,11 @@ browserTest(
     await ada.page.getByTestId("message-body").filter({ hasText: "wikipedia" }).waitFor();
 
     assertEquals(await sideways(ada.page), { page: 0, list: 0 });
+    // Bubbles take their direction from their text, so Hebrew and Arabic read right to left.
+    assertEquals(
+      await ada.page.getByTestId("message-body").first().getAttribute("dir"),
+      "auto",
+    );
     // Every bubble lies inside the phone's width.
     for (
       const box of await ada.page.getByTestId("message-body").evaluateAll((els) =>
