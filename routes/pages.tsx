@@ -12,7 +12,7 @@ import { AuthForm, type AuthFormProps } from "../components/AuthForm.tsx";
 import { Layout } from "../components/Layout.tsx";
 import { pageError, type PageStatus } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
-import { LoginInput, parse, RegisterInput } from "../lib/validate.ts";
+import { fieldErrors, LoginInput, parse, RegisterInput } from "../lib/validate.ts";
 import {
   clearSessionCookie,
   clientAddr,
@@ -61,12 +61,16 @@ export function pageRoutes(rt: Runtime) {
     .post("/register", async (c) => {
       const fields = await formFields(c);
       const values = { username: fields.username, displayName: fields.displayName };
+      const raw = {
+        username: fields.username ?? "",
+        password: fields.password ?? "",
+        displayName: fields.displayName || undefined,
+      };
+      // Every field's problem at once, not one per attempt.
+      const errors = fieldErrors(RegisterInput, raw);
+      if (errors) return authPage(c, { mode: "register", values, errors }, 400);
       try {
-        const input = parse(RegisterInput, {
-          username: fields.username ?? "",
-          password: fields.password ?? "",
-          displayName: fields.displayName || undefined,
-        });
+        const input = parse(RegisterInput, raw);
         const grant = await rt.auth.register(input, clientAddr(c, rt.config.trustProxyHops));
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);

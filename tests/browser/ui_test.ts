@@ -445,3 +445,18 @@ browserTest(
     assertEquals(ada.errors, []);
   },
 );
+
+browserTest("the sign-up form shows every problem at once", async (env) => {
+  const page = await (await env.newContext()).newPage();
+  await page.goto(`${env.server.url}/register`);
+  await page.getByLabel("Username").fill("ab");
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.locator("#f-username-error").waitFor();
+  assert((await page.locator("#f-username-error").textContent())!.length > 0);
+  assert((await page.locator("#f-password-error").textContent())!.length > 0);
+  assertEquals(await page.getByLabel("Username").inputValue(), "ab");
+  assertEquals(await page.getByLabel("Username").getAttribute("aria-invalid"), "true");
+  assertEquals(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+  await shot(page, "ui-register-errors");
+});
