@@ -71,18 +71,25 @@ export type Part = { text: string; href?: string };
 
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 
+/** Whether `url` opens at least as many parentheses as it closes. */
+function balancedParens(url: string): boolean {
+  let depth = 0;
+  for (const c of url) {
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+  }
+  return depth >= 0;
+}
+
 /** Splits a message body into text and http(s) links; nothing else becomes a link. */
 export function linkify(body: string): Part[] {
   const parts: Part[] = [];
   let at = 0;
   for (const m of body.matchAll(URL_RE)) {
     let url = m[0];
-    // Leave trailing punctuation to the sentence, and a closing paren too unless the URL
-    // opened one of its own: "(https://x.org/Ada_(lang))" links to ".../Ada_(lang)".
-    const count = (c: string) => url.split(c).length - 1;
-    while (
-      /[.,;:!?\]]$/.test(url) || (url.endsWith(")") && count(")") > count("("))
-    ) {
+    // Leave trailing punctuation (and an unbalanced closing paren) to the sentence. A closing
+    // paren stays only while it has an opening one to match: "(see …/Foo_(bar))" keeps one.
+    while (/[.,;:!?)\]]$/.test(url) && !(url.endsWith(")") && balancedParens(url))) {
       url = url.slice(0, -1);
     }
     let href: string | undefined;

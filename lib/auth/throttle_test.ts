@@ -6,7 +6,7 @@ import {
   reserveLoginAttempt,
   THROTTLE,
 } from "./throttle.ts";
-import { withKv } from "../../tests/helpers/kv.ts";
+import { withKv } from "../store/testing.ts";
 
 Deno.test("a username gets 5 attempts per window; the 6th is told how long to wait", async () => {
   await withKv(async (kv) => {

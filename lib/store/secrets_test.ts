@@ -1,5 +1,5 @@
 import { equal, notEqual } from "node:assert/strict";
-import { withKv } from "../../tests/helpers/kv.ts";
+import { withKv } from "./testing.ts";
 import { keys } from "./keys.ts";
 import { storedJwtSecret } from "./secrets.ts";
 

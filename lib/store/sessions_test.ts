@@ -6,7 +6,7 @@ import {
   rotateSession,
   sessionFromCookie,
 } from "./sessions.ts";
-import { withKv } from "../../tests/helpers/kv.ts";
+import { withKv } from "./testing.ts";
 
 const TTL = 3600;
 

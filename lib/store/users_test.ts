@@ -2,7 +2,7 @@ import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
 import { AppError } from "../errors.ts";
 import { buildUserWordIndex, createUser, getUserByName, searchUsers } from "./users.ts";
 import { keys } from "./keys.ts";
-import { withKv } from "../../tests/helpers/kv.ts";
+import { withKv } from "./testing.ts";
 
 Deno.test("createUser lets exactly one of 20 concurrent registrations of one name win, whatever the case", async () => {
   await withKv(async (kv) => {
