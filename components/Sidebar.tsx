@@ -151,11 +151,11 @@ export function ThemeSwitch() {
       type="button"
       data-testid="theme-switch"
       data-theme-choice={theme}
+      aria-label={`Theme: ${LABEL[theme]}`}
       onClick={() => pick(NEXT[theme])}
       title="Switch between the system's theme, dark and light"
       class="min-h-11 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:min-h-0"
     >
-      <span class="sr-only">Theme:</span>
       {LABEL[theme]}
     </button>
   );

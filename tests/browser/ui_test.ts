@@ -424,9 +424,11 @@ browserTest(
 
     // The switch: Auto → Dark, which holds against a light system and across a reload.
     const sw = ada.page.getByTestId("theme-switch");
-    assertEquals((await sw.textContent())!.trim(), "Theme: Auto");
+    assertEquals(await sw.getAttribute("aria-label"), "Theme: Auto");
+    assertEquals((await sw.textContent())!.trim(), "Auto");
     await sw.click();
-    assertEquals((await sw.textContent())!.trim(), "Theme: Dark");
+    assertEquals(await sw.getAttribute("aria-label"), "Theme: Dark");
+    assertEquals((await sw.textContent())!.trim(), "Dark");
     c = await colours(ada.page);
     assert(dark(c.page) && dark(c.bubble), JSON.stringify(c));
     await openChat(ada.page, base, id);
@@ -439,7 +441,8 @@ browserTest(
     c = await colours(ada.page);
     assert(!dark(c.page) && !dark(c.bubble), JSON.stringify(c));
     await sw.click();
-    assertEquals((await sw.textContent())!.trim(), "Theme: Auto");
+    assertEquals(await sw.getAttribute("aria-label"), "Theme: Auto");
+    assertEquals((await sw.textContent())!.trim(), "Auto");
     c = await colours(ada.page);
     assert(dark(c.page), JSON.stringify(c));
     assertEquals(ada.errors, []);
