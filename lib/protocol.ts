@@ -7,6 +7,7 @@
  * @module
  */
 import * as v from "valibot";
+import { wellFormed } from "./unicode.ts";
 
 /** Stable machine codes carried by every error, HTTP or WebSocket. */
 export type ErrorCode =
@@ -139,6 +140,8 @@ export const field = {
       v.string(`${name} must be a string.`),
       v.minLength(1, `${name} is required.`),
       v.maxLength(LIMITS.idMax, `${name} is too long.`),
+      // KV turns lone surrogates into U+FFFD: two ids would name one key (contract part F).
+      wellFormed(name),
     ),
   seq: (name: string) =>
     v.pipe(

@@ -8,6 +8,7 @@
 import * as v from "valibot";
 import { AppError } from "./errors.ts";
 import { ClientFrameSchema, count, field, LIMITS } from "./protocol.ts";
+import { wellFormed } from "./unicode.ts";
 
 /** Re-exported: every schema `parse` is used with can be imported from here. */
 export { ClientFrameSchema };
@@ -29,6 +30,7 @@ const password = v.pipe(
 const displayName = v.optional(
   v.pipe(
     v.string("displayName must be text."),
+    wellFormed("displayName"),
     v.trim(),
     v.maxLength(
       LIMITS.displayNameMax,
@@ -45,13 +47,16 @@ export const RegisterInput = v.object({ username, password, displayName });
 export const LoginInput = v.object({
   username: v.pipe(
     v.string("username must be text."),
+    wellFormed("username"),
     v.trim(),
     v.toLowerCase(),
     v.maxLength(2 * LIMITS.usernameMax),
   ),
   password: v.pipe(v.string("password must be text."), v.maxLength(LIMITS.passwordMax)),
 });
-export const RefreshInput = v.object({ refreshToken: v.optional(v.string()) });
+export const RefreshInput = v.object({
+  refreshToken: v.optional(v.pipe(v.string(), wellFormed("refreshToken"))),
+});
 
 const title = v.pipe(
   v.string("title must be text."),

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Grant, Principal } from "../lib/auth/service.ts";
-import { addressKey } from "../lib/auth/throttle.ts";
+import { clientAddress } from "../lib/net/address.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
 
@@ -42,19 +42,15 @@ export async function principalOf(
 }
 
 /**
- * The client's address as the throttles count it (`addressKey`: IPv6 by /64). Behind
- * `trustProxyHops` reverse proxies (TRUST_PROXY_HOPS), it is the address the outermost of them
- * saw: that many entries from the end of X-Forwarded-For. Without that setting the header is
- * ignored, since any client can send it.
+ * The client's address as the throttles count it (lib/net/address.ts: IPv6 by /64; behind
+ * TRUST_PROXY_HOPS proxies, from X-Forwarded-For).
  */
 export function clientAddr(c: Context<Env>, trustProxyHops = 0): string {
-  let addr = c.env?.remoteAddr?.hostname ?? "unknown";
-  if (trustProxyHops > 0) {
-    const hops = (c.req.header("x-forwarded-for") ?? "").split(",").map((s) => s.trim())
-      .filter(Boolean);
-    addr = hops[hops.length - trustProxyHops] ?? hops[0] ?? addr;
-  }
-  return addressKey(addr);
+  return clientAddress(
+    c.env?.remoteAddr?.hostname,
+    c.req.header("x-forwarded-for"),
+    trustProxyHops,
+  );
 }
 
 /** Sets the browser session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS. */

@@ -3,25 +3,26 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
-import { serveStatic } from "hono/deno";
 import { HTTPException } from "hono/http-exception";
 import { apiError, AppError, toAppError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { authRoutes, meRoutes } from "./auth.ts";
+import { limitBody } from "./body.ts";
 import { chatRoutes } from "./chat.tsx";
 import { conversationRoutes, userRoutes } from "./conversations.ts";
 import { bearerToken, type Env, SESSION_COOKIE } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { pageRoutes } from "./pages.tsx";
+import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const SIGN_IN_PATHS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
 
 /** Where `deno task build` writes the CSS and island bundles. */
 export const BUILD_DIR = new URL("../_build/", import.meta.url).pathname;
@@ -39,7 +40,13 @@ export function createApp(rt: Runtime): Hono<Env> {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "data:"],
-        connectSrc: ["'self'", "ws:", "wss:"],
+        // 'self' covers ws: and wss: of the same origin (CSP 3; Chromium does, tested in
+        // tests/browser/csp_test.ts): any other host would let injected script carry data away.
+        connectSrc: [
+          "'self'",
+          ...rt.config.allowedOrigins.flatMap((o) => [o, o.replace(/^http/, "ws")]),
+        ],
+        baseUri: ["'none'"],
         frameAncestors: ["'none'"],
         formAction: ["'self'"],
       },
@@ -55,6 +62,13 @@ export function createApp(rt: Runtime): Hono<Env> {
   const csrfCheck = csrf({ origin: allowed });
   app.use("*", (c, next) => {
     if (bearerToken(c)) return next();
+    // Authentication before CSRF: an API request with no session cookie carries nothing a
+    // forger could ride on, so the route's own check answers it (401 where sign-in is needed).
+    // The routes that create a session stay checked: a forged sign-in is an attack too.
+    if (
+      c.req.path.startsWith("/api/") && !SIGN_IN_PATHS.has(c.req.path) &&
+      getCookie(c, SESSION_COOKIE) === undefined
+    ) return next();
     if (!SAFE_METHODS.has(c.req.method) && getCookie(c, SESSION_COOKIE) !== undefined) {
       // Browsers send `Origin: null` for a form posted under `Referrer-Policy: no-referrer`
       // (ours); `Sec-Fetch-Site` is theirs alone to set, so it vouches for such a request.
@@ -68,15 +82,7 @@ export function createApp(rt: Runtime): Hono<Env> {
     return csrfCheck(c, next);
   });
   // Every body is bounded, forms as well as JSON (a form's largest honest field is a message).
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: LIMITS.jsonBodyMaxBytes,
-      onError: () => {
-        throw bodyTooLarge();
-      },
-    }),
-  );
+  app.use("*", limitBody(LIMITS.jsonBodyMaxBytes));
 
   app.route("/", healthRoutes(rt));
   app.route("/api/auth", authRoutes(rt));
@@ -86,14 +92,7 @@ export function createApp(rt: Runtime): Hono<Env> {
   app.route("/api/ws", wsRoutes(rt));
   app.route("/", pageRoutes(rt));
   app.route("/chat", chatRoutes(rt));
-  app.use(
-    "/static/*",
-    serveStatic({
-      root: BUILD_DIR,
-      rewriteRequestPath: (p) => p.replace(/^\/static/, ""),
-      onFound: (_path, c) => c.header("Cache-Control", "public, max-age=300"),
-    }),
-  );
+  app.route("/static", staticRoutes(BUILD_DIR));
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) {

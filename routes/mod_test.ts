@@ -14,7 +14,7 @@ import { createApp } from "./mod.ts";
 const EXPECTED = [
   "ALL    /* (middleware secureHeaders)",
   "ALL    /* (middleware)",
-  "ALL    /* (middleware bodyLimit)",
+  "ALL    /* (middleware limitBody)",
   "GET    /health",
   "GET    /ready",
   "POST   /api/auth/register",
@@ -47,7 +47,8 @@ const EXPECTED = [
   "GET    /chat",
   "GET    /chat/:id",
   "POST   /chat/:id/messages",
-  "ALL    /static/* (middleware serveStatic)",
+  "GET    /static/* (middleware staticFiles)",
+  "GET    /static/*",
 ];
 
 Deno.test("the routing table lists exactly the expected routes and middleware, in order", async () => {

@@ -5,6 +5,8 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
+import { log } from "../lib/log.ts";
+import { handshakeProblem } from "../lib/net/upgrade.ts";
 import { serveSocket } from "../lib/realtime/socket.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { type Env, principalOf } from "./context.ts";
@@ -19,8 +21,11 @@ export function wsRoutes(rt: Runtime) {
     }
     const principal = await principalOf(rt, c, { allowQueryToken: true });
     if (!principal) throw new AppError("unauthorized", "Please sign in before connecting.");
-    if ((c.req.header("upgrade") ?? "").toLowerCase() !== "websocket") {
-      throw new AppError("invalid_input", "This endpoint speaks WebSocket only.");
+    const problem = handshakeProblem(c.req.raw.headers);
+    if (problem) {
+      log.debug("websocket handshake refused", { reason: problem.message });
+      const body = { error: { code: "invalid_input", message: problem.message } };
+      return c.json(body, problem.status, problem.headers);
     }
     // idleTimeout 0: Deno's own 30 s ping timeout would close with 1001; the contract's
     // 60 s silence rule (close 4002) is enforced by the engine instead.

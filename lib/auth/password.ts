@@ -1,19 +1,47 @@
 /**
  * Password hashing with scrypt from node:crypto: memory-hard, runs off the event loop, and
  * available on Deno Deploy without a native addon.
+ *
+ * Parameters: OWASP's scrypt row N=2^14, r=8, p=5. It keeps today's 16 MiB per hash (128·N·r;
+ * p adds time, not memory), where N=2^17 would take 128 MiB per hash. Hashes with other
+ * parameters still verify and are replaced at the owner's next sign-in (`needsRehash`).
+ * At most `HASH_CONCURRENCY` hashes run at once per isolate, so a burst of sign-ins queues
+ * instead of multiplying memory and threads.
  * @module
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { Semaphore } from "../semaphore.ts";
 
-const N = 16384, R = 8, P = 1, KEYLEN = 32;
+const N = 16384, R = 8, P = 5, KEYLEN = 32;
+
+/** Hashes one isolate runs at once (16 MiB each); more wait in arrival order. */
+export const HASH_CONCURRENCY = 4;
+const hashes = new Semaphore(HASH_CONCURRENCY);
+
+/** Hashes running right now in this isolate. */
+export function hashesInFlight(): number {
+  return hashes.active;
+}
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number) {
-  return new Promise<Buffer>((resolve, reject) =>
-    scrypt(password.normalize("NFKC"), salt, KEYLEN, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (
-      err,
-      key,
-    ) => err ? reject(err) : resolve(key))
+  return hashes.run(() =>
+    new Promise<Buffer>((resolve, reject) =>
+      scrypt(
+        password.normalize("NFKC"),
+        salt,
+        KEYLEN,
+        { N: n, r, p, maxmem: 64 * 1024 * 1024 },
+        (err, key) => err ? reject(err) : resolve(key),
+      )
+    )
   );
+}
+
+/** True when `stored` was not written with today's parameters: hash it again at sign-in. */
+export function needsRehash(stored: string): boolean {
+  const parts = stored.split("$");
+  return parts.length !== 6 || parts[0] !== "scrypt" ||
+    parts.slice(1, 4).join("$") !== [N, R, P].join("$");
 }
 
 /**

@@ -13,8 +13,15 @@ import {
   sessionFromCookie,
   type SessionSecrets,
 } from "../store/sessions.ts";
-import { createUser, getUser, getUserByName, publicUser } from "../store/users.ts";
-import { burnPasswordCheck, hashPassword, verifyPassword } from "./password.ts";
+import {
+  createUser,
+  getUser,
+  getUserByName,
+  publicUser,
+  replacePasswordHash,
+} from "../store/users.ts";
+import { log } from "../log.ts";
+import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "./password.ts";
 import { clearLoginFailures, reserveLoginAttempt, reserveRegistration } from "./throttle.ts";
 import type { TokenSigner } from "./tokens.ts";
 
@@ -94,6 +101,13 @@ export class AuthService {
       throw new AppError("unauthorized", "That username and password do not match.");
     }
     await clearLoginFailures(this.kv, username, addr);
+    // The only moment the password is at hand: a hash of older, cheaper parameters is replaced.
+    if (needsRehash(record.passwordHash)) {
+      const fresh = await hashPassword(input.password);
+      await replacePasswordHash(this.kv, record.id, record.passwordHash, fresh).catch((err) =>
+        log.warn("rehash failed", { error: String(err) })
+      );
+    }
     const { session, secrets } = await createSession(this.kv, record.id, this.sessionTtlSec);
     return await this.#grant(publicUser(record), session.id, secrets);
   }

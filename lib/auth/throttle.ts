@@ -69,29 +69,5 @@ export async function reserveRegistration(
   return await reserve(kv, [registrationCounter(addr, limit, REGISTRATION_WINDOW_MS)]);
 }
 
-/**
- * The key an address is counted under: an IPv4 address as it is, an IPv6 address by its /64
- * (one subscriber usually holds a whole /64, so counting single addresses would not limit
- * anybody), an IPv4-mapped IPv6 address as the IPv4 one.
- */
-export function addressKey(ip: string): string {
-  const addr = ip.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "").toLowerCase();
-  if (!addr.includes(":")) return addr;
-  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
-  if (mapped) return mapped[1];
-  // The same written in hex, and NAT64 (64:ff9b::/96): the IPv4 address inside.
-  const embedded = /^(?:(?:0*:)*:?ffff|64:ff9b:(?:0*:)*)?:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(
-    addr,
-  );
-  if (embedded && (addr.includes("ffff:") || addr.startsWith("64:ff9b:"))) {
-    const hi = parseInt(embedded[1], 16), lo = parseInt(embedded[2], 16);
-    return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
-  }
-  const [head, tail] = addr.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail !== undefined && tail !== "" ? tail.split(":") : [];
-  const groups = tail === undefined
-    ? left
-    : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
-  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
-}
+/** The key an address is counted under: parsed by ipaddr.js in lib/net/address.ts. */
+export { addressKey } from "../net/address.ts";

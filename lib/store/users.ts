@@ -47,6 +47,24 @@ export async function createUser(
   return record;
 }
 
+/**
+ * Replaces a user's password hash if it is still `expected` (a password change meanwhile
+ * wins). Returns whether it was replaced.
+ */
+export async function replacePasswordHash(
+  kv: Deno.Kv,
+  userId: string,
+  expected: string,
+  passwordHash: string,
+): Promise<boolean> {
+  const entry = await retry(() => kv.get<UserRecord>(keys.user(userId)));
+  if (!entry.value || entry.value.passwordHash !== expected) return false;
+  const res = await retry(() =>
+    kv.atomic().check(entry).set(keys.user(userId), { ...entry.value!, passwordHash }).commit()
+  );
+  return res.ok;
+}
+
 /** Looks a user up by id. */
 export async function getUser(kv: Deno.Kv, userId: string): Promise<UserRecord | null> {
   return (await retry(() => kv.get<UserRecord>(keys.user(userId)))).value;

@@ -197,13 +197,13 @@ export class WsClient {
   static async connect(
     wsUrl: string,
     token: string,
-    opts: { headers?: Record<string, string> } = {},
+    opts: { headers?: Record<string, string>; readyTimeoutMs?: number } = {},
   ) {
     const c = new WsClient(
       `${wsUrl}?token=${encodeURIComponent(token)}`,
       opts.headers ? { headers: opts.headers } : undefined,
     );
-    c.ready = await c.next((f) => f.type === "ready");
+    c.ready = await c.next((f) => f.type === "ready", opts.readyTimeoutMs);
     return c;
   }
 
