@@ -52,6 +52,16 @@ export function shortWhen(ts: number, local: boolean, now = Date.now()): string 
   return fmt(local, { month: "short", day: "numeric" }).format(ts);
 }
 
+/** When someone was last seen, as chat apps say it: "today at 8:09 PM", "yesterday at 8:09 PM",
+ * "on Tuesday", "on Mar 4, 2025". */
+export function lastSeenWhen(ts: number, local: boolean, now = Date.now()): string {
+  const key = dayKey(ts, local);
+  if (key === dayKey(now, local)) return `today at ${timeOf(ts, local)}`;
+  if (key === dayKey(now - DAY_MS, local)) return `yesterday at ${timeOf(ts, local)}`;
+  if (now - ts < 6 * DAY_MS) return `on ${fmt(local, { weekday: "long" }).format(ts)}`;
+  return `on ${fmt(local, { dateStyle: "medium" }).format(ts)}`;
+}
+
 /** A full timestamp for tooltips. */
 export function fullWhen(ts: number, local: boolean): string {
   return fmt(local, { dateStyle: "medium", timeStyle: "short" }).format(ts);

@@ -1,5 +1,14 @@
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
-import { dayKey, dayLabel, fullWhen, initials, linkify, shortWhen, timeOf } from "./format.ts";
+import {
+  dayKey,
+  dayLabel,
+  fullWhen,
+  initials,
+  lastSeenWhen,
+  linkify,
+  shortWhen,
+  timeOf,
+} from "./format.ts";
 
 // Before hydration (`local` false) everything is UTC in en-US, so these texts are exact.
 const at = (d: number, h = 14, m = 5) => Date.UTC(2025, 2, d, h, m); // March 2025
@@ -101,4 +110,12 @@ Deno.test("initials take the first and last word, upper-cased; nothing gives ?",
   equal(initials("élodie"), "É");
   equal(initials("   "), "?");
   equal(initials(""), "?");
+});
+
+Deno.test("last seen reads as people say it: today at, yesterday at, a weekday, a date", () => {
+  const now = Date.UTC(2026, 2, 12, 21, 0); // Thursday 12 March 2026, 21:00 UTC
+  eq(lastSeenWhen(Date.UTC(2026, 2, 12, 20, 9), false, now), "today at 8:09 PM");
+  eq(lastSeenWhen(Date.UTC(2026, 2, 11, 9, 30), false, now), "yesterday at 9:30 AM");
+  eq(lastSeenWhen(Date.UTC(2026, 2, 9, 12, 0), false, now), "on Monday");
+  eq(lastSeenWhen(Date.UTC(2025, 11, 24, 12, 0), false, now), "on Dec 24, 2025");
 });

@@ -4,7 +4,7 @@ const COLOURS = [
   "bg-indigo-100 text-indigo-700",
   "bg-emerald-100 text-emerald-700",
   "bg-amber-100 text-amber-800",
-  "bg-rose-100 text-rose-700",
+  "bg-rose-100 text-rose-800",
   "bg-sky-100 text-sky-700",
   "bg-violet-100 text-violet-700",
 ];

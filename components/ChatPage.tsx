@@ -18,10 +18,13 @@ export function ChatPage(props: ChatProps) {
       bodyClass="h-full overflow-hidden bg-slate-50 text-slate-900 antialiased"
     >
       <div class="flex h-full flex-col">
-        <header class="flex shrink-0 items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2.5">
+        <header
+          data-app-header
+          class="flex shrink-0 items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2.5"
+        >
           <a
             href="/chat"
-            class="flex items-center gap-2 rounded-lg focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            class="flex min-h-11 items-center gap-2 rounded-lg focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
           >
             <Logo size={28} />
             <span class="text-lg font-semibold tracking-tight">Parley</span>
@@ -36,7 +39,7 @@ export function ChatPage(props: ChatProps) {
               <button
                 type="submit"
                 data-testid="sign-out"
-                class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium whitespace-nowrap text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                class="min-h-11 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium whitespace-nowrap md:min-h-0 text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
               >
                 Sign out
               </button>

@@ -16,7 +16,11 @@ export function ChatShell() {
   const status = store.status.value;
   const notice = store.notice.value;
   return (
-    <div class="relative flex h-full min-h-0" data-connection={status}>
+    <div
+      class="relative flex h-full min-h-0"
+      data-connection={status}
+      data-conversation-open={open ? "" : undefined}
+    >
       <aside
         aria-label="Conversation list"
         class={`${
@@ -50,15 +54,42 @@ export function ChatShell() {
           ? <Conversation key={open} id={open} />
           : (
             <div class="flex flex-1 items-center justify-center p-8 text-center">
-              <div>
-                <h1 class="text-xl font-semibold">Pick a conversation</h1>
-                <p class="mt-2 text-slate-500">Or start a new one with “New chat”.</p>
-              </div>
+              {store.conversations.value.length
+                ? (
+                  <div>
+                    <h1 class="text-xl font-semibold">Pick a conversation</h1>
+                    <p class="mt-2 text-slate-500">Or start a new one with “New chat”.</p>
+                  </div>
+                )
+                : <Welcome />}
             </div>
           )}
       </main>
       <NewConversation />
       <GroupInfo />
+    </div>
+  );
+}
+
+/** What a new account sees instead of an empty "Pick a conversation": what to do, and the
+ * button that does it (the people search). */
+export function Welcome() {
+  const store = useStore();
+  return (
+    <div class="max-w-sm" data-testid="welcome">
+      <h1 class="text-xl font-semibold">Welcome to Parley, {store.me.displayName}</h1>
+      <p class="mt-2 text-slate-600">
+        You have no conversations yet. Find someone by their name or username to start one, or make
+        a group.
+      </p>
+      <button
+        type="button"
+        data-testid="find-people"
+        onClick={() => store.dialog.value = "new"}
+        class="mt-5 min-h-11 rounded-lg bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+      >
+        Find people
+      </button>
     </div>
   );
 }

@@ -1,6 +1,10 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { LIMITS } from "../lib/protocol.ts";
 import { useStore } from "./context.ts";
+
+const LIMIT = LIMITS.bodyMaxCodePoints;
+/** The counter shows from here on, as Slack's does near its limit. */
+const COUNT_FROM = LIMIT - 200;
 
 const draftKey = (id: string) => `parley:draft:${id}`;
 
@@ -19,7 +23,12 @@ function saveDraft(id: string, text: string): void {
   } catch { /* storage full or blocked: the draft just isn't kept */ }
 }
 
-/** The message box: Enter sends, Shift+Enter starts a new line; the draft is kept per
+/** Whether the primary pointer is a finger: there Enter makes a new line. */
+function touch(): boolean {
+  return matchMedia("(pointer: coarse)").matches;
+}
+
+/** The message box: Enter sends (a new line on touch screens), Shift+Enter starts a new line; the draft is kept per
  * conversation for the tab's lifetime. Rendered on the server it is a plain form that posts to
  * `/chat/:id/messages`, so a page whose script did not run can still send. */
 export function Composer(props: { id: string }) {
@@ -38,24 +47,41 @@ export function Composer(props: { id: string }) {
 
   const update = (value: string) => {
     setText(value);
+    setRefused(false);
     saveDraft(props.id, value);
     if (value.trim()) store.typingNow(props.id);
   };
 
+  // Counted in code points, as the server counts (an emoji is one, not two UTF-16 units).
+  const length = text.length > LIMIT / 2 ? [...text].length : text.length;
+  const over = length - LIMIT;
+  const [refused, setRefused] = useState(false);
+
+  // The box grows with its content up to its CSS max height, then scrolls.
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
+  }, [text]);
+
   const submit = () => {
     if (!text.trim()) return;
+    if (over > 0) {
+      setRefused(true);
+      return;
+    }
     store.atBottom = true;
     store.send(props.id, text);
     update("");
     area.current?.focus();
   };
 
-  const rows = Math.min(6, Math.max(1, text.split("\n").length));
   return (
     <form
       method="post"
       action={`/chat/${encodeURIComponent(props.id)}/messages`}
-      class="flex items-end gap-2 border-t border-slate-200 bg-white p-3"
+      class="relative flex items-end gap-2 border-t border-slate-200 bg-white p-3"
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -99,9 +125,10 @@ export function Composer(props: { id: string }) {
         name="body"
         ref={area}
         data-testid="composer"
-        rows={rows}
-        maxLength={LIMITS.bodyMaxCodePoints}
-        placeholder="Write a message…  (Enter to send, Shift+Enter for a new line)"
+        rows={1}
+        aria-invalid={over > 0 ? "true" : undefined}
+        aria-describedby={length >= COUNT_FROM ? "composer-count" : undefined}
+        placeholder="Write a message…"
         value={text}
         onInput={(e) => update(e.currentTarget.value)}
         onPaste={(e) => {
@@ -111,18 +138,38 @@ export function Composer(props: { id: string }) {
           store.attach(props.id, files);
         }}
         onKeyDown={(e) => {
-          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+          // On a touch screen Enter is a new line and the button sends, as in WhatsApp and
+          // Telegram on phones; with a keyboard Enter sends and Shift+Enter breaks the line.
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !touch()) {
             e.preventDefault();
             submit();
           }
         }}
-        class="block max-h-40 min-h-10 min-w-0 flex-1 resize-none placeholder:truncate rounded-xl border border-slate-300 bg-white px-3 py-2 text-[15px] text-slate-900 shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
+        class="block max-h-40 min-h-11 min-w-0 flex-1 resize-none overflow-y-auto placeholder:truncate rounded-xl border border-slate-300 bg-white px-3 py-2 text-[15px] text-slate-900 shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
       />
+      {length >= COUNT_FROM
+        ? (
+          <p
+            id="composer-count"
+            data-testid="composer-count"
+            role={refused ? "alert" : undefined}
+            class={`absolute right-3 bottom-full mb-1 rounded-md bg-white/95 px-2 py-0.5 text-xs shadow-sm ${
+              over > 0 ? "font-medium text-rose-700" : "text-slate-600"
+            }`}
+          >
+            {over > 0
+              ? `${over.toLocaleString("en-US")} too many characters. Shorten it to send (${
+                length.toLocaleString("en-US")
+              } / ${LIMIT.toLocaleString("en-US")}).`
+              : `${length.toLocaleString("en-US")} / ${LIMIT.toLocaleString("en-US")}`}
+          </p>
+        )
+        : null}
       <button
         type="submit"
         data-testid="send"
-        disabled={live && !text.trim()}
-        class="rounded-xl bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50"
+        disabled={live && (!text.trim() || over > 0)}
+        class="min-h-11 rounded-xl bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50"
       >
         Send
       </button>

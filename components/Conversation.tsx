@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { fullWhen } from "../client/format.ts";
+import { lastSeenWhen } from "../client/format.ts";
 import { ImageViewer } from "./Attachment.tsx";
 import { Avatar } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
@@ -44,7 +44,7 @@ export function Conversation(props: { id: string }) {
     : conv.peer?.online
     ? "Online"
     : conv.peer?.lastSeen
-    ? `Last seen ${fullWhen(conv.peer.lastSeen, local)}`
+    ? `Last seen ${lastSeenWhen(conv.peer.lastSeen, local)}`
     : "Offline";
   return (
     <div
@@ -72,7 +72,7 @@ export function Conversation(props: { id: string }) {
       <header class="flex items-center gap-3 border-b border-slate-200 bg-white px-3 py-2.5">
         <a
           href="/chat"
-          class="rounded-lg p-1.5 text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:hidden"
+          class="-ml-1 flex h-11 w-11 shrink-0 items-center justify-center rounded-lg text-xl text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:hidden"
           onClick={(e) => {
             if (!plainClick(e)) return;
             e.preventDefault();
@@ -102,7 +102,7 @@ export function Conversation(props: { id: string }) {
               type="button"
               data-testid="group-info"
               onClick={() => store.dialog.value = "info"}
-              class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+              class="min-h-11 shrink-0 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 md:min-h-0 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
             >
               Group info
             </button>

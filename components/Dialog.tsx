@@ -13,7 +13,11 @@ export function Dialog(
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const el = ref.current!;
-    if (props.open && !el.open) el.showModal();
+    if (props.open && !el.open) {
+      el.showModal();
+      // The field the dialog is for takes the focus, not its first button (the "×").
+      el.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    }
     if (!props.open && el.open) el.close();
   }, [props.open]);
   return (
@@ -22,7 +26,7 @@ export function Dialog(
       aria-labelledby={`${props.testid}-title`}
       data-testid={props.testid}
       onClose={() => store.dialog.value = null}
-      class="m-auto w-[min(32rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/40"
+      class="m-auto w-[min(32rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-black/50"
     >
       {props.open
         ? (
@@ -51,13 +55,21 @@ export function UserSearch(
   props: {
     label: string;
     exclude?: Set<string>;
-    action: (u: UserWithPresence) => ComponentChildren;
+    /** Renders the control for a hit; `clear` empties the box and refocuses it, for pickers
+     * that add one person after another. */
+    action: (u: UserWithPresence, clear: () => void) => ComponentChildren;
+    autofocus?: boolean;
   },
 ) {
   const store = useStore();
   const [q, setQ] = useState("");
   const [users, setUsers] = useState<UserWithPresence[]>([]);
   const [error, setError] = useState("");
+  const box = useRef<HTMLInputElement>(null);
+  const clear = () => {
+    setQ("");
+    box.current?.focus();
+  };
   useEffect(() => {
     let live = true;
     const timer = setTimeout(() => {
@@ -78,6 +90,8 @@ export function UserSearch(
       </label>
       <input
         id="user-search"
+        ref={box}
+        data-autofocus={props.autofocus ? "" : undefined}
         type="text"
         role="searchbox"
         autocomplete="off"
@@ -99,7 +113,7 @@ export function UserSearch(
               <span class="block truncate text-sm font-medium">{u.displayName}</span>
               <span class="block truncate text-xs text-slate-500">@{u.username}</span>
             </span>
-            {props.action(u)}
+            {props.action(u, clear)}
           </li>
         ))}
       </ul>
@@ -111,3 +125,71 @@ export const smallButton =
   "rounded-lg border border-slate-300 px-2.5 py-1 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:opacity-50";
 export const primaryButton =
   "rounded-lg bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50";
+
+/** What a confirmation asks: the question, what will happen, and the button that does it. */
+export interface Confirmation {
+  title: string;
+  text: string;
+  action: string;
+  run: () => void;
+}
+
+/** A confirmation for a destructive action, as Slack and WhatsApp Web ask it: a small modal
+ * over the dialog that says what will happen, with Cancel focused so Enter does no harm. */
+export function Confirm(props: { ask: Confirmation | null; onDone: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const el = ref.current!;
+    if (props.ask && !el.open) {
+      el.showModal();
+      cancel.current?.focus();
+    }
+    if (!props.ask && el.open) el.close();
+  }, [props.ask]);
+  return (
+    <dialog
+      ref={ref}
+      role="alertdialog"
+      aria-labelledby="confirm-title"
+      aria-describedby="confirm-text"
+      data-testid="confirm-dialog"
+      onClose={props.onDone}
+      class="m-auto w-[min(24rem,calc(100%-2rem))] rounded-2xl border border-slate-200 bg-white p-5 text-slate-900 shadow-xl backdrop:bg-black/50"
+    >
+      {props.ask
+        ? (
+          <>
+            <h2 id="confirm-title" class="text-lg font-semibold">{props.ask.title}</h2>
+            <p id="confirm-text" class="mt-2 text-sm text-slate-600">
+              {props.ask.text}
+            </p>
+            <div class="mt-5 flex justify-end gap-2">
+              <button
+                type="button"
+                ref={cancel}
+                data-testid="confirm-cancel"
+                onClick={props.onDone}
+                class={`${smallButton} min-h-11 px-4`}
+              >
+                Cancel
+              </button>
+              <button
+                type="button"
+                data-testid="confirm-ok"
+                onClick={() => {
+                  const ask = props.ask!;
+                  props.onDone();
+                  ask.run();
+                }}
+                class="min-h-11 rounded-lg bg-rose-700 px-4 text-sm font-medium text-white hover:bg-rose-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-500 focus-visible:ring-offset-2"
+              >
+                {props.ask.action}
+              </button>
+            </div>
+          </>
+        )
+        : null}
+    </dialog>
+  );
+}

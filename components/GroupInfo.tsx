@@ -3,7 +3,7 @@ import { LIMITS, type Member, type Role } from "../lib/protocol.ts";
 import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../lib/roles.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
-import { Dialog, smallButton, UserSearch } from "./Dialog.tsx";
+import { Confirm, type Confirmation, Dialog, smallButton, UserSearch } from "./Dialog.tsx";
 
 function RoleBadge(props: { role: Role }) {
   if (props.role === "member") return null;
@@ -63,6 +63,7 @@ function Body(props: { id: string }) {
   const members = store.thread(props.id).members.value;
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const [ask, setAsk] = useState<Confirmation | null>(null);
   const me = members?.find((m) => m.id === store.me.id);
   const manager = mayManage(me?.role);
   const title = store.conversation(props.id)?.title ?? "";
@@ -133,7 +134,14 @@ function Body(props: { id: string }) {
                       class={smallButton}
                       disabled={busy}
                       data-testid="remove-member"
-                      onClick={() => act(() => store.actions.removeMember(props.id, m.id))}
+                      onClick={() =>
+                        setAsk({
+                          title: `Remove ${m.displayName} from ${title}?`,
+                          text:
+                            `${m.displayName} will no longer get this group's messages or be able to send to it. An owner or admin can add them back later.`,
+                          action: "Remove",
+                          run: () => act(() => store.actions.removeMember(props.id, m.id)),
+                        })}
                     >
                       Remove<span class="sr-only">{" " + m.displayName}</span>
                     </button>
@@ -150,13 +158,16 @@ function Body(props: { id: string }) {
             <UserSearch
               label="Add a member"
               exclude={new Set(members.map((m) => m.id))}
-              action={(u) => (
+              action={(u, clear) => (
                 <button
                   type="button"
                   class={smallButton}
                   disabled={busy}
                   data-testid="add-member"
-                  onClick={() => act(() => store.actions.addMember(props.id, u.id))}
+                  onClick={() => {
+                    clear();
+                    act(() => store.actions.addMember(props.id, u.id));
+                  }}
                 >
                   Add
                 </button>
@@ -171,12 +182,23 @@ function Body(props: { id: string }) {
           type="button"
           disabled={busy}
           data-testid="leave-group"
-          onClick={() => act(() => store.actions.removeMember(props.id, store.me.id))}
+          onClick={() =>
+            setAsk({
+              title: `Leave ${title}?`,
+              text: `You will stop getting this group's messages and it will leave your chats. ${
+                me?.role === "owner" && members.length > 1
+                  ? "Ownership passes to the longest-standing admin, or else member. "
+                  : ""
+              }Only an owner or admin can add you back.`,
+              action: "Leave group",
+              run: () => act(() => store.actions.removeMember(props.id, store.me.id)),
+            })}
           class="rounded-lg border border-rose-300 px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-500"
         >
           Leave group
         </button>
       </div>
+      <Confirm ask={ask} onDone={() => setAsk(null)} />
     </div>
   );
 }

@@ -56,7 +56,7 @@ function Bubble(
       data-mine={String(props.mine)}
       class={`flex px-4 py-0.5 ${props.mine ? "justify-end" : "justify-start"}`}
     >
-      <div class={`flex max-w-[80%] flex-col ${props.mine ? "items-end" : "items-start"}`}>
+      <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
           ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
           : null}
@@ -72,7 +72,8 @@ function Bubble(
         {a && !props.body ? null : (
           <div
             data-testid="message-body"
-            class={`rounded-2xl px-3 py-2 text-[15px] leading-snug break-words whitespace-pre-wrap shadow-sm ${
+            dir="auto"
+            class={`rounded-2xl px-3 py-2 max-w-full text-[15px] leading-snug [overflow-wrap:anywhere] whitespace-pre-wrap shadow-sm ${
               a ? "mt-1 " : ""
             }${
               props.mine
@@ -100,11 +101,11 @@ function Bubble(
 
 function Divider(props: { label: string; accent?: boolean; testid?: string }) {
   return (
+    // A plain list item: a separator role is not allowed as a child of a list (axe: list).
     <li
-      role="separator"
       data-testid={props.testid}
       class={`flex items-center gap-3 px-4 py-3 text-xs font-medium ${
-        props.accent ? "text-rose-600" : "text-slate-500"
+        props.accent ? "text-rose-700" : "text-slate-500"
       }`}
     >
       <span class={`h-px flex-1 ${props.accent ? "bg-rose-300" : "bg-slate-200"}`} />
@@ -211,7 +212,7 @@ export function MessageList(props: { id: string }) {
             ts={o.ts}
             status={o.failed
               ? (
-                <span class="text-rose-600" data-testid="message-status">
+                <span class="text-rose-700" data-testid="message-status">
                   · Not sent: {o.failed}{" "}
                   <button
                     type="button"
@@ -276,9 +277,11 @@ export function MessageList(props: { id: string }) {
             : null}
           {items.length
             ? (
-              <ol role="log" aria-live="polite" aria-label="Message history" data-testid="messages">
-                {items}
-              </ol>
+              // The log role sits on a wrapper: on the <ol> itself it would hide the list from
+              // assistive tech, leaving its <li>s orphaned (axe: listitem).
+              <div role="log" aria-live="polite" aria-label="Message history">
+                <ol data-testid="messages">{items}</ol>
+              </div>
             )
             : (
               <p class="px-4 py-16 text-center text-sm text-slate-500" data-testid="messages-empty">
@@ -292,7 +295,7 @@ export function MessageList(props: { id: string }) {
           type="button"
           data-testid="jump-latest"
           onClick={jump}
-          class="absolute right-4 bottom-3 rounded-full bg-slate-900/85 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+          class="absolute right-4 bottom-3 rounded-full bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
         >
           {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
         </button>

@@ -104,7 +104,8 @@ function Body() {
       <UserSearch
         label={mode === "direct" ? "Who do you want to talk to?" : "Add people"}
         exclude={mode === "group" ? pickedIds : undefined}
-        action={(u) =>
+        autofocus
+        action={(u, clear) =>
           mode === "direct"
             ? (
               <button
@@ -122,7 +123,10 @@ function Body() {
                 type="button"
                 class={smallButton}
                 data-testid="pick-user"
-                onClick={() => setPicked([...picked, u])}
+                onClick={() => {
+                  setPicked([...picked, u]);
+                  clear();
+                }}
               >
                 Add
               </button>

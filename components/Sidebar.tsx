@@ -1,4 +1,5 @@
 import type { Conversation } from "../lib/protocol.ts";
+import { useEffect, useState } from "preact/hooks";
 import { previewText, shortWhen } from "../client/format.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
@@ -43,11 +44,11 @@ function Item(props: { c: Conversation; active: boolean }) {
             >
               {c.title}
             </span>
-            <span class="shrink-0 text-xs text-slate-500">{when}</span>
+            <span class="shrink-0 text-xs text-slate-600">{when}</span>
           </span>
           <span class="mt-0.5 flex items-center justify-between gap-2">
             <span
-              class={`truncate text-sm ${c.unread ? "text-slate-800" : "text-slate-500"}`}
+              class={`truncate text-sm ${c.unread ? "text-slate-800" : "text-slate-600"}`}
               data-testid="conversation-preview"
             >
               {preview}
@@ -77,22 +78,30 @@ export function Sidebar() {
   const open = store.openId.value;
   return (
     <div class="flex h-full min-h-0 flex-col">
-      <div class="flex items-center justify-between border-b border-slate-200 px-4 py-3">
-        <h2 class="text-sm font-semibold tracking-wide text-slate-500 uppercase">Chats</h2>
+      <div class="flex items-center gap-2 border-b border-slate-200 px-4 py-3">
+        <h2 class="mr-auto text-sm font-semibold tracking-wide text-slate-500 uppercase">Chats</h2>
+        <ThemeSwitch />
         <button
           type="button"
           data-testid="new-conversation"
           onClick={() => store.dialog.value = "new"}
-          class="rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
+          class="min-h-11 rounded-lg bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm md:min-h-0 hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
         >
           New chat
         </button>
       </div>
       {list.length === 0
         ? (
-          <p class="px-4 py-8 text-center text-sm text-slate-500">
-            No conversations yet. Start one with “New chat”.
-          </p>
+          <div class="px-4 py-8 text-center text-sm text-slate-600" data-testid="list-empty">
+            <p>No conversations yet.</p>
+            <button
+              type="button"
+              onClick={() => store.dialog.value = "new"}
+              class="mt-2 min-h-11 rounded-lg px-3 font-medium text-indigo-700 underline underline-offset-2 hover:bg-indigo-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            >
+              Find someone to talk to
+            </button>
+          </div>
         )
         : (
           <nav aria-label="Conversations" class="min-h-0 flex-1 overflow-y-auto">
@@ -102,5 +111,52 @@ export function Sidebar() {
           </nav>
         )}
     </div>
+  );
+}
+
+type Theme = "system" | "light" | "dark";
+const THEME_KEY = "parley:theme";
+const NEXT: Record<Theme, Theme> = { system: "dark", dark: "light", light: "system" };
+const LABEL: Record<Theme, string> = { system: "Auto", light: "Light", dark: "Dark" };
+
+function applyTheme(theme: Theme): void {
+  if (theme === "system") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+}
+
+/** The theme switch: Auto (the system's setting), Dark, Light, as Slack's "sync with OS"
+ * choice; kept in this browser's storage. */
+export function ThemeSwitch() {
+  const [theme, setTheme] = useState<Theme>("system");
+  useEffect(() => {
+    let saved: string | null = null;
+    try {
+      saved = localStorage.getItem(THEME_KEY);
+    } catch { /* storage blocked: the system's setting it is */ }
+    if (saved === "light" || saved === "dark") {
+      setTheme(saved);
+      applyTheme(saved);
+    }
+  }, []);
+  const pick = (next: Theme) => {
+    setTheme(next);
+    applyTheme(next);
+    try {
+      if (next === "system") localStorage.removeItem(THEME_KEY);
+      else localStorage.setItem(THEME_KEY, next);
+    } catch { /* not kept: it still applies to this page */ }
+  };
+  return (
+    <button
+      type="button"
+      data-testid="theme-switch"
+      data-theme-choice={theme}
+      aria-label={`Theme: ${LABEL[theme]}`}
+      onClick={() => pick(NEXT[theme])}
+      title="Switch between the system's theme, dark and light"
+      class="min-h-11 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:min-h-0"
+    >
+      {LABEL[theme]}
+    </button>
   );
 }

@@ -127,10 +127,29 @@ export function parse<const S extends v.GenericSchema>(
   if (result.success) return result.output;
   const issue = result.issues[0];
   const field = v.getDotPath(issue) ?? undefined;
-  const message = issue.input === undefined && field
+  throw new AppError("invalid_input", issueMessage(issue, field), field ? { field } : {});
+}
+
+function issueMessage(issue: v.BaseIssue<unknown>, field: string | undefined): string {
+  return issue.input === undefined && field
     ? `${field} is required.`
     : issue.message.match(/^[a-zA-Z]/) && field && !issue.message.startsWith(field.split(".")[0])
     ? `${field}: ${issue.message}`
     : issue.message;
-  throw new AppError("invalid_input", message, field ? { field } : {});
+}
+
+/** Every field's first problem at once (worded as `parse` words it), or null when the input is
+ * valid: a form shows all its errors together rather than one per attempt. */
+export function fieldErrors(
+  schema: v.GenericSchema,
+  input: unknown,
+): Record<string, string> | null {
+  const result = v.safeParse(schema, input);
+  if (result.success) return null;
+  const out: Record<string, string> = {};
+  for (const issue of result.issues) {
+    const field = v.getDotPath(issue) ?? "form";
+    out[field] ??= issueMessage(issue, field === "form" ? undefined : field);
+  }
+  return out;
 }

@@ -10,9 +10,9 @@ import { render } from "preact-render-to-string";
 import type { VNode } from "preact";
 import { AuthForm, type AuthFormProps } from "../components/AuthForm.tsx";
 import { Layout } from "../components/Layout.tsx";
-import { pageError, type PageStatus } from "../lib/errors.ts";
+import { AppError, pageError, type PageStatus } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
-import { LoginInput, parse, RegisterInput } from "../lib/validate.ts";
+import { fieldErrors, LoginInput, parse, RegisterInput } from "../lib/validate.ts";
 import {
   clearSessionCookie,
   clientAddr,
@@ -61,12 +61,23 @@ export function pageRoutes(rt: Runtime) {
     .post("/register", async (c) => {
       const fields = await formFields(c);
       const values = { username: fields.username, displayName: fields.displayName };
+      const raw = {
+        username: fields.username ?? "",
+        password: fields.password ?? "",
+        displayName: fields.displayName || undefined,
+      };
+      // Every field's problem at once, not one per attempt.
+      const found = fieldErrors(RegisterInput, raw);
+      if (found) {
+        // Worded and given a status by the same mapper as any other error on a page.
+        const each = Object.entries(found).map(([field, message]) =>
+          pageError(new AppError("invalid_input", message, { field }))!
+        );
+        const errors = Object.fromEntries(each.map((e) => [e.field, e.message]));
+        return authPage(c, { mode: "register", values, errors }, each[0].status);
+      }
       try {
-        const input = parse(RegisterInput, {
-          username: fields.username ?? "",
-          password: fields.password ?? "",
-          displayName: fields.displayName || undefined,
-        });
+        const input = parse(RegisterInput, raw);
         const grant = await rt.auth.register(input, clientAddr(c, rt.config.trustProxyHops));
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);

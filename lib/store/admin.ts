@@ -11,7 +11,7 @@ import { listMemberships, removeMember } from "./conversations.ts";
 import { keys } from "./keys.ts";
 import { retry } from "./kv.ts";
 import { revokeSession, type SessionRecord } from "./sessions.ts";
-import { getUser, getUserByName, type UserRecord } from "./users.ts";
+import { getUser, getUserByName, searchWords, type UserRecord } from "./users.ts";
 
 /** One row of `admin users`. */
 export interface UserSummary {
@@ -113,14 +113,12 @@ export async function deleteUser(
     const entry = await retry(() => kv.get<UserRecord>(keys.user(userId)));
     const user = entry.value;
     if (!user) throw new AppError("not_found", `There is no user "${userId}".`);
-    const res = await retry(() =>
-      kv.atomic().check(entry)
-        .delete(keys.user(userId))
-        .delete(keys.userByName(user.username))
-        .delete(keys.userByDisplay(user.displayName.toLowerCase(), userId))
-        .delete(keys.lastSeen(userId))
-        .commit()
-    );
+    const op = kv.atomic().check(entry)
+      .delete(keys.user(userId))
+      .delete(keys.userByName(user.username))
+      .delete(keys.lastSeen(userId));
+    for (const word of searchWords(user)) op.delete(keys.userByWord(word, userId));
+    const res = await retry(() => op.commit());
     if (res.ok) break;
   }
   securityEvent("account_deleted", { userId, by: "admin" });

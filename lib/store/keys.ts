@@ -7,7 +7,8 @@
  * | ["ready-probe"]                       | never written (read only)  | store/kv.ts `probe`         |
  * | ["users", userId]                     | UserRecord                 | store/users.ts              |
  * | ["users_by_name", username]           | userId                     | store/users.ts (atomic)     |
- * | ["users_by_display", lower, userId]   | userId                     | store/users.ts (atomic)     |
+ * | ["users_by_word", word, userId]       | userId (folded words)      | store/users.ts (atomic)     |
+ * | ["meta", "users_by_word_built"]       | true, once index is built  | store/users.ts, at start    |
  * | ["sessions", sessionId]               | SessionRecord (expiring)   | store/sessions.ts           |
  * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| store/throttle.ts           |
  * | ["registrations", addr]               | {count, resetAt} (expiring)| store/throttle.ts           |
@@ -47,9 +48,12 @@ export const keys = {
   usersPrefix: () => ["users"] as const,
   userByName: (username: string) => ["users_by_name", username] as const,
   usersByNamePrefix: () => ["users_by_name"] as const,
-  userByDisplay: (lowerDisplay: string, userId: string) =>
-    ["users_by_display", lowerDisplay, userId] as const,
-  usersByDisplayPrefix: () => ["users_by_display"] as const,
+  /** One entry per word of a user's display name and username (folded: lower case, no
+   * accents), so a search for any word's start is a range scan. */
+  userByWord: (word: string, userId: string) => ["users_by_word", word, userId] as const,
+  usersByWordPrefix: () => ["users_by_word"] as const,
+  /** Set once every user has their `users_by_word` entries (built at start for older data). */
+  userWordsBuilt: () => ["meta", "users_by_word_built"] as const,
   session: (sessionId: string) => ["sessions", sessionId] as const,
   loginFail: (scope: "user" | "addr", subject: string) => ["login_fail", scope, subject] as const,
   registrations: (addr: string) => ["registrations", addr] as const,

@@ -32,15 +32,15 @@ export async function createUser(
     passwordHash: input.passwordHash,
     createdAt: Date.now(),
   };
-  const res = await retry(() =>
-    kv.atomic()
+  const res = await retry(() => {
+    const op = kv.atomic()
       .check({ key: keys.userByName(username), versionstamp: null })
       .check({ key: keys.user(record.id), versionstamp: null })
       .set(keys.user(record.id), record)
-      .set(keys.userByName(username), record.id)
-      .set(keys.userByDisplay(record.displayName.toLowerCase(), record.id), record.id)
-      .commit()
-  );
+      .set(keys.userByName(username), record.id);
+    for (const word of searchWords(record)) op.set(keys.userByWord(word, record.id), record.id);
+    return op.commit();
+  });
   if (!res.ok) {
     throw new AppError("username_taken", "That username is already taken.", { field: "username" });
   }
@@ -82,18 +82,71 @@ export async function getUserByName(kv: Deno.Kv, username: string): Promise<User
   return id ? await getUser(kv, id) : null;
 }
 
-/** Users whose username or display name starts with `prefix` (case-insensitive), at most `limit`. */
-export async function searchUsers(kv: Deno.Kv, prefix: string, limit: number): Promise<User[]> {
-  const q = prefix.toLowerCase();
-  const range = (base: readonly string[]) => ({
-    start: [...base, q],
-    end: [...base, q + "\uffff"],
-  });
-  const [byName, byDisplay] = await Promise.all([
-    listAll<string>(kv, range(keys.usersByNamePrefix()), { limit }),
-    listAll<string>(kv, range(keys.usersByDisplayPrefix()), { limit }),
-  ]);
-  const ids = [...new Set([...byName, ...byDisplay].map((e) => e.value))].slice(0, limit);
+/** Lower case without accents, so "Émile" and "emile" index and search alike. */
+export function fold(s: string): string {
+  return s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+/** The words of a text, folded: "Grace B. Hopper-Smith" → grace, b, hopper, smith. */
+export function wordsOf(s: string): string[] {
+  return fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+/** The index words of a user: each word of the display name and the username, and the whole
+ * username (so "grace_h" still finds "grace_hopper"). */
+export function searchWords(u: { username: string; displayName: string }): string[] {
+  return [...new Set([fold(u.username), ...wordsOf(u.username), ...wordsOf(u.displayName)])];
+}
+
+/**
+ * Users any of whose display-name or username words starts with the query (case- and
+ * accent-insensitive), at most `limit`. A query of several words ("grace hop") matches users
+ * with a word starting with each. The KV read is one range scan on the query's longest word,
+ * bounded by a small multiple of `limit`, so it stays O(results) however many users there are.
+ */
+export async function searchUsers(kv: Deno.Kv, query: string, limit: number): Promise<User[]> {
+  const whole = fold(query.trim());
+  const words = wordsOf(query);
+  // A query like "grace_h" is a username prefix; a plain word is itself.
+  const lead = /^[\p{L}\p{N}_]+$/u.test(whole) && whole.includes("_")
+    ? whole
+    : [...words].sort((a, b) => b.length - a.length)[0];
+  if (!lead) return [];
+  const base = keys.usersByWordPrefix();
+  const entries = await listAll<string>(kv, {
+    start: [...base, lead],
+    end: [...base, lead + "\uffff"],
+  }, { limit: limit * 4 });
+  const ids = [...new Set(entries.map((e) => e.value))];
   const users = await getUsers(kv, ids);
-  return users.map(publicUser).sort((a, b) => a.username.localeCompare(b.username));
+  return users
+    .filter((u) => {
+      if (lead === whole) return true;
+      const own = searchWords(u);
+      return words.every((w) => own.some((o) => o.startsWith(w)));
+    })
+    .slice(0, limit)
+    .map(publicUser)
+    .sort((a, b) => a.username.localeCompare(b.username));
+}
+
+/**
+ * Writes the word index for users created before it existed; run at start. Idempotent, and
+ * skipped once done (a marker key). Each user's entries go in one atomic commit with a check
+ * on the user record, so a user deleted meanwhile gets no stray entries.
+ */
+export async function buildUserWordIndex(kv: Deno.Kv): Promise<number> {
+  if ((await retry(() => kv.get(keys.userWordsBuilt()))).value) return 0;
+  let built = 0;
+  for await (const entry of kv.list<UserRecord>({ prefix: keys.usersPrefix() })) {
+    const u = entry.value;
+    await retry(() => {
+      const op = kv.atomic().check({ key: entry.key, versionstamp: entry.versionstamp });
+      for (const word of searchWords(u)) op.set(keys.userByWord(word, u.id), u.id);
+      return op.commit();
+    });
+    built++;
+  }
+  await retry(() => kv.set(keys.userWordsBuilt(), true));
+  return built;
 }

@@ -1,6 +1,7 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
 import { AppError } from "../errors.ts";
-import { createUser, getUserByName, searchUsers } from "./users.ts";
+import { buildUserWordIndex, createUser, getUserByName, searchUsers } from "./users.ts";
+import { keys } from "./keys.ts";
 import { withKv } from "./testing.ts";
 
 Deno.test("createUser lets exactly one of 20 concurrent registrations of one name win, whatever the case", async () => {
@@ -84,5 +85,50 @@ Deno.test("searchUsers finds users by username prefix and by display-name prefix
     // A user matching by both username and display name appears once.
     deepStrictEqual((await searchUsers(kv, "alice", 20)).map((u) => u.id), [alice.id]);
     equal((await searchUsers(kv, "a", 1)).length, 1);
+  });
+});
+
+Deno.test("searchUsers matches any word of the name or username, ignoring case and accents", async () => {
+  await withKv(async (kv) => {
+    const grace = await createUser(kv, {
+      username: "grace_hopper",
+      displayName: "Grace Brewster Hopper",
+      passwordHash: "h",
+    });
+    const emile = await createUser(kv, {
+      username: "emile",
+      displayName: "Émile Zola",
+      passwordHash: "h",
+    });
+    const ids = async (q: string) => (await searchUsers(kv, q, 20)).map((u) => u.id);
+    deepStrictEqual(await ids("Hopper"), [grace.id]);
+    deepStrictEqual(await ids("brew"), [grace.id]);
+    deepStrictEqual(await ids("HOP"), [grace.id]);
+    deepStrictEqual(await ids("grace_h"), [grace.id]);
+    deepStrictEqual(await ids("grace hop"), [grace.id]);
+    deepStrictEqual(await ids("grace zola"), []);
+    deepStrictEqual(await ids("emile"), [emile.id]);
+    deepStrictEqual(await ids("ÉMI"), [emile.id]);
+    deepStrictEqual(await ids("zol"), [emile.id]);
+    deepStrictEqual(await ids("   "), []);
+  });
+});
+
+Deno.test("buildUserWordIndex makes users from before the word index findable, once", async () => {
+  await withKv(async (kv) => {
+    // A user as the old code stored them: a record and a username entry, no words.
+    const old = {
+      id: "u-old",
+      username: "katherine",
+      displayName: "Katherine Johnson",
+      passwordHash: "h",
+      createdAt: 1,
+    };
+    await kv.atomic().set(keys.user(old.id), old).set(keys.userByName(old.username), old.id)
+      .commit();
+    deepStrictEqual(await searchUsers(kv, "johnson", 20), []);
+    equal(await buildUserWordIndex(kv), 1);
+    deepStrictEqual((await searchUsers(kv, "johnson", 20)).map((u) => u.id), [old.id]);
+    equal(await buildUserWordIndex(kv), 0);
   });
 });

@@ -33,7 +33,13 @@ export interface Env {
   browser: Browser;
   /** A new context and page, signed in as a fresh user (through the API, cookie set). */
   user(
-    opts?: { name?: string; displayName?: string; viewport?: { width: number; height: number } },
+    opts?: {
+      name?: string;
+      displayName?: string;
+      viewport?: { width: number; height: number };
+      /** A phone: touch screen, mobile viewport. */
+      touch?: boolean;
+    },
   ): Promise<Signed>;
   newContext(opts?: Parameters<Browser["newContext"]>[0]): Promise<BrowserContext>;
 }
@@ -99,7 +105,10 @@ export function browserTest(name: string, fn: (env: Env) => Promise<void>): void
             if (res.status !== 201) throw new Error(`register failed: ${res.status}`);
             const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
             const account = { user: res.body.user, cookie, accessToken: res.body.accessToken };
-            const context = await newContext(opts.viewport ? { viewport: opts.viewport } : {});
+            const context = await newContext({
+              ...(opts.viewport ? { viewport: opts.viewport } : {}),
+              ...(opts.touch ? { hasTouch: true, isMobile: true } : {}),
+            });
             const [cname, cvalue] = cookie.split("=");
             await context.addCookies([{ name: cname, value: cvalue, url: server.url }]);
             const page = await context.newPage();

@@ -56,6 +56,7 @@ browserTest(
     await postMessage(base, alan.accessToken, withAlan, "Got a minute to talk about the cipher?");
 
     await openChat(grace.page, base);
+    await ada.page.setViewportSize({ width: 1440, height: 900 });
     await openChat(ada.page, base);
     await ada.page.getByTestId("unread-badge").first().waitFor();
     await shot(ada.page, "09-conversation-list");
@@ -100,6 +101,35 @@ browserTest(
     await ada.page.getByTestId("group-info").click();
     await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
     await shot(ada.page, "15-phone-group-info");
+    await ada.page.keyboard.press("Escape");
+
+    // The same states in the dark theme (the system's setting), phone first, then desktop.
+    await ada.page.emulateMedia({ colorScheme: "dark" });
+    await ada.page.goto(`${base}/chat`);
+    await ada.page.waitForSelector('[data-connection="open"]');
+    await shot(ada.page, "13-phone-list-dark");
+    await openFromList(ada.page, withGrace);
+    await ada.page.getByTestId("composer").waitFor();
+    await shot(ada.page, "14-phone-conversation-dark");
+    await ada.page.getByRole("link", { name: "Back to conversations" }).click();
+    await openFromList(ada.page, crew);
+    await ada.page.getByTestId("group-info").click();
+    await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
+    await shot(ada.page, "15-phone-group-info-dark");
+    await ada.page.keyboard.press("Escape");
+    await ada.page.setViewportSize({ width: 1440, height: 900 });
+    await openFromList(ada.page, withGrace);
+    await waitForBodies(ada.page, talk.map(([, b]) => b));
+    await shot(ada.page, "10-conversation-dark");
+    await ada.page.getByTestId("new-conversation").click();
+    await ada.page.getByTestId("new-dialog").getByLabel("Who do you want to talk to?").fill("a");
+    await ada.page.getByTestId("user-result").first().waitFor();
+    await shot(ada.page, "11-new-conversation-dialog-dark");
+    await ada.page.keyboard.press("Escape");
+    await openFromList(ada.page, crew);
+    await ada.page.getByTestId("group-info").click();
+    await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
+    await shot(ada.page, "12-group-info-dark");
     assertEquals(ada.errors, []);
     assertEquals(grace.errors, []);
   },
