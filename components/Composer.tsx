@@ -92,7 +92,7 @@ export function Composer(props: { id: string }) {
       {live
         ? (
           <label
-            class="flex h-10 w-10 flex-none cursor-pointer items-center justify-center rounded-xl border border-slate-300 text-slate-600 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-indigo-500"
+            class="flex h-11 w-11 flex-none cursor-pointer items-center justify-center rounded-xl border border-slate-300 text-slate-600 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-indigo-500"
             title="Attach photos or files"
           >
             <svg

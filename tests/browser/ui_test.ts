@@ -214,6 +214,8 @@ browserTest(
 function smallTargets(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>("a[href], button, textarea, input, select")]
+      // A visually hidden input is tapped through its label: the label is the target.
+      .map((e) => e.matches("input.sr-only") ? e.closest("label") ?? e : e)
       .filter((e) => e.getClientRects().length && !e.closest('[data-testid="message-body"]'))
       .filter((e) => {
         const r = e.getBoundingClientRect();
