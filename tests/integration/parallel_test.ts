@@ -4,56 +4,13 @@
  * BroadcastChannel and once with it switched off (KV watch alone).
  */
 import { deepStrictEqual as eq, ok } from "node:assert/strict";
+import { startParallel } from "../helpers/parallel.ts";
 import { type Account, api, register, WsClient } from "../helpers/server.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function startParallel(broadcast: boolean) {
-  const dir = await Deno.makeTempDir({ prefix: "parley-parallel-" });
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["serve", "--parallel", "-A", "--port", String(port), "--host", "127.0.0.1", "main.ts"],
-    cwd: root,
-    env: {
-      KV_PATH: `${dir}/parley.kv`,
-      JWT_SECRET: "parallel-test-secret-0123456789abcdef",
-      BROADCAST: broadcast ? "on" : "off",
-      LOG_LEVEL: "error",
-      DENO_JOBS: "2",
-      // connectOn keeps opening sockets of one user until one lands on the wanted isolate.
-      MAX_SOCKETS_PER_USER: "200",
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}`;
-  const isolates = new Set<string>();
-  for (let i = 0; i < 200 && isolates.size < 2; i++) {
-    try {
-      const res = await fetch(`${url}/health`);
-      isolates.add((await res.json()).isolate);
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    url,
-    wsUrl: `ws://127.0.0.1:${port}/api/ws`,
-    async stop() {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await Deno.remove(dir, { recursive: true });
-      return status;
-    },
-  };
-}
+/** Two isolates; `connectOn` keeps opening sockets of one user until one lands on the wanted
+ * isolate, hence the raised per-user socket cap. */
+const startCluster = (broadcast: boolean) =>
+  startParallel({ BROADCAST: broadcast ? "on" : "off", MAX_SOCKETS_PER_USER: "200" });
 
 const isolateOf = (c: WsClient) => c.ready.connectionId.split(".")[0];
 
@@ -75,7 +32,7 @@ for (const broadcast of [true, false]) {
       })`,
     sanitizeResources: false,
     fn: async () => {
-      const srv = await startParallel(broadcast);
+      const srv = await startCluster(broadcast);
       const opened: WsClient[] = [];
       let stopped = false;
       try {
