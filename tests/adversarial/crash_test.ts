@@ -15,19 +15,12 @@
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { type Account, api, register } from "../helpers/server.ts";
 import { report, Rng, seedFrom } from "./seed.ts";
+import { freePort, root } from "../helpers/net.ts";
 
 const SEED = seedFrom("CRASH_SEED");
 const CLIENTS = 30;
 const GROUPS = 3;
 const BOUND_MS = 240_000;
-const root = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** The server as production runs it; `kill()` is SIGKILL, `start()` reopens the same KV. */
 class Server {

@@ -16,6 +16,7 @@ import { equal, ok } from "node:assert/strict";
 import { seedUsers } from "../../bench/seed.ts";
 import { api } from "../helpers/server.ts";
 import { report, Rng, seedFrom } from "./seed.ts";
+import { freePort, root } from "../helpers/net.ts";
 
 const SEED = seedFrom("STORM_SEED");
 const CONNS = Number(Deno.env.get("STORM_CONNS") ?? 1000);
@@ -24,14 +25,6 @@ const USERS = 100;
 const STORM_BOUND_MS = Number(Deno.env.get("STORM_BOUND_MS") ?? 60_000);
 const BOUND_MS = 300_000;
 const SECRET = "storm-probe-secret-0123456789abcdef01234";
-const root = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** One connection that retries until `ready`, as the real client does after a drop. */
 function connect(wsUrl: string, token: string, stats: { retries: number }): Promise<WebSocket> {

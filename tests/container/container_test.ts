@@ -11,8 +11,8 @@
 // deno-lint-ignore-file no-console no-explicit-any
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { api, register, WsClient } from "../helpers/server.ts";
+import { freePort, root } from "../helpers/net.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
 /** The CA bundle of a TLS-inspecting egress proxy, passed to the build when present. */
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 /** The Dockerfile's base, at the version the README pins. */
@@ -56,13 +56,6 @@ async function findEngine(): Promise<{ engine: string } | { reason: string }> {
 const wanted = Deno.env.get("CONTAINER_TEST") === "1";
 const found = wanted ? await findEngine() : { reason: "set CONTAINER_TEST=1 to run it" };
 if ("reason" in found) console.error(`container test skipped: ${found.reason}`);
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

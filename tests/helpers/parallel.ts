@@ -2,14 +2,7 @@
  * The real server under `deno serve --parallel` (two isolates) on a temporary KV file, for
  * tests of what must hold across isolates.
  */
-const root = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort, root } from "./net.ts";
 
 /** Starts two isolates on one KV file with `env` on top of test defaults. */
 export async function startParallel(env: Record<string, string> = {}) {

@@ -7,15 +7,7 @@
  */
 import { equal, ok } from "node:assert/strict";
 import { api, postForm, register, WsClient } from "../helpers/server.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort, root } from "../helpers/net.ts";
 
 async function collect(stream: ReadableStream<Uint8Array>, into: string[]) {
   const dec = new TextDecoder();

@@ -9,15 +9,7 @@
  */
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { api, register } from "../helpers/server.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort, root } from "../helpers/net.ts";
 
 function launch(port: number, kvPath: string) {
   return new Deno.Command(Deno.execPath(), {
