@@ -16,6 +16,7 @@ import {
   ChangeQueue,
   type Conv,
   countedTitle,
+  excerptOf,
   type Msg,
   toggledReactions,
   topVersion,
@@ -23,7 +24,6 @@ import {
   type UpdateFrame,
   versionOf,
   withChanged,
-  excerptOf,
 } from "./changes.ts";
 import { Connection } from "./connection.ts";
 import { chatPath, openIdFromPath, pageTitle } from "./nav.ts";
