@@ -2,56 +2,33 @@
  * Message changes as the browser sees them (contract part B, settled by part F): the shapes the
  * server adds to `Message`, `Conversation` and the frames, the rules that fold an edited,
  * deleted or reacted message into what a thread holds, and the queue of our own changes not yet
- * acked. The shapes are written here, from the contract, as optional additions, so the client
- * reads the same values whether or not the server it talks to sends them yet.
+ * acked.
  * Browser compatible, no side effects: every rule runs under `deno test`.
  * @module
  */
-import type { Conversation, ErrorBody, Message } from "../lib/protocol.ts";
+import type {
+  ClientFrame,
+  Conversation,
+  ErrorBody,
+  Message,
+  Reaction,
+  ReplyTo,
+  ServerFrame,
+} from "../lib/protocol.ts";
 
-/** One emoji's reactions: `userIds` holds at most the first 50 (part F). */
-export interface Reaction {
-  emoji: string;
-  count: number;
-  userIds: string[];
-}
+export type { Reaction, ReplyTo } from "../lib/protocol.ts";
 
-/** What a reply quotes; `excerpt` is filled from the original's current state when served. */
-export interface ReplyTo {
-  seq: number;
-  senderId: string;
-  excerpt: string;
-}
+/** A message, with the fields of part B. */
+export type Msg = Message;
 
-/** A message with the fields of part B (absent on a server that predates them). */
-export type Msg = Message & {
-  /** The seq of its latest change; equal to `seq` while unchanged. */
-  version?: number;
-  editedTs?: number | null;
-  deleted?: boolean;
-  reactions?: Reaction[];
-  replyTo?: ReplyTo | null;
-  mentions?: string[];
-  /** Group changes are messages too (part F); they never notify. */
-  system?: { action: string; actorId: string; userId?: string; title?: string } | null;
-};
-
-/** A conversation with the fields of parts B and D. */
-export type Conv = Conversation & { muted?: boolean; unreadMentions?: number };
+/** A conversation with the fields of part D (`muted` comes with the settings route). */
+export type Conv = Conversation & { muted?: boolean };
 
 /** The frames a change is made with; each is answered with an `ack` by its `id`. */
-export type ChangeFrame =
-  | { type: "edit"; id: string; conversationId: string; seq: number; body: string }
-  | { type: "delete"; id: string; conversationId: string; seq: number }
-  | { type: "react"; id: string; conversationId: string; seq: number; emoji: string; on: boolean };
+export type ChangeFrame = Extract<ClientFrame, { type: "edit" | "delete" | "react" }>;
 
 /** `update`: a change by someone else (or another tab); `message` is the target after it. */
-export interface UpdateFrame {
-  type: "update";
-  conversationId: string;
-  seq: number;
-  message: Msg;
-}
+export type UpdateFrame = Extract<ServerFrame, { type: "update" }>;
 
 /** A message's stream position: its latest change, or its own seq while unchanged. */
 export const versionOf = (m: Msg): number => m.version ?? m.seq;
@@ -112,7 +89,7 @@ export const mentions = (m: Msg, userId: string): boolean => !!m.mentions?.inclu
 export function withNewMentions(c: Conv, fresh: Msg[], meId: string): Conv {
   const n = fresh.filter((m) => m.senderId !== meId && m.seq > c.lastReadSeq && mentions(m, meId))
     .length;
-  return n ? { ...c, unreadMentions: (c.unreadMentions ?? 0) + n } : c;
+  return n ? { ...c, unreadMentions: c.unreadMentions + n } : c;
 }
 
 /** The number the tab's title shows: unmuted conversations with unread messages (part F). */

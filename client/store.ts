@@ -21,7 +21,6 @@ import {
   toggledReactions,
   topVersion,
   unreadConversations,
-  type UpdateFrame,
   versionOf,
   withChanged,
 } from "./changes.ts";
@@ -36,12 +35,6 @@ import { syncOf, SyncQueue } from "./sync.ts";
 
 export type { Outgoing } from "./outbox.ts";
 export type { ChatProps, Thread } from "./state.ts";
-
-/** A server frame, with those of message changes (part B) the shared types may not list yet. */
-export type Frame =
-  | Exclude<ServerFrame, { type: "ack" }>
-  | UpdateFrame
-  | { type: "ack"; id: string; conversationId: string; seq: number; ts: number; message?: Msg };
 
 const TYPING_SHOWN_MS = 5_000;
 const TYPING_EVERY_MS = 1_000;
@@ -131,7 +124,7 @@ export class ChatStore extends ChatState {
   }
 
   /** Applies one server frame. */
-  handle(f: Frame): void {
+  handle(f: ServerFrame): void {
     switch (f.type) {
       case "message":
         this.#onMessages(f.message.conversationId, [f.message], true);
