@@ -283,6 +283,15 @@ export class ChatStore extends ChatState {
     this.#notifier.show(c.id, notificationText(m, c, sender));
   }
 
+  /** Shows the message `seq` (a reply's original): pages up until it is held, then the list
+   * scrolls to it and highlights it. */
+  async showMessage(convId: string, seq: number): Promise<void> {
+    const t = this.thread(convId);
+    t.focus.value = null;
+    if (await this.actions.reveal(convId, seq)) t.focus.value = seq;
+    else this.notice.value = "That message could not be shown.";
+  }
+
   /** Asks once, from the reader's click, whether notifications may be shown. */
   askNotifications(): Promise<void> {
     return this.#notifier?.ask() ?? Promise.resolve();
