@@ -140,7 +140,8 @@ function Bubble(
               >
                 <MessageText body={props.body} names={props.names} meId={store.me.id} />
               </div>
-              {m && props.convId && !props.pending
+              {/* Actions need the script: the server's page (no JavaScript) shows none. */}
+              {m && props.convId && !props.pending && local
                 ? (
                   <MessageActions
                     convId={props.convId}

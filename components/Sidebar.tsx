@@ -67,7 +67,7 @@ function Item(props: { c: Conversation; active: boolean }) {
                 <span
                   data-testid="mention-badge"
                   title="You were mentioned"
-                  class="shrink-0 rounded-full bg-amber-500 px-1.5 py-0.5 text-xs font-bold text-white"
+                  class="shrink-0 rounded-full bg-amber-700 px-1.5 py-0.5 text-xs font-bold text-white"
                 >
                   @<span class="sr-only">mentioned</span>
                 </span>
