@@ -191,12 +191,3 @@ export function uploadFile(
 export function setSettings(id: string, settings: { muted?: boolean }): Promise<void> {
   return call("PATCH", `${conv(id)}/settings`, settings);
 }
-
-/** Everyone who reacted to a message with each emoji (the message's own list holds at most the
- * first 50 per emoji). */
-export function getReactions(
-  id: string,
-  seq: number,
-): Promise<{ reactions: { emoji: string; count: number; userIds: string[] }[] }> {
-  return call("GET", `${conv(id)}/messages/${seq}/reactions`);
-}

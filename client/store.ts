@@ -126,9 +126,15 @@ export class ChatStore extends ChatState {
   /** Applies one server frame. */
   handle(f: ServerFrame): void {
     switch (f.type) {
-      case "message":
-        this.#onMessages(f.message.conversationId, [f.message], true);
-        return this.#notify(f.message);
+      case "message": {
+        const m = f.message;
+        // The first message of a conversation new to us comes before its summary does.
+        if (!this.conversation(m.conversationId)) {
+          return void this.refreshList().then(() => this.#notify(m), () => {});
+        }
+        this.#onMessages(m.conversationId, [m], true);
+        return this.#notify(m);
+      }
       case "messages":
         return this.#onSynced(f.conversationId, f.messages, f.hasMore);
       case "update":

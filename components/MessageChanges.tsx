@@ -13,8 +13,9 @@ import { useStore } from "./context.ts";
 /** The picker's common reactions, as Slack and WhatsApp offer first. */
 export const COMMON_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
 
+// 44 px on phones (touch targets), smaller beside a mouse.
 const iconButton =
-  "flex h-8 min-w-8 items-center justify-center rounded-lg px-1.5 text-sm text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
+  "flex h-11 min-w-11 md:h-8 md:min-w-8 items-center justify-center rounded-lg px-1.5 text-sm text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
 
 /** A member's display name by id, for quotes and reaction lists. */
 export function useNames(convId: string): (id: string) => string {
@@ -41,7 +42,7 @@ export function ReplyQuote(props: { convId: string; message: Msg; mine: boolean 
       data-testid="reply-quote"
       data-reply-seq={reply.seq}
       onClick={() => store.showMessage(props.convId, reply.seq)}
-      class={`mb-0.5 block max-w-full rounded-xl border-l-4 px-3 py-1.5 text-left text-sm ${
+      class={`mb-0.5 block min-h-11 max-w-full rounded-xl border-l-4 px-3 py-1.5 text-left text-sm ${
         props.mine
           ? "border-indigo-300 bg-indigo-50 text-slate-700"
           : "border-slate-300 bg-slate-100 text-slate-700"
@@ -104,7 +105,7 @@ export function Reactions(props: { convId: string; message: Msg }) {
             onPointerUp={() => press.current && clearTimeout(press.current)}
             onPointerLeave={() => press.current && clearTimeout(press.current)}
             onContextMenu={(e) => who && e.preventDefault()}
-            class={`flex min-h-7 items-center gap-1 rounded-full border px-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${
+            class={`flex min-h-11 min-w-11 md:min-h-7 md:min-w-0 items-center justify-center gap-1 rounded-full border px-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${
               mine
                 ? "border-indigo-400 bg-indigo-50 text-indigo-800"
                 : "border-slate-200 bg-white text-slate-700 hover:bg-slate-100"
@@ -160,7 +161,7 @@ function ReactionPicker(props: { onPick: (emoji: string) => void; onClose: () =>
             aria-label={`React with ${e}`}
             data-testid="pick-emoji"
             onClick={() => pick(e)}
-            class="h-9 w-9 rounded-lg text-xl hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            class="h-11 w-11 md:h-9 md:w-9 rounded-lg text-xl hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
           >
             {e}
           </button>
@@ -187,11 +188,11 @@ function ReactionPicker(props: { onPick: (emoji: string) => void; onClose: () =>
           }}
           aria-invalid={error ? "true" : undefined}
           aria-describedby={error ? "any-emoji-error" : undefined}
-          class="min-w-0 flex-1 rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
+          class="min-h-11 md:min-h-0 min-w-0 flex-1 rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40"
         />
         <button
           type="submit"
-          class="rounded-lg bg-indigo-600 px-2.5 py-1 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+          class="min-h-11 md:min-h-0 rounded-lg bg-indigo-600 px-2.5 py-1 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
         >
           Add
         </button>
@@ -204,9 +205,18 @@ function ReactionPicker(props: { onPick: (emoji: string) => void; onClose: () =>
 }
 
 /** The actions on a message: react, reply, and for those allowed, edit and delete. Shown
- * when the message is hovered or anything in it has the keyboard focus. */
+ * when the message is hovered or anything in it has the keyboard focus; on a phone, once the
+ * message is tapped. */
 export function MessageActions(
-  props: { convId: string; message: Msg; mine: boolean; canDelete: boolean; onDelete(): void },
+  props: {
+    convId: string;
+    message: Msg;
+    mine: boolean;
+    canDelete: boolean;
+    onDelete(): void;
+    /** On a phone the actions take room beside the bubble: shown once it is tapped. */
+    shown: boolean;
+  },
 ) {
   const store = useStore();
   const [picking, setPicking] = useState(false);
@@ -217,8 +227,10 @@ export function MessageActions(
       role="toolbar"
       aria-label="Message actions"
       data-testid="message-actions"
-      class={`relative flex items-center self-center opacity-0 group-hover:opacity-100 focus-within:opacity-100 ${
-        picking ? "opacity-100" : ""
+      class={`relative ${
+        props.shown ? "flex" : "hidden"
+      } md:flex items-center self-center md:opacity-0 md:group-hover:opacity-100 md:focus-within:opacity-100 ${
+        picking ? "md:opacity-100" : ""
       } ${props.mine ? "order-first mr-1" : "ml-1"}`}
     >
       <button
@@ -323,7 +335,7 @@ export function ComposerContext(props: { convId: string }) {
         data-testid={editing ? "cancel-edit" : "cancel-reply"}
         aria-label={editing ? "Cancel editing" : "Cancel reply"}
         onClick={cancel}
-        class="flex h-9 w-9 items-center justify-center rounded-lg text-lg text-slate-500 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+        class="flex h-11 w-11 md:h-9 md:w-9 items-center justify-center rounded-lg text-lg text-slate-500 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
       >
         <span aria-hidden="true">×</span>
       </button>

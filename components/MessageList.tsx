@@ -86,6 +86,7 @@ function Bubble(
   const local = store.localTime.value;
   const m = props.message;
   const deleted = !!m?.deleted;
+  const [tapped, setTapped] = useState(false);
   const a = deleted ? null : props.attachment;
   return (
     <li
@@ -128,6 +129,10 @@ function Bubble(
           : (
             <div class="flex max-w-full items-center">
               <div
+                onClick={(e) => {
+                  // A tap shows the actions on a phone (a link in the text is still a link).
+                  if (!(e.target as Element).closest("a")) setTapped(!tapped);
+                }}
                 data-testid="message-body"
                 dir="auto"
                 class={`rounded-2xl px-3 py-2 max-w-full min-w-0 text-[15px] leading-snug [overflow-wrap:anywhere] whitespace-pre-wrap shadow-sm ${
@@ -148,6 +153,7 @@ function Bubble(
                     message={m}
                     mine={props.mine}
                     canDelete={!!props.canDelete}
+                    shown={tapped}
                     onDelete={() => props.onDelete?.()}
                   />
                 )
@@ -401,7 +407,8 @@ export function MessageList(props: { id: string }) {
           {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
         </button>
       )}
-      <Confirm ask={ask} onDone={() => setAsk(null)} />
+      {/* Mounted only while asking: the group dialog has its own, with the same ids. */}
+      {ask ? <Confirm ask={ask} onDone={() => setAsk(null)} /> : null}
     </div>
   );
 }

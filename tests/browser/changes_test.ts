@@ -330,3 +330,77 @@ browserTest("notifications are offered from a button, never asked on load", asyn
   );
   assertEquals(alice.errors, []);
 });
+
+const AXE = await Deno.readTextFile(
+  new URL("../../node_modules/axe-core/axe.min.js", import.meta.url),
+);
+
+/** axe-core's serious and critical findings on the page as it is now (as ui_test.ts runs it). */
+async function axe(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.evaluate(AXE);
+  return await page.evaluate(async () => {
+    type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
+    const { axe } = globalThis as unknown as {
+      axe: { run(ctx: Document, o: unknown): Promise<{ violations: Violation[] }> };
+    };
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`);
+  });
+}
+
+browserTest("@ opens a member picker; the mention is highlighted and badged", async (env) => {
+  const [alice, bob, carol] = await Promise.all([
+    env.user({ displayName: "Alice Martin" }),
+    env.user({ displayName: "Bob Stone" }),
+    env.user({ displayName: "Carol King" }),
+  ]);
+  const g = await api(env.server.url, "POST", "/api/conversations", {
+    token: alice.accessToken,
+    body: { kind: "group", title: "Garden", memberIds: [bob.user.id, carol.user.id] },
+  });
+  const group: string = g.body.conversation.id;
+  await openChat(alice.page, env.server.url, group);
+  await openChat(bob.page, env.server.url);
+
+  const box = alice.page.getByTestId("composer");
+  await alice.page.getByTestId("conversation-subtitle").filter({ hasText: "3 members" }).waitFor();
+  await box.pressSequentially("Thanks @");
+  const picker = alice.page.getByTestId("mention-picker");
+  await picker.getByTestId("mention-option").nth(1).waitFor();
+  assertEquals(await axe(alice.page), []);
+  await box.pressSequentially("car");
+  assertEquals(await picker.getByTestId("mention-option").allTextContents(), [
+    `Carol King @${carol.user.username}`,
+  ]);
+  await box.press("Enter"); // picks, does not send
+  assertEquals(await box.inputValue(), `Thanks @${carol.user.username} `);
+  await box.pressSequentially("and @");
+  await picker.getByTestId("mention-option").nth(1).waitFor();
+  await box.press("ArrowDown");
+  await box.press("Tab");
+  assertEquals(await box.inputValue(), `Thanks @${carol.user.username} and @${bob.user.username} `);
+  await box.press("Enter");
+
+  // Bob was mentioned: an @ badge on the group in his list, and his name highlighted inside.
+  const item = bob.page.locator(`[data-testid="conversation-item"][data-id="${group}"]`);
+  await item.getByTestId("mention-badge").waitFor();
+  assertEquals(await axe(bob.page), []);
+  await item.click();
+  const mention = bob.page.getByTestId("mention").filter({ hasText: `@${bob.user.username}` });
+  await mention.waitFor();
+  await item.getByTestId("mention-badge").waitFor({ state: "detached" });
+
+  // The reaction picker and the reply bar pass axe as well.
+  const sent = message(bob.page, "Thanks");
+  await sent.hover();
+  await sent.getByRole("button", { name: "Reply" }).click();
+  await bob.page.getByTestId("reply-bar").waitFor();
+  await sent.getByRole("button", { name: "Add reaction" }).click();
+  await bob.page.getByTestId("reaction-picker").waitFor();
+  assertEquals(await axe(bob.page), []);
+  await bob.page.keyboard.press("Escape");
+  await bob.page.getByTestId("reaction-picker").waitFor({ state: "detached" });
+  assertEquals(alice.errors, []);
+  assertEquals(bob.errors, []);
+});
