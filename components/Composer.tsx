@@ -293,7 +293,7 @@ export function Composer(props: { id: string }) {
                   }`}
                 >
                   <span class="font-medium">{m.displayName}</span>{" "}
-                  <span class="text-slate-500">@{m.username}</span>
+                  <span class="text-slate-600">@{m.username}</span>
                 </li>
               ))}
             </ul>

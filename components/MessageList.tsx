@@ -84,7 +84,8 @@ function Bubble(
 ) {
   const store = useStore();
   const local = store.localTime.value;
-  const m = props.message;
+  // A group change (a system message) takes no reply, reaction, edit or delete.
+  const m = props.message?.kind === "system" ? undefined : props.message;
   const deleted = !!m?.deleted;
   const [tapped, setTapped] = useState(false);
   const a = deleted ? null : props.attachment;
