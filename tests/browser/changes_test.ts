@@ -383,10 +383,24 @@ browserTest("@ opens a member picker; the mention is highlighted and badged", as
   await box.press("Enter"); // picks, does not send
   assertEquals(await box.inputValue(), `Thanks @${carol.user.username} `);
   await box.pressSequentially("and @");
-  await picker.getByTestId("mention-option").nth(1).waitFor();
+  const options = picker.getByTestId("mention-option");
+  await options.nth(1).waitFor();
+  // The keyboard moves the selection; Tab takes the selected one.
+  const second = (await options.nth(1).textContent())!.split("@")[1];
+  assertEquals(await options.nth(0).getAttribute("aria-selected"), "true");
   await box.press("ArrowDown");
+  assertEquals(await options.nth(1).getAttribute("aria-selected"), "true");
   await box.press("Tab");
-  assertEquals(await box.inputValue(), `Thanks @${carol.user.username} and @${bob.user.username} `);
+  assertEquals(await box.inputValue(), `Thanks @${carol.user.username} and @${second} `);
+  // Typing narrows it to one: Bob, whatever the order.
+  await box.pressSequentially(`also @${bob.user.username.slice(0, -1)}`);
+  await options.filter({ hasText: bob.user.displayName }).waitFor();
+  assertEquals(await options.count(), 1);
+  await box.press("Enter");
+  assertEquals(
+    await box.inputValue(),
+    `Thanks @${carol.user.username} and @${second} also @${bob.user.username} `,
+  );
   await box.press("Enter");
 
   // Bob was mentioned: an @ badge on the group in his list, and his name highlighted inside.
