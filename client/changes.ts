@@ -66,6 +66,16 @@ export function applyMessages(into: Msg[], add: Msg[], olderExist: boolean): Msg
   return changed ? [...bySeq.values()].sort((a, b) => a.seq - b.seq) : into;
 }
 
+/**
+ * A thread's position after a live stream position `seq` (a `message`, an `update`, an ack):
+ * the next one moves it on; one past a hole leaves it and asks for a sync of the hole (part
+ * F: a gap in positions means "sync from my position"); one already passed changes nothing.
+ */
+export function advanced(position: number, seq: number): { position: number; gap: boolean } {
+  if (seq === position + 1) return { position: seq, gap: false };
+  return { position, gap: seq > position };
+}
+
 /** The highest stream position in some messages (0 for none). */
 export function topVersion(msgs: Msg[]): number {
   return msgs.reduce((a, m) => Math.max(a, versionOf(m)), 0);

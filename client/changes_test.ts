@@ -58,6 +58,15 @@ Deno.test("a change to a message on a page not loaded yet is not added (no hole)
   eq(seqs(c.applyMessages(held, [msg(43)], true)), [40, 41, 43]);
 });
 
+Deno.test("a live position moves the thread on, or asks to sync the hole", () => {
+  eq(c.advanced(4, 5), { position: 5, gap: false });
+  eq(c.advanced(4, 7), { position: 4, gap: true });
+  eq(c.advanced(4, 3), { position: 4, gap: false });
+  eq(c.advanced(4, 4), { position: 4, gap: false });
+  // After a sync, the position is the last version it returned, changes included.
+  same(c.topVersion([msg(3, { version: 9 }), msg(8)]), 9);
+});
+
 Deno.test("a sync answer with changes and new messages: changes are not unread", () => {
   // The thread held up to position 10; the sync brings an edit of 8 (version 11) and a new
   // message 12 (seq 11 was a reaction to something else).

@@ -11,6 +11,7 @@ import type { Message, ServerFrame } from "../lib/protocol.ts";
 import { ChatActions } from "./actions.ts";
 import * as api from "./api.ts";
 import {
+  advanced,
   applyMessages,
   type ChangeFrame,
   ChangeQueue,
@@ -233,8 +234,9 @@ export class ChatStore extends ChatState {
    * past a hole, the hole is synced. */
   #advance(convId: string, seq: number): void {
     const t = this.thread(convId);
-    if (seq === t.position + 1) t.position = seq;
-    else if (seq > t.position) this.sync(convId);
+    const next = advanced(t.position, seq);
+    t.position = next.position;
+    if (next.gap) this.sync(convId);
   }
 
   /** A change (someone's `update`, or the ack of ours with the message after it). */

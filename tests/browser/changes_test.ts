@@ -425,3 +425,62 @@ browserTest("@ opens a member picker; the mention is highlighted and badged", as
   assertEquals(alice.errors, []);
   assertEquals(bob.errors, []);
 });
+
+browserTest(
+  "changes missed while offline arrive on reconnect; ours made offline go out",
+  async (env) => {
+    const alice = await env.user();
+    const bob = await env.user();
+    const convId = await createDirect(env.server.url, alice, bob);
+    const seqs: number[] = [];
+    for (const body of ["one", "two", "three"]) {
+      seqs.push((await postMessage(env.server.url, alice.accessToken, convId, body)).seq);
+    }
+    await openChat(bob.page, env.server.url, convId);
+    await waitForBodies(bob.page, ["one", "two", "three"]);
+
+    await bob.context.setOffline(true);
+    await bob.page.getByTestId("reconnecting").waitFor();
+    const path = (seq: number) => `/api/conversations/${convId}/messages/${seq}`;
+    const token = alice.accessToken;
+    const change = async (method: string, p: string, body?: unknown) => {
+      const r = await api(env.server.url, method, p, { token, body });
+      assertEquals(r.status, 201, `${method} ${p}: ${JSON.stringify(r.body)}`);
+    };
+    await change("PATCH", path(seqs[0]), { id: crypto.randomUUID(), body: "one, edited" });
+    await change("DELETE", `${path(seqs[1])}?id=${crypto.randomUUID()}`);
+    await change("POST", `${path(seqs[2])}/reactions`, {
+      id: crypto.randomUUID(),
+      emoji: "🎉",
+      on: true,
+    });
+    await postMessage(env.server.url, token, convId, "four");
+    // Bob reacts while offline: shown at once, sent when the connection is back.
+    const three = message(bob.page, "three");
+    await three.hover();
+    await three.getByRole("button", { name: "Add reaction" }).click();
+    await bob.page.getByTestId("reaction-picker").getByRole("button", { name: "React with 👍" })
+      .click();
+    await three.locator('[data-testid="reaction"][data-emoji="👍"]').waitFor();
+
+    await bob.context.setOffline(false);
+    await bob.page.waitForSelector('[data-connection="open"]');
+    await waitForBodies(bob.page, ["one, edited", "Message deleted", "three", "four"]);
+    await message(bob.page, "one, edited").getByTestId("edited").waitFor();
+    await three.locator('[data-testid="reaction"][data-emoji="🎉"]').waitFor();
+    // The server has both reactions, once each (the offline one went out, once).
+    for (let i = 0;; i++) {
+      const h = await api(env.server.url, "GET", `/api/conversations/${convId}/messages`, {
+        token,
+      });
+      const m = h.body.messages.find((x: { seq: number }) => x.seq === seqs[2]);
+      const got = m.reactions.map((r: { emoji: string; count: number }) => `${r.emoji}${r.count}`);
+      if (got.length === 2 || i > 50) {
+        assertEquals(got, ["🎉1", "👍1"]);
+        break;
+      }
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assertEquals(bob.errors, []);
+  },
+);
