@@ -98,7 +98,7 @@ function Bubble(
       data-deleted={deleted ? "" : undefined}
       class={`group flex px-4 py-0.5 transition-colors ${
         props.mine ? "justify-end" : "justify-start"
-      } ${props.focused ? "bg-amber-100/70" : ""}`}
+      } ${props.focused ? "bg-amber-400/20" : ""}`}
     >
       <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
