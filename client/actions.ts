@@ -43,15 +43,22 @@ export class ChatActions {
   async reveal(convId: string, seq: number): Promise<boolean> {
     const t = this.#host.thread(convId);
     const held = () => t.messages.value.some((m) => m.seq === seq);
-    while (!held() && t.hasMore.value && (t.messages.value[0]?.seq ?? 0) > seq) {
+    // A page that brings nothing older, again and again, ends the search (an answer that says
+    // hasMore with nothing in it must not keep this going).
+    for (let stalls = 0; stalls < 50;) {
+      if (held() || !t.hasMore.value || (t.messages.value[0]?.seq ?? 0) <= seq) break;
       const before = t.messages.value[0]?.seq;
       try {
         await this.loadOlder(convId);
       } catch {
         return false;
       }
-      // Another load was running: wait for it rather than spinning.
-      if (t.messages.value[0]?.seq === before) await new Promise((ok) => setTimeout(ok, 100));
+      if (t.messages.value[0]?.seq !== before) stalls = 0;
+      else {
+        // Another load was running: wait for it rather than spinning.
+        stalls++;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
     }
     return held();
   }
