@@ -114,12 +114,13 @@ export function initials(name: string): string {
     .toUpperCase();
 }
 
-/** What the conversation list shows for a message: its text, "Photo", the file's name, or
- * that it was deleted (never the old text). */
+/** What the conversation list shows for a message: its text, "Photo", the file's name, that
+ * the group changed, or that it was deleted (never the old text). */
 export function previewText(
   m: Pick<Message, "kind" | "body" | "attachment"> & { deleted?: boolean },
 ): string {
   if (m.deleted) return "Message deleted";
+  if (m.kind === "system") return "Group updated";
   if (m.kind === "image") return "Photo";
   if (m.kind === "file") return m.attachment?.name ?? "File";
   return m.body;

@@ -60,7 +60,7 @@ export function Edited(props: { ts: number }) {
   const store = useStore();
   const when = fullWhen(props.ts, store.localTime.value);
   return (
-    <span data-testid="edited" title={`Edited ${when}`}>
+    <span data-testid="message-edited" title={`Edited ${when}`}>
       · edited<span class="sr-only">{` ${when}`}</span>
     </span>
   );

@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Msg, splitMentions } from "../client/changes.ts";
 import { fullWhen, linkify, timeOf } from "../client/format.ts";
 import { type Row, timeline, unseenCount } from "../client/timeline.ts";
-import type { Attachment } from "../lib/protocol.ts";
+import type { Attachment, SystemEvent } from "../lib/protocol.ts";
 import { FileAttachment, ImageAttachment, Uploading } from "./Attachment.tsx";
 import { useStore } from "./context.ts";
 import { Confirm, type Confirmation } from "./Dialog.tsx";
@@ -178,6 +178,25 @@ function Bubble(
   );
 }
 
+/** A group change as a line of the conversation ("Ann added Bob"). */
+export function systemText(s: SystemEvent, name: (id?: string) => string): string {
+  const who = name(s.actorId);
+  switch (s.action) {
+    case "created":
+      return `${who} created the group${s.title ? ` “${s.title}”` : ""}`;
+    case "renamed":
+      return `${who} renamed the group to “${s.title ?? ""}”`;
+    case "added":
+      return `${who} added ${name(s.userId)}`;
+    case "removed":
+      return `${who} removed ${name(s.userId)}`;
+    case "left":
+      return `${name(s.userId)} left`;
+    case "owner_changed":
+      return `${name(s.userId)} is now the owner`;
+  }
+}
+
 function Divider(props: { label: string; accent?: boolean; testid?: string }) {
   return (
     // A plain list item: a separator role is not allowed as a child of a list (axe: list).
@@ -280,6 +299,11 @@ export function MessageList(props: { id: string }) {
         return <Divider key="new" label="New messages" accent testid="new-marker" />;
       case "message": {
         const m = r.message;
+        if (m.kind === "system" && m.system) {
+          const name = (id?: string) =>
+            id === me ? "You" : members?.find((u) => u.id === id)?.displayName ?? "Someone";
+          return <Divider key={m.id + m.seq} label={systemText(m.system, name)} testid="system" />;
+        }
         return (
           <Bubble
             key={m.id + m.seq}

@@ -50,10 +50,10 @@ browserTest("an edit and a delete show live on the other side", async (env) => {
   await alice.page.getByTestId("composer").press("Enter");
 
   await waitForBodies(bob.page, ["See you at the library", "Bring the slides"]);
-  const edited = message(bob.page, "See you at the library").getByTestId("edited");
+  const edited = message(bob.page, "See you at the library").getByTestId("message-edited");
   await edited.waitFor();
   assert((await edited.getAttribute("title"))!.startsWith("Edited "));
-  await message(alice.page, "See you at the library").getByTestId("edited").waitFor();
+  await message(alice.page, "See you at the library").getByTestId("message-edited").waitFor();
 
   // Up in the empty box edits her last message, as in Slack.
   await alice.page.getByTestId("composer").press("ArrowUp");
@@ -78,7 +78,7 @@ browserTest("an edit and a delete show live on the other side", async (env) => {
   // A reload shows the same (the server's state, not only the live frames).
   await openChat(bob.page, env.server.url, convId);
   await waitForBodies(bob.page, ["See you at the library", "Message deleted"]);
-  await message(bob.page, "See you at the library").getByTestId("edited").waitFor();
+  await message(bob.page, "See you at the library").getByTestId("message-edited").waitFor();
   assertEquals(alice.errors, []);
   assertEquals(bob.errors, []);
 });
@@ -466,7 +466,7 @@ browserTest(
     await bob.context.setOffline(false);
     await bob.page.waitForSelector('[data-connection="open"]');
     await waitForBodies(bob.page, ["one, edited", "Message deleted", "three", "four"]);
-    await message(bob.page, "one, edited").getByTestId("edited").waitFor();
+    await message(bob.page, "one, edited").getByTestId("message-edited").waitFor();
     await three.locator('[data-testid="reaction"][data-emoji="🎉"]').waitFor();
     // The server has both reactions, once each (the offline one went out, once).
     for (let i = 0;; i++) {
