@@ -7,7 +7,6 @@
  */
 import type { UserWithPresence } from "../lib/protocol.ts";
 import * as api from "./api.ts";
-import { pageTitle } from "./nav.ts";
 import { mergeMessages } from "./reducer.ts";
 import type { ChatState } from "./state.ts";
 
@@ -37,6 +36,31 @@ export class ChatActions {
     } finally {
       t.loadingOlder.value = false;
     }
+  }
+
+  /** Makes sure the message `seq` is held, paging up as far as it takes (a reply's quote
+   * leads to it); false when it is not in the history (or paging failed). */
+  async reveal(convId: string, seq: number): Promise<boolean> {
+    const t = this.#host.thread(convId);
+    const held = () => t.messages.value.some((m) => m.seq === seq);
+    // A page that brings nothing older, again and again, ends the search (an answer that says
+    // hasMore with nothing in it must not keep this going).
+    for (let stalls = 0; stalls < 50;) {
+      if (held() || !t.hasMore.value || (t.messages.value[0]?.seq ?? 0) <= seq) break;
+      const before = t.messages.value[0]?.seq;
+      try {
+        await this.loadOlder(convId);
+      } catch {
+        return false;
+      }
+      if (t.messages.value[0]?.seq !== before) stalls = 0;
+      else {
+        // Another load was running: wait for it rather than spinning.
+        stalls++;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+    }
+    return held();
   }
 
   /** Fetches a conversation's members (roles, presence, read cursors). */
@@ -70,8 +94,8 @@ export class ChatActions {
   /** Renames a group (owner or admin); the others' pages follow from the `conversation` frame. */
   async rename(convId: string, title: string): Promise<void> {
     await api.renameConversation(convId, title);
+    // The tab's title follows from the list (the store's title effect).
     this.#host.update(convId, (c) => ({ ...c, title }));
-    if (convId === this.#host.openId.value) document.title = pageTitle(title);
   }
 
   /** Makes a member an admin or a plain member again (owner only). */

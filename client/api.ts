@@ -185,3 +185,9 @@ export function uploadFile(
   });
   return { done, abort: () => xhr.abort() };
 }
+
+/** A member's own settings for a conversation (contract part D): `muted` stops its
+ * notifications and its count in the title. */
+export function setSettings(id: string, settings: { muted?: boolean }): Promise<void> {
+  return call("PATCH", `${conv(id)}/settings`, settings);
+}

@@ -8,6 +8,7 @@
  */
 import { type ClientFrame, CLOSE, HEARTBEAT, type ServerFrame } from "../lib/protocol.ts";
 import { sessionAlive } from "./api.ts";
+import type { ChangeFrame } from "./changes.ts";
 import { BACKOFF_MAX_MS, backoffDelay } from "./backoff.ts";
 
 /** `connecting` before the first `ready`; `reconnecting` after losing a connection. */
@@ -68,7 +69,7 @@ export class Connection {
   }
 
   /** Sends a frame when the socket is ready; false when it could not (the caller retries). */
-  send(frame: ClientFrame): boolean {
+  send(frame: ClientFrame | ChangeFrame): boolean {
     if (!this.#ready || this.#ws?.readyState !== WebSocket.OPEN) return false;
     this.#ws.send(JSON.stringify(frame));
     this.#lastSent = Date.now();

@@ -114,7 +114,8 @@ export function initials(name: string): string {
     .toUpperCase();
 }
 
-/** What the conversation list shows for a message: its text, "Photo", or the file's name. */
+/** What the conversation list shows for a message: its text, "Photo", the file's name, that
+ * the group changed, or that it was deleted (never the old text). */
 export function previewText(
   m: Pick<Message, "kind" | "body" | "attachment"> & { deleted?: boolean },
 ): string {

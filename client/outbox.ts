@@ -21,6 +21,8 @@ export interface Outgoing {
   failed: string | null;
   /** For an image or file message: its upload (already stored), shown while pending. */
   attachment?: Attachment;
+  /** The seq of the message this one replies to. */
+  replyTo?: number;
 }
 
 /** The part of the Web Storage API the outbox uses (the tab's `sessionStorage`). */
@@ -61,7 +63,7 @@ export class Outbox {
 
   /** Queues a message (with `attachment`: an image or file message, `body` its caption) and
    * tries to send it at once. */
-  add(convId: string, body: string, attachment?: Attachment): Outgoing {
+  add(convId: string, body: string, attachment?: Attachment, replyTo?: number): Outgoing {
     const o: Outgoing = {
       id: this.#newId(),
       conversationId: convId,
@@ -70,6 +72,7 @@ export class Outbox {
       sentAt: 0,
       failed: null,
       ...(attachment ? { attachment } : {}),
+      ...(replyTo !== undefined ? { replyTo } : {}),
     };
     this.#set(convId, [...this.list(convId), o]);
     this.flush();
@@ -91,18 +94,18 @@ export class Outbox {
     for (const list of this.#lists.values()) {
       for (const o of list) {
         if (o.failed || (o.sentAt && now - o.sentAt < RESEND_MS)) continue;
-        const sent = this.#opts.transport(
-          o.attachment
-            ? {
-              type: "send",
-              id: o.id,
-              conversationId: o.conversationId,
-              kind: o.attachment.width !== null ? "image" : "file",
-              attachmentId: o.attachment.id,
-              body: o.body,
-            }
-            : { type: "send", id: o.id, conversationId: o.conversationId, body: o.body },
-        );
+        const frame: ClientFrame & { replyTo?: number } = o.attachment
+          ? {
+            type: "send",
+            id: o.id,
+            conversationId: o.conversationId,
+            kind: o.attachment.width !== null ? "image" : "file",
+            attachmentId: o.attachment.id,
+            body: o.body,
+          }
+          : { type: "send", id: o.id, conversationId: o.conversationId, body: o.body };
+        if (o.replyTo !== undefined) frame.replyTo = o.replyTo;
+        const sent = this.#opts.transport(frame);
         if (sent) o.sentAt = now;
       }
     }

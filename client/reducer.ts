@@ -7,6 +7,7 @@
  * @module
  */
 import { type Conversation, type Member, type Message, unchanged } from "../lib/protocol.ts";
+import { applyMessages, type Conv, type Msg, withNewMentions } from "./changes.ts";
 import type { Outgoing } from "./outbox.ts";
 
 /** conversationId → userId → until when "is typing" shows. */
@@ -24,15 +25,10 @@ export function contiguousLast(messages: Message[]): number {
   return last;
 }
 
-/** Merges messages into a sorted list, one per seq. */
+/** Merges a page of messages (in their current state) into a sorted list, one per seq; a newer
+ * state of a held message replaces it. */
 export function mergeMessages(into: Message[], add: Message[]): Message[] {
-  if (!add.length) return into;
-  const tail = into.length ? into[into.length - 1].seq : 0;
-  if (add.every((m, i) => m.seq > (i ? add[i - 1].seq : tail))) return [...into, ...add];
-  const bySeq = new Map<number, Message>();
-  for (const m of into) bySeq.set(m.seq, m);
-  for (const m of add) if (!bySeq.has(m.seq)) bySeq.set(m.seq, m);
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return applyMessages(into, add, false);
 }
 
 /** Our send as the message it became, once acked with its seq and the server's time. */
@@ -57,27 +53,45 @@ export function ackedMessage(
 }
 
 /** A conversation's summary after messages arrive (live, synced or acked): the newest becomes
- * its last message, and ours count as read, since we wrote them. */
+ * its last message, and ours count as read, since we wrote them. `unread` counts others' new
+ * messages only (part F: seqs number changes too, so it is a count, not a difference of seqs). */
 export function withMessages(c: Conversation, msgs: Message[], meId: string): Conversation {
   const top = msgs.reduce((a, m) => (m.seq > a.seq ? m : a), msgs[0]);
   const mine = msgs.filter((m) => m.senderId === meId).reduce((a, m) => Math.max(a, m.seq), 0);
   const lastReadSeq = Math.max(c.lastReadSeq, mine);
   const newer = top && top.seq > c.lastSeq;
   const lastSeq = newer ? top.seq : c.lastSeq;
+  const fresh = (msgs as Msg[]).filter((m) =>
+    m.seq > c.lastSeq && m.seq > lastReadSeq && m.senderId !== meId && !m.system &&
+    !m.deleted
+  );
+  const counted = withNewMentions({ ...c, lastReadSeq }, fresh, meId) as Conv;
+  const read = lastReadSeq >= lastSeq;
   return {
-    ...c,
+    ...counted,
     lastSeq,
     lastReadSeq,
     lastMessage: newer ? top : c.lastMessage,
     lastActivityTs: newer ? Math.max(c.lastActivityTs, top.ts) : c.lastActivityTs,
-    unread: Math.max(0, lastSeq - lastReadSeq),
-  };
+    unread: read ? 0 : c.unread + fresh.length,
+    ...(read && "unreadMentions" in counted ? { unreadMentions: 0 } : {}),
+  } as Conversation;
 }
 
-/** A conversation read up to `seq` (never backwards). */
+/** A conversation read up to `seq` (never backwards). What stays unread is at most the
+ * positions left above the cursor (the exact count comes with the next summary). */
 export function readUpTo(c: Conversation, seq: number): Conversation {
   const lastReadSeq = Math.max(c.lastReadSeq, seq);
-  return { ...c, lastReadSeq, unread: Math.max(0, c.lastSeq - lastReadSeq) };
+  const left = Math.max(0, c.lastSeq - lastReadSeq);
+  const cc = c as Conv;
+  return {
+    ...c,
+    lastReadSeq,
+    unread: Math.min(c.unread, left),
+    ...(cc.unreadMentions !== undefined
+      ? { unreadMentions: Math.min(cc.unreadMentions, left) }
+      : {}),
+  } as Conversation;
 }
 
 /** The list with one conversation changed by `fn`, re-sorted. */
@@ -93,17 +107,23 @@ export function updated(
  * steps back: a view built before a message we already show must not undo it, nor a read
  * cursor we already moved. */
 export function upserted(list: Conversation[], conv: Conversation): Conversation[] {
-  const held = list.find((c) => c.id === conv.id);
-  const merged = held && held.lastSeq > conv.lastSeq
+  const held = list.find((c) => c.id === conv.id) as Conv | undefined;
+  const merged: Conv = held && held.lastSeq > conv.lastSeq
     ? {
       ...conv,
       lastSeq: held.lastSeq,
       lastMessage: held.lastMessage,
       lastActivityTs: held.lastActivityTs,
+      unread: held.unread,
+      ...(held.unreadMentions !== undefined ? { unreadMentions: held.unreadMentions } : {}),
     }
     : { ...conv };
   if (held) merged.lastReadSeq = Math.max(held.lastReadSeq, merged.lastReadSeq);
-  merged.unread = Math.max(0, merged.lastSeq - merged.lastReadSeq);
+  const left = Math.max(0, merged.lastSeq - merged.lastReadSeq);
+  merged.unread = Math.min(merged.unread, left);
+  if (merged.unreadMentions !== undefined) {
+    merged.unreadMentions = Math.min(merged.unreadMentions, left);
+  }
   return [...list.filter((c) => c.id !== conv.id), merged].sort(byActivity);
 }
 

@@ -47,8 +47,10 @@ Deno.test("mergeMessages keeps one message per seq, in order, whatever arrives w
   eq(seqs(r.mergeMessages(held, [msg(4), msg(5)])), [1, 2, 3, 4, 5]);
   eq(seqs(r.mergeMessages(held, [msg(2), msg(6), msg(0)])), [0, 1, 2, 3, 6]);
   same(r.mergeMessages(held, []), held);
-  // The copy held wins over a later copy of the same seq.
+  // The copy held wins over another copy of the same state; a newer state replaces it.
   eq(r.mergeMessages(held, [{ ...msg(2), body: "other" }])[1].body, "hello 2");
+  const edited = { ...msg(2), body: "edited", version: 7, editedTs: 7000 };
+  eq(r.mergeMessages(held, [edited])[1], edited);
 });
 
 Deno.test("a message frame moves the summary forward and counts unread", () => {
@@ -66,7 +68,13 @@ Deno.test("our own message counts as read; an old one never steps the summary ba
   const c = r.withMessages(conv("c1", { lastSeq: 3, lastReadSeq: 1 }), [msg(4, ME)], ME);
   eq([c.lastSeq, c.lastReadSeq, c.unread], [4, 4, 0]);
   const top = msg(9);
-  const held = conv("c1", { lastSeq: 9, lastReadSeq: 2, lastMessage: top, lastActivityTs: 9000 });
+  const held = conv("c1", {
+    lastSeq: 9,
+    lastReadSeq: 2,
+    unread: 7,
+    lastMessage: top,
+    lastActivityTs: 9000,
+  });
   const back = r.withMessages(held, [msg(5)], ME);
   eq([back.lastSeq, back.lastMessage, back.lastActivityTs, back.unread], [9, top, 9000, 7]);
 });
@@ -85,7 +93,13 @@ Deno.test("the list stays sorted by activity as conversations change", () => {
 
 Deno.test("a conversation frame built before a message we show does not undo it", () => {
   const top = msg(7);
-  const held = conv("a", { lastSeq: 7, lastReadSeq: 6, lastMessage: top, lastActivityTs: 7000 });
+  const held = conv("a", {
+    lastSeq: 7,
+    lastReadSeq: 6,
+    unread: 1,
+    lastMessage: top,
+    lastActivityTs: 7000,
+  });
   const stale = conv("a", { title: "Renamed", lastSeq: 5, lastReadSeq: 3, lastActivityTs: 5000 });
   const [c] = r.upserted([held], stale);
   eq([c.title, c.lastSeq, c.lastMessage, c.lastActivityTs, c.lastReadSeq, c.unread], [

@@ -10,6 +10,8 @@ import type { Attachment, Conversation, Member, Message, User } from "../lib/pro
 import type { ConnectionState } from "./connection.ts";
 import type { Outgoing } from "./outbox.ts";
 import * as r from "./reducer.ts";
+import { topVersion } from "./changes.ts";
+import type { Msg } from "./changes.ts";
 
 /** What the server renders into the page and the island hydrates from. */
 export interface ChatProps {
@@ -39,6 +41,14 @@ export class Thread {
   readonly marker = signal<number | null>(null);
   /** Holds the latest page (and everything after it). */
   loaded = false;
+  /** The stream position applied without holes (part F: the highest message seq, update seq or
+   * synced version); a loaded thread syncs from here. */
+  position = 0;
+  /** The message a reply's quote asked to show (scrolled to and highlighted once). */
+  readonly focus = signal<number | null>(null);
+  /** Our message being edited in the composer, and the one being replied to. */
+  readonly editing = signal<Msg | null>(null);
+  readonly replying = signal<Msg | null>(null);
 }
 
 export class ChatState {
@@ -53,6 +63,8 @@ export class ChatState {
   readonly dialog = signal<"new" | "info" | null>(null);
   /** The image open full size in the viewer, if any. */
   readonly viewer = signal<Attachment | null>(null);
+  /** Whether this browser may show notifications: "unsupported" where it has none. */
+  readonly notifyPermission = signal<NotificationPermission | "unsupported">("unsupported");
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
   /** The server's form state for the conversation the page opened with (see `ChatProps`). */
@@ -71,6 +83,7 @@ export class ChatState {
       t.hasMore.value = props.hasMore;
       t.members.value = props.members;
       t.loaded = true;
+      t.position = topVersion(props.messages);
       this.setMarker(props.openId);
     }
   }

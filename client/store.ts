@@ -6,11 +6,28 @@
  * REST API go through actions.ts and api.ts, the socket through connection.ts.
  * @module
  */
+import { effect } from "@preact/signals";
 import type { Message, ServerFrame } from "../lib/protocol.ts";
 import { ChatActions } from "./actions.ts";
 import * as api from "./api.ts";
+import {
+  advanced,
+  applyMessages,
+  type ChangeFrame,
+  ChangeQueue,
+  type Conv,
+  countedTitle,
+  excerptOf,
+  type Msg,
+  toggledReactions,
+  topVersion,
+  unreadConversations,
+  versionOf,
+  withChanged,
+} from "./changes.ts";
 import { Connection } from "./connection.ts";
 import { chatPath, openIdFromPath, pageTitle } from "./nav.ts";
+import { notificationText, Notifier, shouldNotify } from "./notify.ts";
 import { Outbox } from "./outbox.ts";
 import { Uploads } from "./uploads.ts";
 import * as r from "./reducer.ts";
@@ -37,12 +54,25 @@ export class ChatStore extends ChatState {
     upload: api.uploadFile,
     onUploaded: (convId, attachment, caption) => this.#outbox.add(convId, caption, attachment),
   });
+  /** Our edits, deletes and reactions not yet acked; each keeps the message as it was, to put
+   * back if the server refuses the change. */
+  readonly #changes = new ChangeQueue({
+    transport: (f) => this.#conn?.send(f) ?? false,
+    onRefused: (f, error) => {
+      const before = this.#before.get(f.id);
+      this.#before.delete(f.id);
+      if (before) this.#put(f.conversationId, before, true);
+      this.notice.value = error.message;
+    },
+  });
+  readonly #before = new Map<string, Msg>();
+  #notifier: Notifier | null = null;
   readonly #syncs = new SyncQueue({
     send: (conversationId, afterSeq, reqId) =>
       this.#conn?.send({ type: "sync", conversationId, afterSeq, reqId }) ?? false,
     afterSeq: (convId) => {
       const t = this.heldThread(convId);
-      return t?.loaded ? r.contiguousLast(t.messages.value) : this.conversation(convId)?.lastSeq;
+      return t?.loaded ? t.position : this.conversation(convId)?.lastSeq;
     },
   });
 
@@ -62,6 +92,18 @@ export class ChatStore extends ChatState {
       onState: (s) => this.status.value = s,
       onSignedOut: () => location.assign("/login"),
     });
+    this.#notifier = new Notifier({
+      onOpen: (id) => this.open(id),
+      onPermission: (p) => this.notifyPermission.value = p,
+    });
+    // The tab's title follows the open conversation and the unread count (part F).
+    effect(() => {
+      const title = pageTitle(this.conversation(this.openId.value)?.title);
+      document.title = countedTitle(
+        unreadConversations(this.conversations.value as Conv[]),
+        title,
+      );
+    });
     this.#conn.start();
     addEventListener("popstate", () => this.open(openIdFromPath(location.pathname), false));
     document.addEventListener("visibilitychange", () => this.#onVisible());
@@ -71,6 +113,7 @@ export class ChatStore extends ChatState {
   async #onReady(): Promise<void> {
     this.#syncs.reset();
     this.#outbox.reset();
+    this.#changes.reset();
     this.markRead();
     // The list brings every conversation's summary up to date in one request and syncs the
     // open threads that fell behind; without it, each conversation is synced, a few at a time.
@@ -84,21 +127,36 @@ export class ChatStore extends ChatState {
   /** Applies one server frame. */
   handle(f: ServerFrame): void {
     switch (f.type) {
-      case "message":
-        return this.#onMessages(f.message.conversationId, [f.message], true);
+      case "message": {
+        const m = f.message;
+        // The first message of a conversation new to us comes before its summary does.
+        if (!this.conversation(m.conversationId)) {
+          return void this.refreshList().then(() => this.#notify(m), () => {});
+        }
+        this.#onMessages(m.conversationId, [m], true);
+        return this.#notify(m);
+      }
       case "messages":
         return this.#onSynced(f.conversationId, f.messages, f.hasMore);
+      case "update":
+        return this.#onUpdate(f.conversationId, f.seq, f.message);
       case "ack": {
+        if (this.#changes.acked(f.id)) {
+          this.#before.delete(f.id);
+          return this.#onUpdate(f.conversationId, f.seq, f.message);
+        }
         const o = this.#outbox.find(f.conversationId, f.id);
         if (!o) return;
-        return this.#onMessages(f.conversationId, [r.ackedMessage(o, f, this.me.id)], true);
+        return this.#onMessages(f.conversationId, [f.message ?? this.#acked(o, f)], true);
       }
       case "error": {
         const convId = syncOf(f.reqId);
         if (convId !== null) {
           this.#syncs.done(convId);
           if (f.error.code === "not_found") this.removed(convId);
-        } else if (f.id) this.#outbox.refused(f.id, f.error);
+        } else if (f.id && !this.#changes.refused(f.id, f.error)) {
+          this.#outbox.refused(f.id, f.error);
+        }
         return;
       }
       case "receipt":
@@ -136,7 +194,6 @@ export class ChatStore extends ChatState {
       case "conversation": {
         const c = f.conversation;
         this.upsert(c);
-        if (c.id === this.openId.value) document.title = pageTitle(c.title);
         this.#catchUp(c.id);
         if (c.kind === "group" && this.heldThread(c.id)?.members.value) {
           this.actions.refreshMembers(c.id);
@@ -160,15 +217,137 @@ export class ChatStore extends ChatState {
       convId,
       new Set(msgs.map((m) => m.senderId)),
     );
-    this.update(convId, (c) => r.withMessages(c, msgs, this.me.id));
+    this.update(convId, (c) => withChanged(r.withMessages(c, msgs, this.me.id), msgs));
     const top = Math.max(...msgs.map((m) => m.seq));
     if (t.loaded) {
-      t.messages.value = r.mergeMessages(t.messages.value, msgs);
-      if (live && top > r.contiguousLast(t.messages.value)) this.sync(convId);
+      t.messages.value = applyMessages(t.messages.value, msgs, t.hasMore.value);
+      if (live) this.#advance(convId, top);
+      else t.position = Math.max(t.position, topVersion(msgs));
     }
     if (convId === this.openId.value) {
       if (!this.atBottom && live && t.marker.value === null) t.marker.value = top - 1;
       this.markRead();
+    }
+  }
+
+  /** A live stream position arrived: the thread's position moves on when it is the next one;
+   * past a hole, the hole is synced. */
+  #advance(convId: string, seq: number): void {
+    const t = this.thread(convId);
+    const next = advanced(t.position, seq);
+    t.position = next.position;
+    if (next.gap) this.sync(convId);
+  }
+
+  /** A change (someone's `update`, or the ack of ours with the message after it). */
+  #onUpdate(convId: string, seq: number, m: Msg | undefined): void {
+    const t = this.heldThread(convId);
+    if (m) this.#put(convId, m);
+    if (t?.loaded) this.#advance(convId, seq);
+  }
+
+  /** Puts a message's new state where the client shows it: the thread (when held there) and
+   * the list's preview (when it is the last message). `force` puts back an older state (a
+   * refused change's). */
+  #put(convId: string, m: Msg, force = false): void {
+    const t = this.heldThread(convId);
+    if (t?.loaded) {
+      const list = force
+        ? t.messages.value.map((x) => (x.seq === m.seq ? m : x))
+        : applyMessages(t.messages.value, [m], t.hasMore.value);
+      t.messages.value = list;
+      if (t.editing.value?.seq === m.seq && (m as Msg).deleted) t.editing.value = null;
+      if (t.replying.value?.seq === m.seq) t.replying.value = m;
+    }
+    this.update(convId, (c) => {
+      if (!force) return withChanged(c, [m]);
+      return c.lastMessage?.seq === m.seq ? { ...c, lastMessage: m } : c;
+    });
+  }
+
+  /** Our send as the message it became, when the ack does not carry it: with its reply's
+   * quote from the original we hold. */
+  #acked(o: Parameters<typeof r.ackedMessage>[0], ack: { seq: number; ts: number }): Msg {
+    const m: Msg = r.ackedMessage(o, ack, this.me.id);
+    if (o.replyTo === undefined) return m;
+    const orig = this.thread(o.conversationId).messages.value.find((x) => x.seq === o.replyTo);
+    return {
+      ...m,
+      replyTo: {
+        seq: o.replyTo,
+        senderId: orig?.senderId ?? "",
+        excerpt: orig ? excerptOf(orig) : "",
+      },
+    };
+  }
+
+  /** Raises a notification for a live message that calls for one (notify.ts decides). */
+  #notify(m: Msg): void {
+    const c = this.conversation(m.conversationId) as Conv | undefined;
+    if (!this.#notifier || !shouldNotify(m, c, this.me.id) || !c) return;
+    const members = this.heldThread(c.id)?.members.value;
+    const sender = members?.find((x) => x.id === m.senderId)?.displayName ??
+      (c.peer?.id === m.senderId ? c.peer.displayName : "Someone");
+    this.#notifier.show(c.id, notificationText(m, c, sender));
+  }
+
+  /** Shows the message `seq` (a reply's original): pages up until it is held, then the list
+   * scrolls to it and highlights it. */
+  async showMessage(convId: string, seq: number): Promise<void> {
+    const t = this.thread(convId);
+    t.focus.value = null;
+    if (await this.actions.reveal(convId, seq)) t.focus.value = seq;
+    else this.notice.value = "That message could not be shown.";
+  }
+
+  /** Asks once, from the reader's click, whether notifications may be shown. */
+  askNotifications(): Promise<void> {
+    return this.#notifier?.ask() ?? Promise.resolve();
+  }
+
+  /** Changes the text of one of our messages (an empty text is not an edit). */
+  edit(convId: string, m: Msg, body: string): void {
+    if (!body.trim() || body === m.body) return;
+    this.#change(
+      { type: "edit", id: crypto.randomUUID(), conversationId: convId, seq: m.seq, body },
+      { ...m, body, editedTs: Date.now() },
+    );
+  }
+
+  /** Deletes a message (ours, or any in a group we own or administer). */
+  remove(convId: string, m: Msg): void {
+    this.#change(
+      { type: "delete", id: crypto.randomUUID(), conversationId: convId, seq: m.seq },
+      { ...m, body: "", attachment: null, deleted: true, reactions: [], mentions: [] },
+    );
+  }
+
+  /** Adds or takes back our reaction with `emoji`. */
+  react(convId: string, m: Msg, emoji: string, on: boolean): void {
+    this.#change(
+      { type: "react", id: crypto.randomUUID(), conversationId: convId, seq: m.seq, emoji, on },
+      { ...m, reactions: toggledReactions(m.reactions ?? [], emoji, this.me.id, on) },
+    );
+  }
+
+  /** Shows a change at once and sends it until acked; a refusal puts the message back. */
+  #change(frame: ChangeFrame, shown: Msg): void {
+    const held = this.heldThread(frame.conversationId)?.messages.value
+      .find((x) => x.seq === frame.seq);
+    if (held) this.#before.set(frame.id, held);
+    this.#put(frame.conversationId, { ...shown, version: versionOf(held ?? shown) }, true);
+    this.#changes.add(frame);
+  }
+
+  /** Mutes or unmutes a conversation for us: a muted one raises no notifications and does not
+   * count in the title (part D). */
+  async mute(convId: string, muted: boolean): Promise<void> {
+    this.update(convId, (c) => ({ ...c, muted }) as Conv);
+    try {
+      await api.setSettings(convId, { muted });
+    } catch (e) {
+      this.update(convId, (c) => ({ ...c, muted: !muted }) as Conv);
+      this.notice.value = e instanceof Error ? e.message : "That did not work. Please try again.";
     }
   }
 
@@ -177,7 +356,7 @@ export class ChatStore extends ChatState {
     this.#syncs.request(convId);
   }
 
-  #onSynced(convId: string, msgs: Message[], hasMore: boolean): void {
+  #onSynced(convId: string, msgs: Msg[], hasMore: boolean): void {
     const t = this.thread(convId);
     this.#syncs.done(convId);
     if (msgs.length) this.#onMessages(convId, msgs, false);
@@ -193,16 +372,19 @@ export class ChatStore extends ChatState {
   #catchUp(convId: string): void {
     const t = this.heldThread(convId);
     const c = this.conversation(convId);
-    if (t?.loaded && c && c.lastSeq > r.contiguousLast(t.messages.value)) this.sync(convId);
+    if (t?.loaded && c && c.lastSeq > t.position) this.sync(convId);
   }
 
   /** Sends a message: shown at once as pending, resent with the same id until acked. */
   send(convId: string, body: string): void {
     if (!body.trim()) return;
+    const t = this.thread(convId);
     // Writing is answering: the "New messages" line has done its job.
-    this.thread(convId).marker.value = null;
+    t.marker.value = null;
     this.#typingSent.delete(convId);
-    this.#outbox.add(convId, body);
+    const replyTo = t.replying.value?.seq;
+    t.replying.value = null;
+    this.#outbox.add(convId, body, undefined, replyTo);
   }
 
   /** Uploads files (picked, dropped or pasted) and sends each as an image or file message. */
@@ -225,8 +407,8 @@ export class ChatStore extends ChatState {
     this.dialog.value = null;
     this.atBottom = true;
     this.openId.value = id;
-    document.title = pageTitle(this.conversation(id)?.title);
     if (!id) return;
+    this.#notifier?.clear(id);
     const t = this.thread(id);
     this.setMarker(id);
     this.actions.refreshMembers(id);
@@ -236,6 +418,7 @@ export class ChatStore extends ChatState {
         t.messages.value = r.mergeMessages(t.messages.value, page.messages);
         t.hasMore.value = page.hasMore;
         t.loaded = true;
+        t.position = Math.max(t.position, topVersion(page.messages));
       } catch {
         this.notice.value = "That conversation could not be loaded.";
         return;
@@ -251,6 +434,7 @@ export class ChatStore extends ChatState {
     if (document.visibilityState !== "visible") return;
     const id = this.openId.value;
     if (id && this.atBottom) this.setMarker(id);
+    if (id) this.#notifier?.clear(id);
     this.markRead();
   }
 
@@ -296,6 +480,7 @@ export class ChatStore extends ChatState {
     const conv = this.conversation(convId);
     this.conversations.value = this.conversations.value.filter((c) => c.id !== convId);
     this.#outbox.drop(convId);
+    this.#changes.drop(convId);
     this.dropThread(convId);
     if (this.openId.value === convId) {
       this.open(null);
@@ -306,6 +491,7 @@ export class ChatStore extends ChatState {
   /** Each second: resends what is due, and drops typing lines whose time is up. */
   #tick(): void {
     this.#outbox.flush();
+    this.#changes.flush();
     this.typing.value = r.typingExpired(this.typing.value, Date.now());
   }
 }

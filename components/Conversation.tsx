@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import type { Conv } from "../client/changes.ts";
 import { lastSeenWhen } from "../client/format.ts";
 import { ImageViewer } from "./Attachment.tsx";
 import { Avatar } from "./Avatar.tsx";
@@ -27,6 +28,28 @@ function Typing(props: { id: string }) {
     <p aria-live="polite" data-testid="typing" class="h-5 px-4 text-xs text-slate-500 italic">
       {text}
     </p>
+  );
+}
+
+/** Mutes the conversation for us: no notifications from it, and it leaves the title's count. */
+function MuteButton(props: { id: string }) {
+  const store = useStore();
+  const muted = !!(store.conversation(props.id) as Conv | undefined)?.muted;
+  return (
+    <button
+      type="button"
+      data-testid="mute"
+      aria-pressed={muted ? "true" : "false"}
+      title={muted ? "Muted: no notifications from this conversation" : "Mute notifications"}
+      onClick={() => store.mute(props.id, !muted)}
+      class={`min-h-11 shrink-0 rounded-lg border px-3 py-1.5 text-sm font-medium md:min-h-0 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${
+        muted
+          ? "border-amber-400 bg-amber-50 text-amber-900"
+          : "border-slate-300 text-slate-700 hover:bg-slate-100"
+      }`}
+    >
+      <span aria-hidden="true">{muted ? "🔕 " : "🔔 "}</span>Mute
+    </button>
   );
 }
 
@@ -96,6 +119,7 @@ export function Conversation(props: { id: string }) {
             {subtitle}
           </p>
         </div>
+        <MuteButton id={conv.id} />
         {conv.kind === "group"
           ? (
             <button

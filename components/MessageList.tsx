@@ -1,13 +1,41 @@
 import type { ComponentChildren } from "preact";
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { type Msg, splitMentions } from "../client/changes.ts";
 import { fullWhen, linkify, timeOf } from "../client/format.ts";
 import { type Row, timeline, unseenCount } from "../client/timeline.ts";
 import type { Attachment, SystemEvent } from "../lib/protocol.ts";
 import { FileAttachment, ImageAttachment, Uploading } from "./Attachment.tsx";
 import { useStore } from "./context.ts";
+import { Confirm, type Confirmation } from "./Dialog.tsx";
+import { Edited, MessageActions, Reactions, ReplyQuote } from "./MessageChanges.tsx";
 
-/** A message body as text, with http(s) links made clickable; never parsed as HTML. */
-export function MessageText(props: { body: string }) {
+/** Text with the `@username`s of members highlighted (ours more strongly). */
+function Mentioned(props: { text: string; names?: Map<string, string>; meId?: string }) {
+  if (!props.names) return <>{props.text}</>;
+  return (
+    <>
+      {splitMentions(props.text, props.names).map((p, i) =>
+        p.userId
+          ? (
+            <span
+              key={i}
+              data-testid="mention"
+              class={`rounded px-0.5 font-semibold ${
+                p.userId === props.meId ? "bg-amber-200 text-amber-950" : "underline"
+              }`}
+            >
+              {p.text}
+            </span>
+          )
+          : p.text
+      )}
+    </>
+  );
+}
+
+/** A message body as text, with http(s) links made clickable and members' `@username`s
+ * highlighted (`names`: username → user id); never parsed as HTML. */
+export function MessageText(props: { body: string; names?: Map<string, string>; meId?: string }) {
   return (
     <>
       {linkify(props.body).map((p, i) =>
@@ -23,7 +51,7 @@ export function MessageText(props: { body: string }) {
               {p.text}
             </a>
           )
-          : p.text
+          : <Mentioned key={i} text={p.text} names={props.names} meId={props.meId} />
       )}
     </>
   );
@@ -43,26 +71,41 @@ function Bubble(
     meta?: boolean;
     /** What an image or file message carries; its `body` is then the caption. */
     attachment?: Attachment | null;
-    /** When the body was last edited (shown as "edited", the time on hover). */
-    editedTs?: number | null;
-    /** A deleted message shows only that it was deleted. */
-    deleted?: boolean;
+    /** The acked message, for what changes add: its quote, reactions and actions. */
+    message?: Msg;
+    convId?: string;
+    /** Members' usernames (lowercase) → ids, to highlight mentions. */
+    names?: Map<string, string>;
+    canDelete?: boolean;
+    onDelete?: () => void;
+    /** Highlighted: a reply's quote led here. */
+    focused?: boolean;
   },
 ) {
   const store = useStore();
   const local = store.localTime.value;
-  const a = props.deleted ? null : props.attachment;
+  // A group change (a system message) takes no reply, reaction, edit or delete.
+  const m = props.message?.kind === "system" ? undefined : props.message;
+  const deleted = !!m?.deleted;
+  const [tapped, setTapped] = useState(false);
+  const a = deleted ? null : props.attachment;
   return (
     <li
       data-testid="message"
       data-seq={props.seq}
       data-id={props.id}
       data-mine={String(props.mine)}
-      class={`flex px-4 py-0.5 ${props.mine ? "justify-end" : "justify-start"}`}
+      data-deleted={deleted ? "" : undefined}
+      class={`group flex px-4 py-0.5 transition-colors ${
+        props.mine ? "justify-end" : "justify-start"
+      } ${props.focused ? "bg-amber-400/20" : ""}`}
     >
       <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
           ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
+          : null}
+        {m?.replyTo && !deleted && props.convId
+          ? <ReplyQuote convId={props.convId} message={m} mine={props.mine} />
           : null}
         {a
           ? (
@@ -73,41 +116,60 @@ function Bubble(
             </div>
           )
           : null}
-        {a && !props.body ? null : (
-          <div
-            data-testid="message-body"
-            dir="auto"
-            class={`rounded-2xl px-3 py-2 max-w-full text-[15px] leading-snug [overflow-wrap:anywhere] whitespace-pre-wrap shadow-sm ${
-              a ? "mt-1 " : ""
-            }${
-              props.mine
-                ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`
-                : "border border-slate-200 bg-white text-slate-900"
-            }`}
-          >
-            {props.deleted
-              ? <em data-testid="message-deleted" class="opacity-80">Message deleted</em>
-              : <MessageText body={props.body} />}
-            {props.editedTs && !props.deleted
-              ? (
-                <span
-                  data-testid="message-edited"
-                  title={`Edited ${fullWhen(props.editedTs, local)}`}
-                  class="ml-1.5 text-[11px] opacity-70"
-                >
-                  (edited)
-                </span>
-              )
-              : null}
-          </div>
-        )}
-        {props.meta === false
+        {deleted
+          ? (
+            <div
+              data-testid="message-body"
+              class="rounded-2xl border border-dashed border-slate-300 px-3 py-2 text-[15px] text-slate-500 italic"
+            >
+              Message deleted
+            </div>
+          )
+          : a && !props.body
+          ? null
+          : (
+            <div class="flex max-w-full items-center">
+              <div
+                onClick={(e) => {
+                  // A tap shows the actions on a phone (a link in the text is still a link).
+                  if (!(e.target as Element).closest("a")) setTapped(!tapped);
+                }}
+                data-testid="message-body"
+                dir="auto"
+                class={`rounded-2xl px-3 py-2 max-w-full min-w-0 text-[15px] leading-snug [overflow-wrap:anywhere] whitespace-pre-wrap shadow-sm ${
+                  a ? "mt-1 " : ""
+                }${
+                  props.mine
+                    ? `bg-indigo-600 text-white ${props.pending ? "opacity-70" : ""}`
+                    : "border border-slate-200 bg-white text-slate-900"
+                }`}
+              >
+                <MessageText body={props.body} names={props.names} meId={store.me.id} />
+              </div>
+              {/* Actions need the script: the server's page (no JavaScript) shows none. */}
+              {m && props.convId && !props.pending && local
+                ? (
+                  <MessageActions
+                    convId={props.convId}
+                    message={m}
+                    mine={props.mine}
+                    canDelete={!!props.canDelete}
+                    shown={tapped}
+                    onDelete={() => props.onDelete?.()}
+                  />
+                )
+                : null}
+            </div>
+          )}
+        {m && props.convId && !deleted ? <Reactions convId={props.convId} message={m} /> : null}
+        {props.meta === false && !m?.editedTs
           ? null
           : (
             <span class="mt-0.5 mb-1 flex gap-1.5 px-1 text-[11px] text-slate-500">
               <time dateTime={new Date(props.ts).toISOString()} title={fullWhen(props.ts, local)}>
                 {timeOf(props.ts, local)}
               </time>
+              {m?.editedTs && !deleted ? <Edited ts={m.editedTs} /> : null}
               {props.status}
             </span>
           )}
@@ -167,6 +229,23 @@ export function MessageList(props: { id: string }) {
   const box = useRef<HTMLDivElement>(null);
   const snap = useRef({ first: -1, height: 0, top: 0 });
   const [atBottom, setAtBottom] = useState(true);
+  const [ask, setAsk] = useState<Confirmation | null>(null);
+  const focus = t.focus.value;
+  const names = new Map((members ?? []).map((m) => [m.username.toLowerCase(), m.id]));
+  const myRole = members?.find((m) => m.id === me)?.role;
+  const moderator = conv?.kind === "group" && (myRole === "owner" || myRole === "admin");
+
+  // A reply's quote asked for its original: once it is held and drawn, bring it into view and
+  // highlight it for a moment.
+  useEffect(() => {
+    if (focus === null) return;
+    const el = box.current?.querySelector<HTMLElement>(`[data-seq="${focus}"]`);
+    if (!el) return;
+    store.atBottom = false;
+    el.scrollIntoView({ block: "center" });
+    const timer = setTimeout(() => t.focus.value = null, 2_000);
+    return () => clearTimeout(timer);
+  }, [focus, messages]);
 
   // The scroller is `flex-col-reverse`: its scroll origin is the bottom (scrollTop 0 is the
   // newest message, scrolling up goes negative). So the server's HTML opens at the newest
@@ -234,10 +313,20 @@ export function MessageList(props: { id: string }) {
             sender={r.sender}
             body={m.body}
             attachment={m.attachment}
-            editedTs={m.editedTs}
-            deleted={m.deleted}
             ts={m.ts}
             meta={r.meta}
+            message={m}
+            convId={props.id}
+            names={names}
+            focused={focus === m.seq}
+            canDelete={r.mine || moderator}
+            onDelete={() =>
+              setAsk({
+                title: "Delete this message?",
+                text: "It is deleted for everyone in the conversation. This cannot be undone.",
+                action: "Delete",
+                run: () => store.remove(props.id, m),
+              })}
             status={r.status ? <span data-testid="message-status">· {r.status}</span> : undefined}
           />
         );
@@ -343,6 +432,8 @@ export function MessageList(props: { id: string }) {
           {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
         </button>
       )}
+      {/* Mounted only while asking: the group dialog has its own, with the same ids. */}
+      {ask ? <Confirm ask={ask} onDone={() => setAsk(null)} /> : null}
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import type { Conversation } from "../lib/protocol.ts";
+import type { Conv } from "../client/changes.ts";
 import { useEffect, useState } from "preact/hooks";
 import { previewText, shortWhen } from "../client/format.ts";
 import { Avatar } from "./Avatar.tsx";
@@ -53,6 +54,25 @@ function Item(props: { c: Conversation; active: boolean }) {
             >
               {preview}
             </span>
+            {(c as Conv).muted
+              ? (
+                <span data-testid="muted-mark" class="shrink-0 text-xs" title="Muted">
+                  <span aria-hidden="true">🔕</span>
+                  <span class="sr-only">muted</span>
+                </span>
+              )
+              : null}
+            {c.unreadMentions > 0
+              ? (
+                <span
+                  data-testid="mention-badge"
+                  title="You were mentioned"
+                  class="shrink-0 rounded-full bg-amber-700 px-1.5 py-0.5 text-xs font-bold text-white"
+                >
+                  @<span class="sr-only">mentioned</span>
+                </span>
+              )
+              : null}
             {c.unread > 0
               ? (
                 <span
@@ -90,6 +110,7 @@ export function Sidebar() {
           New chat
         </button>
       </div>
+      <NotificationsOffer />
       {list.length === 0
         ? (
           <div class="px-4 py-8 text-center text-sm text-slate-600" data-testid="list-empty">
@@ -110,6 +131,29 @@ export function Sidebar() {
             </ul>
           </nav>
         )}
+    </div>
+  );
+}
+
+/** Offers browser notifications once, from a button (never asked on page load); gone once
+ * the reader has answered. */
+function NotificationsOffer() {
+  const store = useStore();
+  if (store.notifyPermission.value !== "default") return null;
+  return (
+    <div
+      data-testid="notifications-offer"
+      class="flex items-center gap-2 border-b border-slate-200 bg-indigo-50 px-4 py-2 text-sm text-slate-700"
+    >
+      <span class="flex-1">Get notified of direct messages and mentions.</span>
+      <button
+        type="button"
+        data-testid="enable-notifications"
+        onClick={() => store.askNotifications()}
+        class="min-h-11 rounded-lg bg-indigo-600 px-3 py-1 text-sm font-medium text-white hover:bg-indigo-700 md:min-h-0 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+      >
+        Turn on
+      </button>
     </div>
   );
 }
