@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { withKv } from "./testing.ts";
+import { searchUsers } from "./users.ts";
 import { keys } from "./keys.ts";
 import {
   ensureSchema,
@@ -19,10 +20,14 @@ Deno.test("ensureSchema() stamps an empty store with the current version", async
 
 Deno.test("ensureSchema() upgrades a store from before the version key, keeping its data", async () => {
   await withKv(async (kv) => {
-    await kv.set(keys.user("u1"), { id: "u1", username: "ann" });
+    await kv.set(keys.user("u1"), { id: "u1", username: "ann", displayName: "Ann" });
     assertEquals(await readSchemaVersion(kv), 0);
     assertEquals(await ensureSchema(kv), { from: 0, to: SCHEMA_VERSION });
-    assertEquals((await kv.get(keys.user("u1"))).value, { id: "u1", username: "ann" });
+    assertEquals((await kv.get(keys.user("u1"))).value, {
+      id: "u1",
+      username: "ann",
+      displayName: "Ann",
+    });
     assertEquals(await readSchemaVersion(kv), SCHEMA_VERSION);
   });
 });
@@ -80,5 +85,18 @@ Deno.test("ensureSchema() names a missing step instead of skipping it", async ()
       () => ensureSchema(kv, { target: 2, migrations: [] }),
       (e) => e instanceof SchemaError && e.message.includes("No migration from schema version 1"),
     );
+  });
+});
+
+Deno.test("ensureSchema() gives a version 1 store's users their search words (any word found)", async () => {
+  await withKv(async (kv) => {
+    // A version 1 store: a user as the code before the word index wrote them.
+    await kv.set(keys.schemaVersion(), 1);
+    const old = { id: "u-old", username: "grace", displayName: "Grace Hopper", passwordHash: "h" };
+    await kv.atomic().set(keys.user(old.id), old).set(keys.userByName(old.username), old.id)
+      .commit();
+    assertEquals(await searchUsers(kv, "hopper", 20), []);
+    assertEquals(await ensureSchema(kv), { from: 1, to: SCHEMA_VERSION });
+    assertEquals((await searchUsers(kv, "hopper", 20)).map((u) => u.id), [old.id]);
   });
 });
