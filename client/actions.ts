@@ -13,7 +13,7 @@ import type { ChatState } from "./state.ts";
 
 /** The part of the store the actions change. */
 export interface ActionHost
-  extends Pick<ChatState, "me" | "openId" | "upsert" | "update" | "thread"> {
+  extends Pick<ChatState, "me" | "openId" | "upsert" | "update" | "thread" | "learnAuthors"> {
   open(id: string): Promise<void>;
   removed(id: string): void;
 }
@@ -32,6 +32,7 @@ export class ChatActions {
     t.loadingOlder.value = true;
     try {
       const page = await api.getMessages(convId, t.messages.value[0]?.seq ?? 0);
+      this.#host.learnAuthors(page.messages, page.users);
       t.messages.value = mergeMessages(t.messages.value, page.messages);
       t.hasMore.value = page.hasMore;
     } finally {

@@ -19,6 +19,8 @@ export interface ChatProps {
   messages: Message[];
   hasMore: boolean;
   members: Member[] | null;
+  /** The current profiles of the messages' senders (`HistoryPage.users`). */
+  users?: User[];
   /** For the page as it works without JavaScript (routes/chat.tsx): the id the message box's
    * form sends with (fresh per page, so submitting the same form twice stores one message),
    * what it held when a send was refused, and why. */
@@ -53,6 +55,9 @@ export class ChatState {
   readonly dialog = signal<"new" | "info" | null>(null);
   /** The image open full size in the viewer, if any. */
   readonly viewer = signal<Attachment | null>(null);
+  /** Senders' profiles from history pages, by id; null for a deleted account. Members' names
+   * come from the member lists; these sign the messages of people who are no longer members. */
+  readonly authors = signal<ReadonlyMap<string, User | null>>(new Map());
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
   /** The server's form state for the conversation the page opened with (see `ChatProps`). */
@@ -71,8 +76,21 @@ export class ChatState {
       t.hasMore.value = props.hasMore;
       t.members.value = props.members;
       t.loaded = true;
+      this.learnAuthors(props.messages, props.users);
       this.setMarker(props.openId);
     }
+  }
+
+  /** Notes a history page's senders: their profiles, or null for those the server had none of
+   * (deleted accounts). A page without `users` (an older server) teaches nothing. */
+  learnAuthors(messages: readonly Message[], users: readonly User[] | undefined): void {
+    if (!users) return;
+    const next = new Map(this.authors.value);
+    for (const m of messages) {
+      if (!users.some((u) => u.id === m.senderId)) next.set(m.senderId, null);
+    }
+    for (const u of users) next.set(u.id, u);
+    this.authors.value = next;
   }
 
   /** A conversation's thread, made empty on first use. */

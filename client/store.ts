@@ -87,6 +87,7 @@ export class ChatStore extends ChatState {
       case "message":
         return this.#onMessages(f.message.conversationId, [f.message], true);
       case "messages":
+        this.learnAuthors(f.messages, f.users);
         return this.#onSynced(f.conversationId, f.messages, f.hasMore);
       case "ack": {
         const o = this.#outbox.find(f.conversationId, f.id);
@@ -233,6 +234,7 @@ export class ChatStore extends ChatState {
     if (!t.loaded) {
       try {
         const page = await api.getMessages(id);
+        this.learnAuthors(page.messages, page.users);
         t.messages.value = r.mergeMessages(t.messages.value, page.messages);
         t.hasMore.value = page.hasMore;
         t.loaded = true;

@@ -5,7 +5,7 @@
  * components/MessageList.tsx only renders these rows. Browser compatible, no side effects.
  * @module
  */
-import type { ConversationKind, Member, Message } from "../lib/protocol.ts";
+import type { ConversationKind, Member, Message, User } from "../lib/protocol.ts";
 import { dayKey, dayLabel } from "./format.ts";
 import type { Outgoing } from "./outbox.ts";
 
@@ -43,6 +43,20 @@ export interface TimelineInput {
   /** Local time (after hydration) or UTC (the server's render). */
   local: boolean;
   now: number;
+  /** Senders' profiles from history pages, members or not (null: the account was deleted). */
+  authors?: ReadonlyMap<string, User | null>;
+}
+
+/** What signs a message: the member's name, else the author's current profile (they left or
+ * were removed), else "Deleted account" once the server said the account is gone. */
+export function authorName(
+  id: string,
+  members: Member[] | null,
+  authors: ReadonlyMap<string, User | null> | undefined,
+): string {
+  const name = members?.find((m) => m.id === id)?.displayName ?? authors?.get(id)?.displayName;
+  if (name !== undefined) return name;
+  return authors?.get(id) === null ? "Deleted account" : "Someone";
 }
 
 /** "Read", "Read by N" or "Sent" for one of our messages. */
@@ -60,7 +74,6 @@ export function readState(
 /** The rows of the message list, top to bottom. */
 export function timeline(input: TimelineInput): Row[] {
   const { messages, pending, members, marker, meId, local, now } = input;
-  const names = new Map((members ?? []).map((m) => [m.id, m.displayName]));
   const lastMine = messages.findLast((m) => m.senderId === meId)?.seq;
   const group = input.kind === "group";
   const rows: Row[] = [];
@@ -90,7 +103,7 @@ export function timeline(input: TimelineInput): Row[] {
       kind: "message",
       message: m,
       mine,
-      sender: showSender ? names.get(m.senderId) ?? "Former member" : undefined,
+      sender: showSender ? authorName(m.senderId, members, input.authors) : undefined,
       meta,
       status: mine && m.seq === lastMine
         ? readState(m.seq, meId, input.kind ?? "direct", members)

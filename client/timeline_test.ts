@@ -119,9 +119,24 @@ Deno.test("in a group, the sender's name opens each run of theirs, never on ours
     "2 ann time",
     "3 mine time [Sent]",
     "4 ann name=ANN time",
-    "5 gone name=Former member time",
+    "5 gone name=Someone time",
   ]);
   eq(rows({ messages, members, kind: "direct" })[1], "1 ann", "no names in a direct chat");
+});
+
+Deno.test("a sender who left keeps their current name; a deleted account says so", () => {
+  const messages = [msg(1, "gone", T0), msg(2, ME, T0 + 1), msg(3, "erased", T0 + 2)];
+  const members = [member(ME, 3)];
+  const authors = new Map([
+    ["gone", { id: "gone", username: "grace", displayName: "Grace Hopper" }],
+    ["erased", null],
+  ]);
+  eq(rows({ messages, members, kind: "group", authors }), [
+    "— Yesterday —",
+    "1 gone name=Grace Hopper time",
+    "2 mine time [Sent]",
+    "3 erased name=Deleted account time",
+  ]);
 });
 
 Deno.test("our newest message carries the read mark: Sent, Read, or Read by N", () => {

@@ -58,7 +58,14 @@ function Bubble(
     >
       <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
-          ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
+          ? (
+            <span
+              data-testid="message-sender"
+              class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500"
+            >
+              {props.sender}
+            </span>
+          )
           : null}
         {a
           ? (
@@ -175,6 +182,7 @@ export function MessageList(props: { id: string }) {
     kind: conv?.kind,
     local,
     now: Date.now(),
+    authors: store.authors.value,
   });
   const row = (r: Row) => {
     switch (r.kind) {

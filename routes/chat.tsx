@@ -64,6 +64,7 @@ export function chatRoutes(rt: Runtime) {
         openId={openId}
         messages={history.messages}
         hasMore={history.hasMore}
+        users={history.users}
         members={detail.members}
         form={form}
       />,

@@ -7,6 +7,7 @@ import { AppError, notFound } from "../errors.ts";
 import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../roles.ts";
 import {
   type Conversation,
+  type HistoryPage,
   LIMITS,
   type Member,
   type Message,
@@ -237,11 +238,24 @@ export class ChatService {
     userId: string,
     convId: string,
     q: { before?: number; after?: number; limit?: number },
-  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+  ): Promise<HistoryPage> {
     await this.#member(userId, convId);
     const limit = Math.min(q.limit ?? LIMITS.pageDefault, LIMITS.pageMax);
-    if (q.after !== undefined) return await messagesAfter(this.kv, convId, q.after, limit);
-    return await messagesBefore(this.kv, convId, q.before ?? null, limit);
+    if (q.after !== undefined) {
+      return await this.#withAuthors(await messagesAfter(this.kv, convId, q.after, limit));
+    }
+    return await this.#withAuthors(await messagesBefore(this.kv, convId, q.before ?? null, limit));
+  }
+
+  /**
+   * A page with its senders' current profiles, looked up by id whether or not they are still
+   * members: the member list alone would sign a leaver's messages "Former member" for everyone,
+   * later joiners included. At most one read per distinct sender of the page.
+   */
+  async #withAuthors(page: { messages: Message[]; hasMore: boolean }): Promise<HistoryPage> {
+    const ids = [...new Set(page.messages.map((m) => m.senderId))];
+    const users = ids.length ? (await getUsers(this.kv, ids)).map(publicUser) : [];
+    return { ...page, users };
   }
 
   /** What a client missed after `afterSeq`, up to 100 messages at a time. */
@@ -249,11 +263,13 @@ export class ChatService {
     // Always asked of KV (not of this isolate's subscriptions, which learn of a removal made
     // elsewhere a moment later): a sync hands out history.
     await this.#member(userId, convId);
-    return await messagesAfter(
-      this.kv,
-      convId,
-      afterSeq,
-      Math.min(limit ?? LIMITS.syncMax, LIMITS.syncMax),
+    return await this.#withAuthors(
+      await messagesAfter(
+        this.kv,
+        convId,
+        afterSeq,
+        Math.min(limit ?? LIMITS.syncMax, LIMITS.syncMax),
+      ),
     );
   }
 
