@@ -19,6 +19,10 @@ export interface ChatProps {
   messages: Message[];
   hasMore: boolean;
   members: Member[] | null;
+  /** Set in the island's props when the messages' bodies were left out of them: the browser
+   * reads each body back from the server-rendered markup (client/chat.ts), so the page carries
+   * every message's text once. */
+  bodiesInMarkup?: boolean;
   /** The current profiles of the messages' senders (`HistoryPage.users`). */
   users?: User[];
   /** For the page as it works without JavaScript (routes/chat.tsx): the id the message box's

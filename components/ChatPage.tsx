@@ -46,12 +46,26 @@ export function ChatPage(props: ChatProps) {
             </form>
           </div>
         </header>
-        <Island name="Chat" props={props} class="min-h-0 flex-1">
+        <Island name="Chat" props={islandProps(props)} class="min-h-0 flex-1">
           <Chat {...props} />
         </Island>
       </div>
     </Layout>
   );
+}
+
+/**
+ * The props the island hydrates from: the messages without their bodies, which the markup holds
+ * already (client/chat.ts reads them back before hydrating). The bodies are most of a page's
+ * weight; sending them twice doubled it. The markup is kept, rather than rendering from props
+ * alone, because it is what a browser without script (or before the script) shows.
+ */
+export function islandProps(props: ChatProps): ChatProps {
+  return {
+    ...props,
+    messages: props.messages.map((m) => ({ ...m, body: "" })),
+    bodiesInMarkup: true,
+  };
 }
 
 /** Shown for a conversation that does not exist or that the user is not in. */

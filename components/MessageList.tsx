@@ -88,7 +88,13 @@ function Bubble(
                 : "border border-slate-200 bg-white text-slate-900"
             }`}
           >
-            <MessageText body={props.body} />
+            {
+              /* Exactly the body's text: client/chat.ts reads it back from here (the page sends
+            each body once, in the markup, not again in the island's props). */
+            }
+            <span data-text>
+              <MessageText body={props.body} />
+            </span>
           </div>
         )}
         {props.meta === false

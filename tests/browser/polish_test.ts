@@ -70,3 +70,59 @@ browserTest(
     for (const u of [ada, cy]) assertEquals(u.errors, []);
   },
 );
+
+browserTest(
+  "built files and pages go out compressed; hashed files are cached for a year; one copy of each message",
+  async (env) => {
+    const [ada, bob] = await Promise.all([
+      env.user({ displayName: "Ada" }),
+      env.user({ displayName: "Bob" }),
+    ]);
+    const base = env.server.url;
+    const id = await group(base, ada, "Assets", [bob.user.id]);
+    const token = "once-" + crypto.randomUUID();
+    await postMessage(base, bob.accessToken, id, `${token} (https://example.com/a_(b))`);
+    await postMessage(base, bob.accessToken, id, "and a newer one, for the list's preview");
+
+    const seen = new Map<string, Record<string, string>>();
+    ada.page.on("response", async (r) => {
+      const type = r.request().resourceType();
+      if (type === "document" || type === "script" || type === "stylesheet") {
+        seen.set(`${type} ${new URL(r.url()).pathname}`, await r.allHeaders());
+      }
+    });
+    await openChat(ada.page, base, id);
+    await ada.page.getByTestId("message-body").filter({ hasText: token }).waitFor();
+    const entries = [...seen.entries()];
+    const doc = entries.find(([k]) => k.startsWith("document"))!;
+    assertEquals(doc[1]["content-encoding"], "br");
+    for (const kind of ["script", "stylesheet"]) {
+      const [name, headers] = entries.find(([k]) => k.startsWith(kind))!;
+      assert(/\.[0-9a-f]{16}\.(js|css)$/.test(name), `${name} is named for its content`);
+      assertEquals(headers["content-encoding"], "br", name);
+      assertEquals(headers["cache-control"], "public, max-age=31536000, immutable", name);
+      assertEquals(headers["vary"], "Accept-Encoding", name);
+    }
+
+    // A client that takes only gzip gets gzip; one that takes nothing gets the plain bytes.
+    const script = entries.find(([k]) => k.startsWith("script"))![0].split(" ")[1];
+    for (const [accept, want] of [["gzip", "gzip"], ["identity", null]] as const) {
+      const res = await fetch(base + script, { headers: { "accept-encoding": accept } });
+      await res.body?.cancel();
+      assertEquals(res.headers.get("content-encoding"), want, accept);
+    }
+
+    // The page holds each message's text once (markup, not again in the island's props), and
+    // the hydrated island still shows it, link and all.
+    const html = await getPage(env.server, `/chat/${id}`, ada.cookie);
+    assertEquals(html.text.split(token).length - 1, 1);
+    const body = ada.page.getByTestId("message-body").filter({ hasText: token });
+    assertEquals(await body.getByRole("link").getAttribute("href"), "https://example.com/a_(b)");
+    assertEquals(await body.textContent(), `${token} (https://example.com/a_(b))`);
+    // The island holds the text too: a reply arriving live leaves the earlier bodies in place.
+    await postMessage(base, bob.accessToken, id, "live one");
+    await ada.page.getByTestId("message-body").filter({ hasText: "live one" }).waitFor();
+    assertEquals(await body.textContent(), `${token} (https://example.com/a_(b))`);
+    assertEquals(ada.errors, []);
+  },
+);
