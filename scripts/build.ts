@@ -38,7 +38,7 @@ async function run(args: string[]): Promise<void> {
 export const MANIFEST = "manifest.json";
 
 /** `name.ext` with the first 16 hex digits of its content's SHA-256 before the extension. */
-async function hashedName(path: string, bytes: Uint8Array): Promise<string> {
+async function hashedName(path: string, bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
   return path.replace(/(\.[a-z]+)$/, `.${hex}$1`);
@@ -67,7 +67,7 @@ async function fingerprint(): Promise<Record<string, string>> {
     ...ENTRIES.map((e) => `js/${e.split("/").pop()!.replace(/\.tsx?$/, ".js")}`),
   ];
   for (const rel of plain) {
-    let bytes: Uint8Array;
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = await Deno.readFile(`${out}/${rel}`);
     } catch {
