@@ -43,6 +43,7 @@ export async function conversationViews(
       lastReadSeq,
       unread: Math.max(0, head.seq - lastReadSeq),
       lastActivityTs: Math.max(head.ts, c.createdAt),
+      unreadMentions: 0,
     };
   });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { AppError, notFound } from "../errors.ts";
-import type { Attachment, Message } from "../protocol.ts";
+import { type Attachment, type Message, unchanged } from "../protocol.ts";
 import type { MemberRecord } from "./conversations.ts";
 import { keys } from "./keys.ts";
 import { listAll, retry } from "./kv.ts";
@@ -238,6 +238,7 @@ export async function commitAttachmentMessage(
       body: draft.body,
       ts,
       attachment: toWire(rec),
+      ...unchanged(seq),
     };
     const newHead: Head = { seq, ts, last: message };
     const op = kv.atomic()

@@ -3,7 +3,7 @@
  * conversation head (watched by other isolates) and read cursors.
  * @module
  */
-import type { Message, MessageKind } from "../protocol.ts";
+import { type Message, type MessageKind, unchanged } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
@@ -137,6 +137,7 @@ export async function commitGroups(
         kind: d.kind,
         body: d.body,
         ts,
+        ...unchanged(seq),
       }));
       op = op.check(head);
       if (members) {
