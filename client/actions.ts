@@ -44,7 +44,10 @@ export class ChatActions {
   async refreshMembers(id: string): Promise<void> {
     try {
       const d = await api.getConversation(id);
-      this.#host.thread(id).members.value = d.members;
+      const t = this.#host.thread(id);
+      // Whoever leaves the list (removed, left) still signs their messages and changes.
+      if (t.members.value) this.#host.learnAuthors([], t.members.value);
+      t.members.value = d.members;
       this.#host.upsert(d.conversation);
     } catch { /* the list still works without it */ }
   }

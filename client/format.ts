@@ -120,3 +120,10 @@ export function previewText(m: Pick<Message, "kind" | "body" | "attachment">): s
   if (m.kind === "file") return m.attachment?.name ?? "File";
   return m.body;
 }
+
+const PLURAL = new Intl.PluralRules("en");
+
+/** "1 member", "2 members": a count with its noun, by the language's plural rules. */
+export function countOf(n: number, one: string, other: string): string {
+  return `${n} ${PLURAL.select(n) === "one" ? one : other}`;
+}

@@ -64,13 +64,19 @@ export function withMessages(c: Conversation, msgs: Message[], meId: string): Co
   const lastReadSeq = Math.max(c.lastReadSeq, mine);
   const newer = top && top.seq > c.lastSeq;
   const lastSeq = newer ? top.seq : c.lastSeq;
+  // What is new to the summary and unread: others' messages, never group changes (system).
+  const counted = msgs.filter((m) =>
+    m.seq > c.lastSeq && m.seq > lastReadSeq && m.senderId !== meId && m.kind !== "system"
+  );
   return {
     ...c,
     lastSeq,
     lastReadSeq,
     lastMessage: newer ? top : c.lastMessage,
     lastActivityTs: newer ? Math.max(c.lastActivityTs, top.ts) : c.lastActivityTs,
-    unread: Math.max(0, lastSeq - lastReadSeq),
+    // Counted up from the summary's own count: a seq gap is no measure once group changes take
+    // seqs. Our own message reads everything before it.
+    unread: (mine > c.lastReadSeq ? 0 : c.unread) + counted.length,
   };
 }
 

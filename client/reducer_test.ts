@@ -66,7 +66,13 @@ Deno.test("our own message counts as read; an old one never steps the summary ba
   const c = r.withMessages(conv("c1", { lastSeq: 3, lastReadSeq: 1 }), [msg(4, ME)], ME);
   eq([c.lastSeq, c.lastReadSeq, c.unread], [4, 4, 0]);
   const top = msg(9);
-  const held = conv("c1", { lastSeq: 9, lastReadSeq: 2, lastMessage: top, lastActivityTs: 9000 });
+  const held = conv("c1", {
+    lastSeq: 9,
+    lastReadSeq: 2,
+    unread: 7,
+    lastMessage: top,
+    lastActivityTs: 9000,
+  });
   const back = r.withMessages(held, [msg(5)], ME);
   eq([back.lastSeq, back.lastMessage, back.lastActivityTs, back.unread], [9, top, 9000, 7]);
 });
@@ -167,4 +173,11 @@ Deno.test("an ack turns our pending image or file into a message that carries it
     previewUrl: null,
   };
   eq(r.ackedMessage({ ...send, attachment: file }, { seq: 14, ts: 79 }, ME).kind, "file");
+});
+
+Deno.test("group changes (system messages) are never counted unread", () => {
+  const sys: Message = { ...msg(4), kind: "system", system: { action: "added", actorId: "x" } };
+  const c = r.withMessages(conv("c1", { lastSeq: 3, lastReadSeq: 3 }), [sys], ME);
+  eq([c.lastSeq, c.unread], [4, 0]);
+  eq(r.withMessages(c, [msg(5)], ME).unread, 1);
 });

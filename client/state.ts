@@ -10,6 +10,7 @@ import type { Attachment, Conversation, Member, Message, User } from "../lib/pro
 import type { ConnectionState } from "./connection.ts";
 import type { Outgoing } from "./outbox.ts";
 import * as r from "./reducer.ts";
+import { referencedIds } from "./system.ts";
 
 /** What the server renders into the page and the island hydrates from. */
 export interface ChatProps {
@@ -90,8 +91,8 @@ export class ChatState {
   learnAuthors(messages: readonly Message[], users: readonly User[] | undefined): void {
     if (!users) return;
     const next = new Map(this.authors.value);
-    for (const m of messages) {
-      if (!users.some((u) => u.id === m.senderId)) next.set(m.senderId, null);
+    for (const id of messages.flatMap(referencedIds)) {
+      if (!users.some((u) => u.id === id)) next.set(id, null);
     }
     for (const u of users) next.set(u.id, u);
     this.authors.value = next;

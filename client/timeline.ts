@@ -8,6 +8,7 @@
 import type { ConversationKind, Member, Message, User } from "../lib/protocol.ts";
 import { dayKey, dayLabel } from "./format.ts";
 import type { Outgoing } from "./outbox.ts";
+import { systemText } from "./system.ts";
 
 /** Messages from one sender this close together share one time line. */
 export const RUN_MS = 5 * 60_000;
@@ -27,7 +28,9 @@ export type Row =
     /** On our newest message: "Sent", "Read" or "Read by N". */
     status?: string;
   }
-  | { kind: "pending"; send: Outgoing };
+  | { kind: "pending"; send: Outgoing }
+  /** A group change (a `kind: "system"` message), as one centred line. */
+  | { kind: "system"; message: Message; text: string };
 
 export interface TimelineInput {
   /** Acked messages, ascending by seq. */
@@ -74,7 +77,7 @@ export function readState(
 /** The rows of the message list, top to bottom. */
 export function timeline(input: TimelineInput): Row[] {
   const { messages, pending, members, marker, meId, local, now } = input;
-  const lastMine = messages.findLast((m) => m.senderId === meId)?.seq;
+  const lastMine = messages.findLast((m) => m.senderId === meId && m.kind !== "system")?.seq;
   const group = input.kind === "group";
   const rows: Row[] = [];
   let prevDay = "";
@@ -93,12 +96,19 @@ export function timeline(input: TimelineInput): Row[] {
       rows.push({ kind: "new" });
       prevSender = "";
     }
+    if (m.kind === "system" && m.system) {
+      const text = systemText(m.system, meId, (id) => authorName(id, members, input.authors));
+      rows.push({ kind: "system", message: m, text });
+      prevSender = "";
+      return;
+    }
     const mine = m.senderId === meId;
     const showSender = group && !mine && m.senderId !== prevSender;
     prevSender = m.senderId;
-    const next = messages[i + 1] ?? (pending.length ? { senderId: meId, ts: pending[0].ts } : null);
+    const next = messages[i + 1] ??
+      (pending.length ? { senderId: meId, ts: pending[0].ts, kind: "text" } : null);
     const meta = !next || next.senderId !== m.senderId || next.ts - m.ts > RUN_MS ||
-      m.seq === lastMine;
+      next.kind === "system" || m.seq === lastMine;
     rows.push({
       kind: "message",
       message: m,

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { lastSeenWhen } from "../client/format.ts";
+import { countOf, lastSeenWhen } from "../client/format.ts";
 import { ImageViewer } from "./Attachment.tsx";
 import { Avatar } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
@@ -40,7 +40,7 @@ export function Conversation(props: { id: string }) {
   if (!conv) return null;
   const local = store.localTime.value;
   const subtitle = conv.kind === "group"
-    ? members ? `${members.length} members` : "Group"
+    ? members ? countOf(members.length, "member", "members") : "Group"
     : conv.peer?.online
     ? "Online"
     : conv.peer?.lastSeen

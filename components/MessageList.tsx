@@ -196,6 +196,17 @@ export function MessageList(props: { id: string }) {
         return <Divider key={"d" + r.key} label={r.label} testid="date-separator" />;
       case "new":
         return <Divider key="new" label="New messages" accent testid="new-marker" />;
+      case "system":
+        return (
+          <li
+            key={"s" + r.message.seq}
+            data-testid="system-line"
+            data-seq={r.message.seq}
+            class="px-4 py-1.5 text-center text-xs text-slate-500"
+          >
+            {r.text}
+          </li>
+        );
       case "message": {
         const m = r.message;
         return (

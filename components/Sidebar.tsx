@@ -1,6 +1,8 @@
 import type { Conversation } from "../lib/protocol.ts";
 import { useEffect, useState } from "preact/hooks";
 import { previewText, shortWhen } from "../client/format.ts";
+import { systemText } from "../client/system.ts";
+import { authorName } from "../client/timeline.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
 
@@ -13,9 +15,12 @@ function Item(props: { c: Conversation; active: boolean }) {
   const store = useStore();
   const { c, active } = props;
   const last = c.lastMessage;
-  const preview = last
-    ? (last.senderId === store.me.id ? "You: " : "") + previewText(last)
-    : "No messages yet";
+  const preview = !last
+    ? "No messages yet"
+    : last.kind === "system" && last.system
+    ? systemText(last.system, store.me.id, (id) =>
+      authorName(id, store.heldThread(c.id)?.members.value ?? null, store.authors.value))
+    : (last.senderId === store.me.id ? "You: " : "") + previewText(last);
   const when = last ? shortWhen(last.ts, store.localTime.value) : "";
   const online = c.kind === "direct" ? !!c.peer?.online : undefined;
   return (

@@ -250,10 +250,14 @@ export class ChatService {
   /**
    * A page with its senders' current profiles, looked up by id whether or not they are still
    * members: the member list alone would sign a leaver's messages "Former member" for everyone,
-   * later joiners included. At most one read per distinct sender of the page.
+   * later joiners included. The people a group change names count too. One read per person.
    */
   async #withAuthors(page: { messages: Message[]; hasMore: boolean }): Promise<HistoryPage> {
-    const ids = [...new Set(page.messages.map((m) => m.senderId))];
+    const ids = [
+      ...new Set(
+        page.messages.flatMap((m) => [m.senderId, m.system?.actorId, m.system?.userId]),
+      ),
+    ].filter((id): id is string => id !== undefined);
     const users = ids.length ? (await getUsers(this.kv, ids)).map(publicUser) : [];
     return { ...page, users };
   }
