@@ -63,6 +63,9 @@ export class ChatState {
   /** Senders' profiles from history pages, by id; null for a deleted account. Members' names
    * come from the member lists; these sign the messages of people who are no longer members. */
   readonly authors = signal<ReadonlyMap<string, User | null>>(new Map());
+  /** Unsent drafts by conversation (the message box keeps them in sessionStorage; the list
+   * marks them). Empty on the server: drafts are the tab's own. */
+  readonly drafts = signal<Readonly<Record<string, string>>>({});
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
   /** The server's form state for the conversation the page opened with (see `ChatProps`). */
@@ -96,6 +99,13 @@ export class ChatState {
     }
     for (const u of users) next.set(u.id, u);
     this.authors.value = next;
+  }
+
+  /** Notes what a conversation's message box holds ("" when emptied or sent). */
+  noteDraft(id: string, text: string): void {
+    if ((this.drafts.value[id] ?? "") === text) return;
+    const { [id]: _, ...rest } = this.drafts.value;
+    this.drafts.value = text ? { ...rest, [id]: text } : rest;
   }
 
   /** A conversation's thread, made empty on first use. */

@@ -20,6 +20,8 @@ import { syncOf, SyncQueue } from "./sync.ts";
 export type { Outgoing } from "./outbox.ts";
 export type { ChatProps, Thread } from "./state.ts";
 
+/** Where the message box keeps a conversation's draft: this prefix, then its id. */
+export const DRAFT_PREFIX = "parley:draft:";
 const TYPING_SHOWN_MS = 5_000;
 const TYPING_EVERY_MS = 1_000;
 
@@ -50,6 +52,7 @@ export class ChatStore extends ChatState {
    * visibility. */
   start(): void {
     this.localTime.value = true;
+    this.#loadDrafts();
     this.#outbox.attach(
       sessionStorage,
       (id) => !!this.conversation(id),
@@ -66,6 +69,18 @@ export class ChatStore extends ChatState {
     addEventListener("popstate", () => this.open(openIdFromPath(location.pathname), false));
     document.addEventListener("visibilitychange", () => this.#onVisible());
     setInterval(() => this.#tick(), 1_000);
+  }
+
+  /** The drafts the message box left in this tab's storage (components/Composer.tsx). */
+  #loadDrafts(): void {
+    try {
+      for (let i = 0; i < sessionStorage.length; i++) {
+        const key = sessionStorage.key(i) ?? "";
+        if (key.startsWith(DRAFT_PREFIX)) {
+          this.noteDraft(key.slice(DRAFT_PREFIX.length), sessionStorage.getItem(key) ?? "");
+        }
+      }
+    } catch { /* storage blocked: no drafts to show */ }
   }
 
   async #onReady(): Promise<void> {

@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { DRAFT_PREFIX } from "../client/store.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import { useStore } from "./context.ts";
 
@@ -6,7 +7,7 @@ const LIMIT = LIMITS.bodyMaxCodePoints;
 /** The counter shows from here on, as Slack's does near its limit. */
 const COUNT_FROM = LIMIT - 200;
 
-const draftKey = (id: string) => `parley:draft:${id}`;
+const draftKey = (id: string) => DRAFT_PREFIX + id;
 
 function loadDraft(id: string): string {
   try {
@@ -49,6 +50,7 @@ export function Composer(props: { id: string }) {
     setText(value);
     setRefused(false);
     saveDraft(props.id, value);
+    store.noteDraft(props.id, value);
     if (value.trim()) store.typingNow(props.id);
   };
 

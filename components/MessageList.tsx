@@ -128,6 +128,32 @@ function Divider(props: { label: string; accent?: boolean; testid?: string }) {
   );
 }
 
+/** Once the oldest page is shown: where the conversation begins, so the reader knows there is
+ * nothing further up (rather than a list that just stops). */
+function Start(props: { id: string }) {
+  const store = useStore();
+  const conv = store.conversation(props.id);
+  if (!conv) return null;
+  return (
+    <p data-testid="conversation-start" class="px-4 pt-6 pb-3 text-center text-sm text-slate-500">
+      {conv.kind === "direct"
+        ? (
+          <>
+            This is the start of your conversation with{" "}
+            <strong class="font-semibold text-slate-700">
+              {conv.peer?.displayName ?? conv.title}
+            </strong>.
+          </>
+        )
+        : (
+          <>
+            This is the start of <strong class="font-semibold text-slate-700">{conv.title}</strong>.
+          </>
+        )}
+    </p>
+  );
+}
+
 /** The open conversation's messages: date separators, the new-messages line, pending sends,
  * paging up for history and staying pinned to the end only when the reader is there. */
 export function MessageList(props: { id: string }) {
@@ -144,6 +170,8 @@ export function MessageList(props: { id: string }) {
   const box = useRef<HTMLDivElement>(null);
   const snap = useRef({ first: -1, height: 0, top: 0 });
   const [atBottom, setAtBottom] = useState(true);
+  const strip = useRef<HTMLDivElement>(null);
+  const stripHeight = useRef(0);
 
   // The scroller is `flex-col-reverse`: its scroll origin is the bottom (scrollTop 0 is the
   // newest message, scrolling up goes negative). So the server's HTML opens at the newest
@@ -160,6 +188,21 @@ export function MessageList(props: { id: string }) {
     }
     snap.current = { first, height: el.scrollHeight, top: el.scrollTop };
   }, [messages, pending, marker, uploads]);
+
+  // The jump strip takes its height from the bottom of the list's view. The scroll origin is
+  // the bottom, so without help the messages on screen would move up by that much as it
+  // appears (and down as it goes): the scroll position is moved by the same amount instead.
+  useLayoutEffect(() => {
+    const el = box.current!;
+    if (!atBottom) {
+      stripHeight.current = strip.current?.offsetHeight ?? 0;
+      el.scrollTop -= stripHeight.current;
+    } else if (stripHeight.current) {
+      el.scrollTop = Math.min(0, el.scrollTop + stripHeight.current);
+      stripHeight.current = 0;
+    }
+    snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop };
+  }, [atBottom]);
 
   const onScroll = () => {
     const el = box.current!;
@@ -268,13 +311,13 @@ export function MessageList(props: { id: string }) {
 
   const unseen = unseenCount(marker, atBottom, conv?.lastSeq ?? 0);
   return (
-    <div class="relative min-h-0 flex-1">
+    <div class="relative flex min-h-0 flex-1 flex-col">
       <div
         ref={box}
         onScroll={onScroll}
         tabIndex={0}
         aria-label="Messages"
-        class="flex h-full flex-col-reverse overflow-y-auto [overflow-anchor:none] focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
+        class="flex min-h-0 flex-1 flex-col-reverse overflow-y-auto [overflow-anchor:none] focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
         data-testid="message-scroller"
       >
         <div class={items.length ? "py-3" : "m-auto"}>
@@ -299,7 +342,7 @@ export function MessageList(props: { id: string }) {
                 )}
               </p>
             )
-            : null}
+            : <Start id={props.id} />}
           {items.length
             ? (
               // The log role sits on a wrapper: on the <ol> itself it would hide the list from
@@ -316,14 +359,18 @@ export function MessageList(props: { id: string }) {
         </div>
       </div>
       {atBottom ? null : (
-        <button
-          type="button"
-          data-testid="jump-latest"
-          onClick={jump}
-          class="absolute right-4 bottom-3 rounded-full bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
-        >
-          {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
-        </button>
+        // A strip below the list, not a button floating over it: it never covers the newest
+        // message (or our own, right-aligned ones), and the list is shifted so nothing moves.
+        <div ref={strip} class="flex shrink-0 justify-end px-4 py-1.5">
+          <button
+            type="button"
+            data-testid="jump-latest"
+            onClick={jump}
+            class="rounded-full bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+          >
+            {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
+          </button>
+        </div>
       )}
     </div>
   );

@@ -22,6 +22,10 @@ function Item(props: { c: Conversation; active: boolean }) {
       authorName(id, store.heldThread(c.id)?.members.value ?? null, store.authors.value))
     : (last.senderId === store.me.id ? "You: " : "") + previewText(last);
   const when = last ? shortWhen(last.ts, store.localTime.value) : "";
+  // Like Telegram's list: someone typing, else our unsent draft (not in the open one), else
+  // the newest message.
+  const typing = Object.keys(store.typing.value[c.id] ?? {}).length > 0;
+  const draft = active ? "" : store.drafts.value[c.id]?.trim() ?? "";
   const online = c.kind === "direct" ? !!c.peer?.online : undefined;
   return (
     <li>
@@ -56,7 +60,17 @@ function Item(props: { c: Conversation; active: boolean }) {
               class={`truncate text-sm ${c.unread ? "text-slate-800" : "text-slate-600"}`}
               data-testid="conversation-preview"
             >
-              {preview}
+              {typing
+                ? <span class="text-indigo-700 italic" data-testid="list-typing">typing…</span>
+                : draft
+                ? (
+                  <>
+                    <span class="font-medium text-rose-700" data-testid="list-draft">Draft:</span>
+                    {" "}
+                    {draft}
+                  </>
+                )
+                : preview}
             </span>
             {c.unread > 0
               ? (

@@ -7,7 +7,7 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { api, getPage } from "../helpers/server.ts";
-import { browserTest, openChat, postMessage, shot } from "./browser.ts";
+import { browserTest, createDirect, openChat, postMessage, shot } from "./browser.ts";
 
 /** Creates a group over the API; returns its id. */
 async function group(base: string, owner: { accessToken: string }, title: string, ids: string[]) {
@@ -124,5 +124,91 @@ browserTest(
     await ada.page.getByTestId("message-body").filter({ hasText: "live one" }).waitFor();
     assertEquals(await body.textContent(), `${token} (https://example.com/a_(b))`);
     assertEquals(ada.errors, []);
+  },
+);
+
+browserTest(
+  "the conversation shows where it starts; Jump to latest leaves the last message clear",
+  async (env) => {
+    const [ada, bob] = await Promise.all([
+      env.user({ displayName: "Ada" }),
+      env.user({ displayName: "Bob Peer" }),
+    ]);
+    const base = env.server.url;
+    const id = await createDirect(base, ada, bob);
+    const tall = Array.from({ length: 12 }, (_, i) => `line ${i + 1}`).join("\n");
+    for (let i = 0; i < 6; i++) await postMessage(base, bob.accessToken, id, `${i} ${tall}`);
+    // The newest is ours: right-aligned, where a floating button would sit.
+    await postMessage(base, ada.accessToken, id, "the newest message, ours, " + "wide ".repeat(30));
+    await openChat(ada.page, base, id);
+    const start = ada.page.getByTestId("conversation-start");
+    assertEquals(
+      (await start.textContent())?.trim(),
+      "This is the start of your conversation with Bob Peer.",
+    );
+
+    // Scrolled up a little: the button shows, and the newest message is not under it.
+    const scroller = ada.page.getByTestId("message-scroller");
+    for (const up of [45, 60, 120, 200]) {
+      await scroller.evaluate((el, up) => {
+        el.scrollTop = -up;
+        el.dispatchEvent(new Event("scroll"));
+      }, up);
+      const jump = ada.page.getByTestId("jump-latest");
+      await jump.waitFor();
+      const button = (await jump.boundingBox())!;
+      const last = (await ada.page.getByTestId("message-body").last().boundingBox())!;
+      const view = (await scroller.boundingBox())!;
+      const lastVisibleBottom = Math.min(last.y + last.height, view.y + view.height);
+      const overlap = last.y < button.y + button.height && lastVisibleBottom > button.y &&
+        last.x < button.x + button.width && last.x + last.width > button.x;
+      assert(button.y >= view.y + view.height, "the button lies below the list, not over it");
+      assert(
+        !overlap,
+        `scrolled up ${up}px: the button ${JSON.stringify(button)} covers the newest message ${
+          JSON.stringify(last)
+        } in ${JSON.stringify(view)}`,
+      );
+    }
+    await shot(ada.page, "polish-jump-latest");
+    assertEquals(ada.errors, []);
+  },
+);
+
+browserTest(
+  "the conversation list shows who is typing and marks an unsent draft",
+  async (env) => {
+    const [ada, bob, cy] = await Promise.all([
+      env.user({ displayName: "Ada" }),
+      env.user({ displayName: "Bob" }),
+      env.user({ displayName: "Cy" }),
+    ]);
+    const base = env.server.url;
+    const withBob = await createDirect(base, ada, bob);
+    const withCy = await createDirect(base, ada, cy);
+    await postMessage(base, bob.accessToken, withBob, "hi Ada");
+    await postMessage(base, cy.accessToken, withCy, "hello from Cy");
+    await openChat(ada.page, base, withBob);
+    await ada.page.getByTestId("composer").fill("half a thought");
+    // Another conversation opened: the one left behind is marked with its draft.
+    await ada.page.locator(`[data-testid="conversation-item"][data-id="${withCy}"]`).click();
+    const item = (id: string) =>
+      ada.page.locator(`[data-testid="conversation-item"][data-id="${id}"]`);
+    await item(withBob).getByTestId("list-draft").waitFor();
+    assertEquals(
+      await item(withBob).getByTestId("conversation-preview").textContent(),
+      "Draft: half a thought",
+    );
+    // Kept across a reload of the tab.
+    await ada.page.reload();
+    await item(withBob).getByTestId("list-draft").waitFor();
+
+    // Bob typing shows in Ada's list, in place of the preview.
+    await openChat(bob.page, base, withBob);
+    await bob.page.getByTestId("composer").pressSequentially("typing now", { delay: 50 });
+    await item(withBob).getByTestId("list-typing").waitFor();
+    assertEquals(await item(withBob).getByTestId("list-typing").textContent(), "typing…");
+    await shot(ada.page, "polish-list-typing");
+    for (const u of [ada, bob]) assertEquals(u.errors, []);
   },
 );
