@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { countOf, lastSeenWhen } from "../client/format.ts";
 import { ImageViewer } from "./Attachment.tsx";
 import { Avatar } from "./Avatar.tsx";
@@ -36,6 +36,8 @@ export function Conversation(props: { id: string }) {
   const conv = store.conversation(props.id);
   const members = store.thread(props.id).members.value;
   const [dragging, setDragging] = useState(false);
+  const [live, setLive] = useState(false);
+  useEffect(() => setLive(true), []);
   const viewing = store.viewer.value;
   if (!conv) return null;
   const local = store.localTime.value;
@@ -96,7 +98,18 @@ export function Conversation(props: { id: string }) {
             {subtitle}
           </p>
         </div>
-        {conv.kind === "group"
+        {conv.kind === "group" && !live
+          ? (
+            // Before the script runs (or without it) the dialog cannot open: leaving is a page.
+            <a
+              href={`/chat/${encodeURIComponent(conv.id)}/leave`}
+              data-testid="leave-link"
+              class="flex min-h-11 shrink-0 items-center rounded-lg border border-rose-300 px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50 md:min-h-0 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-500"
+            >
+              Leave group
+            </a>
+          )
+          : conv.kind === "group"
           ? (
             <button
               type="button"

@@ -212,3 +212,55 @@ browserTest(
     for (const u of [ada, bob]) assertEquals(u.errors, []);
   },
 );
+
+browserTest(
+  "without JavaScript a member leaves a group through a form, asked first; the box promises no Enter",
+  async (env) => {
+    const [ada, bob] = await Promise.all([
+      env.user({ displayName: "Ada" }),
+      env.user({ displayName: "Bob" }),
+    ]);
+    const base = env.server.url;
+    const id = await group(base, ada, "No Script Club", [bob.user.id]);
+    await postMessage(base, ada.accessToken, id, "welcome");
+
+    // A cross-site form post with Bob's cookie is refused and leaves him in.
+    const forged = await fetch(`${base}/chat/${id}/leave`, {
+      method: "POST",
+      headers: {
+        cookie: bob.cookie,
+        origin: "https://evil.example",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "",
+      redirect: "manual",
+    });
+    await forged.body?.cancel();
+    assertEquals(forged.status, 403);
+
+    const context = await env.newContext({ javaScriptEnabled: false });
+    const [name, value] = bob.cookie.split("=");
+    await context.addCookies([{ name, value, url: base }]);
+    const page = await context.newPage();
+    await page.goto(`${base}/chat/${id}`);
+    const box = page.getByTestId("composer");
+    assert(!/enter/i.test((await box.getAttribute("placeholder")) ?? ""), "placeholder");
+    await page.getByTestId("leave-link").click();
+    await page.waitForURL(`${base}/chat/${id}/leave`);
+    await page.getByRole("heading", { name: "Leave No Script Club?" }).waitFor();
+    await shot(page, "polish-leave-no-js");
+    // Cancel goes back and changes nothing.
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.waitForURL(`${base}/chat/${id}`);
+    await page.getByTestId("leave-link").click();
+    await page.getByTestId("leave-confirm").click();
+    await page.waitForURL(`${base}/chat`);
+    assertEquals(
+      await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).count(),
+      0,
+    );
+    const after = await api(base, "GET", `/api/conversations/${id}`, { token: bob.accessToken });
+    assertEquals(after.status, 404);
+    await context.close();
+  },
+);
