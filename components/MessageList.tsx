@@ -43,11 +43,15 @@ function Bubble(
     meta?: boolean;
     /** What an image or file message carries; its `body` is then the caption. */
     attachment?: Attachment | null;
+    /** When the body was last edited (shown as "edited", the time on hover). */
+    editedTs?: number | null;
+    /** A deleted message shows only that it was deleted. */
+    deleted?: boolean;
   },
 ) {
   const store = useStore();
   const local = store.localTime.value;
-  const a = props.attachment;
+  const a = props.deleted ? null : props.attachment;
   return (
     <li
       data-testid="message"
@@ -88,13 +92,26 @@ function Bubble(
                 : "border border-slate-200 bg-white text-slate-900"
             }`}
           >
-            {
-              /* Exactly the body's text: client/chat.ts reads it back from here (the page sends
-            each body once, in the markup, not again in the island's props). */
-            }
-            <span data-text>
-              <MessageText body={props.body} />
-            </span>
+            {props.deleted
+              ? <em data-testid="message-deleted" class="opacity-80">Message deleted</em>
+              : (
+                // Exactly the body's text: client/chat.ts reads it back from here (the page
+                // sends each body once, in the markup, not again in the island's props).
+                <span data-text>
+                  <MessageText body={props.body} />
+                </span>
+              )}
+            {props.editedTs && !props.deleted
+              ? (
+                <span
+                  data-testid="message-edited"
+                  title={`Edited ${fullWhen(props.editedTs, local)}`}
+                  class="ml-1.5 text-[11px] opacity-70"
+                >
+                  (edited)
+                </span>
+              )
+              : null}
           </div>
         )}
         {props.meta === false
@@ -261,6 +278,8 @@ export function MessageList(props: { id: string }) {
             sender={r.sender}
             body={m.body}
             attachment={m.attachment}
+            editedTs={m.editedTs}
+            deleted={m.deleted}
             ts={m.ts}
             meta={r.meta}
             status={r.status ? <span data-testid="message-status">· {r.status}</span> : undefined}

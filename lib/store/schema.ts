@@ -11,7 +11,7 @@ import { retry } from "./kv.ts";
 import { buildUserWordIndex } from "./users.ts";
 
 /** The version of the record shapes this code reads and writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** One step from `from` to `from + 1`. It must be safe to run again if it was interrupted. */
 export interface Migration {
@@ -33,6 +33,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     from: 1,
+    description: "message changes: every message gets its entry in the version index (sync)",
+    run: indexVersions,
+  },
+  {
+    from: 2,
     // Once an ad-hoc check every isolate made at start; as a step it runs once per store, before
     // anything reads, and a store that already had the index (its marker key set) skips the scan.
     description: "users get their search-word entries (users_by_word), for any-word search",
@@ -41,6 +46,25 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
 ];
+
+/**
+ * Writes `["versions", convId, version] → seq` for every stored message (all unchanged before
+ * version 2, so version = seq), in commits of 200. Setting an entry again is harmless.
+ */
+async function indexVersions(kv: Deno.Kv): Promise<void> {
+  let op = kv.atomic();
+  let n = 0;
+  for await (const e of kv.list<{ seq: number; version?: number }>({ prefix: ["messages"] })) {
+    const [, convId, seq] = e.key as [string, string, number];
+    op = op.set(keys.version(convId, e.value.version ?? seq), seq);
+    if (++n % 200 === 0) {
+      const full = op;
+      await retry(() => full.commit());
+      op = kv.atomic();
+    }
+  }
+  if (n % 200) await retry(() => op.commit());
+}
 
 /** Thrown when the store is newer than this code, or a step is missing. */
 export class SchemaError extends Error {

@@ -88,15 +88,39 @@ Deno.test("ensureSchema() names a missing step instead of skipping it", async ()
   });
 });
 
-Deno.test("ensureSchema() gives a version 1 store's users their search words (any word found)", async () => {
+Deno.test("the step to version 2 indexes every stored message by version, so sync finds it", async () => {
   await withKv(async (kv) => {
-    // A version 1 store: a user as the code before the word index wrote them.
     await kv.set(keys.schemaVersion(), 1);
+    for (let seq = 1; seq <= 250; seq++) {
+      await kv.set(keys.message("c1", seq), { id: `m${seq}`, seq, body: `b${seq}` });
+    }
+    assertEquals(await ensureSchema(kv), { from: 1, to: SCHEMA_VERSION });
+    const { messagesByVersion } = await import("./messages.ts");
+    const page = await messagesByVersion(kv, "c1", 240, 100);
+    assertEquals(page.messages.map((m) => m.seq), [
+      241,
+      242,
+      243,
+      244,
+      245,
+      246,
+      247,
+      248,
+      249,
+      250,
+    ]);
+  });
+});
+
+Deno.test("ensureSchema() gives a version 2 store's users their search words (any word found)", async () => {
+  await withKv(async (kv) => {
+    // A version 2 store: a user as the code before the word index wrote them.
+    await kv.set(keys.schemaVersion(), 2);
     const old = { id: "u-old", username: "grace", displayName: "Grace Hopper", passwordHash: "h" };
     await kv.atomic().set(keys.user(old.id), old).set(keys.userByName(old.username), old.id)
       .commit();
     assertEquals(await searchUsers(kv, "hopper", 20), []);
-    assertEquals(await ensureSchema(kv), { from: 1, to: SCHEMA_VERSION });
+    assertEquals(await ensureSchema(kv), { from: 2, to: SCHEMA_VERSION });
     assertEquals((await searchUsers(kv, "hopper", 20)).map((u) => u.id), [old.id]);
   });
 });
