@@ -264,3 +264,59 @@ browserTest(
     await context.close();
   },
 );
+
+browserTest(
+  "group changes show as lines in order for a member who joins later, never as unread",
+  async (env) => {
+    const [ada, bob, cy] = await Promise.all([
+      env.user({ displayName: "Ada" }),
+      env.user({ displayName: "Bob" }),
+      env.user({ displayName: "Cy" }),
+    ]);
+    const base = env.server.url;
+    const id = await group(base, ada, "Crew", [bob.user.id]);
+    await postMessage(base, bob.accessToken, id, "hello crew");
+    const renamed = await api(base, "PATCH", `/api/conversations/${id}`, {
+      token: ada.accessToken,
+      body: { title: "Night crew" },
+    });
+    assert(renamed.status < 300, `rename: ${renamed.status}`);
+    await api(base, "DELETE", `/api/conversations/${id}/members/${bob.user.id}`, {
+      token: bob.accessToken,
+    });
+    await api(base, "POST", `/api/conversations/${id}/members`, {
+      token: ada.accessToken,
+      body: { userId: cy.user.id },
+    });
+
+    // The changes since Cy joined ("Ada added you") are not unread.
+    const list = await api(base, "GET", "/api/conversations", { token: cy.accessToken });
+    const entry = list.body.conversations.find((c: { id: string }) => c.id === id);
+    assertEquals(entry.unread, 0);
+
+    await openChat(cy.page, base, id);
+    await cy.page.getByTestId("system-line").first().waitFor();
+    const lines = await cy.page.getByTestId("system-line").allTextContents();
+    const want = [
+      "Ada created the group “Crew”",
+      "Ada renamed the group to “Night crew”",
+      "Bob left",
+      "Ada added you",
+    ];
+    const at = want.map((w) => lines.indexOf(w));
+    assert(at.every((i) => i >= 0), `lines ${JSON.stringify(lines)} lack one of ${want}`);
+    assertEquals([...at].sort((a, b) => a - b), at, "in the order they happened");
+    // Bob's message sits among them where it was said, signed with his name.
+    const order = await cy.page.locator(
+      '[data-testid="system-line"], [data-testid="message-body"]',
+    ).allTextContents();
+    assert(
+      order.indexOf("hello crew") > order.indexOf("Ada created the group “Crew”") &&
+        order.indexOf("hello crew") < order.indexOf("Bob left"),
+    );
+    assertEquals(await cy.page.getByTestId("conversation-subtitle").textContent(), "2 members");
+    await shot(cy.page, "polish-system-lines");
+
+    assertEquals(cy.errors, []);
+  },
+);
