@@ -12,7 +12,7 @@ import type { ChatState } from "./state.ts";
 
 /** The part of the store the actions change. */
 export interface ActionHost
-  extends Pick<ChatState, "me" | "openId" | "upsert" | "update" | "thread"> {
+  extends Pick<ChatState, "me" | "openId" | "upsert" | "update" | "thread" | "learnAuthors"> {
   open(id: string): Promise<void>;
   removed(id: string): void;
 }
@@ -31,6 +31,7 @@ export class ChatActions {
     t.loadingOlder.value = true;
     try {
       const page = await api.getMessages(convId, t.messages.value[0]?.seq ?? 0);
+      this.#host.learnAuthors(page.messages, page.users);
       t.messages.value = mergeMessages(t.messages.value, page.messages);
       t.hasMore.value = page.hasMore;
     } finally {
@@ -67,7 +68,10 @@ export class ChatActions {
   async refreshMembers(id: string): Promise<void> {
     try {
       const d = await api.getConversation(id);
-      this.#host.thread(id).members.value = d.members;
+      const t = this.#host.thread(id);
+      // Whoever leaves the list (removed, left) still signs their messages and changes.
+      if (t.members.value) this.#host.learnAuthors([], t.members.value);
+      t.members.value = d.members;
       this.#host.upsert(d.conversation);
     } catch { /* the list still works without it */ }
   }

@@ -10,8 +10,8 @@ import type {
   Attachment,
   Conversation,
   ErrorBody,
+  HistoryPage,
   Member,
-  Message,
   UserWithPresence,
 } from "../lib/protocol.ts";
 
@@ -22,11 +22,8 @@ export class ApiError extends Error {
   }
 }
 
-/** A page of a conversation's history, ascending by seq. */
-export interface HistoryPage {
-  messages: Message[];
-  hasMore: boolean;
-}
+/** A page of a conversation's history, ascending by seq, with its senders' profiles. */
+export type { HistoryPage };
 
 /** What `createConversation` takes: a direct chat with one user, or a new group. */
 export type NewConversation =

@@ -125,3 +125,10 @@ export function previewText(
   if (m.kind === "file") return m.attachment?.name ?? "File";
   return m.body;
 }
+
+const PLURAL = new Intl.PluralRules("en");
+
+/** "1 member", "2 members": a count with its noun, by the language's plural rules. */
+export function countOf(n: number, one: string, other: string): string {
+  return `${n} ${PLURAL.select(n) === "one" ? one : other}`;
+}

@@ -1,5 +1,6 @@
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
 import {
+  countOf,
   dayKey,
   dayLabel,
   fullWhen,
@@ -118,4 +119,10 @@ Deno.test("last seen reads as people say it: today at, yesterday at, a weekday, 
   eq(lastSeenWhen(Date.UTC(2026, 2, 11, 9, 30), false, now), "yesterday at 9:30 AM");
   eq(lastSeenWhen(Date.UTC(2026, 2, 9, 12, 0), false, now), "on Monday");
   eq(lastSeenWhen(Date.UTC(2025, 11, 24, 12, 0), false, now), "on Dec 24, 2025");
+});
+
+Deno.test("a count takes the noun's singular for one and the plural otherwise", () => {
+  eq(countOf(1, "member", "members"), "1 member");
+  eq(countOf(2, "member", "members"), "2 members");
+  eq(countOf(0, "member", "members"), "0 members");
 });

@@ -62,7 +62,7 @@ export function withMessages(c: Conversation, msgs: Message[], meId: string): Co
   const newer = top && top.seq > c.lastSeq;
   const lastSeq = newer ? top.seq : c.lastSeq;
   const fresh = (msgs as Msg[]).filter((m) =>
-    m.seq > c.lastSeq && m.seq > lastReadSeq && m.senderId !== meId && !m.system &&
+    m.seq > c.lastSeq && m.seq > lastReadSeq && m.senderId !== meId && m.kind !== "system" &&
     !m.deleted
   );
   const counted = withNewMentions({ ...c, lastReadSeq }, fresh, meId) as Conv;

@@ -183,3 +183,10 @@ Deno.test("an ack turns our pending image or file into a message that carries it
   };
   eq(r.ackedMessage({ ...send, attachment: file }, { seq: 14, ts: 79 }, ME).kind, "file");
 });
+
+Deno.test("group changes (system messages) are never counted unread", () => {
+  const sys: Message = { ...msg(4), kind: "system", system: { action: "added", actorId: "x" } };
+  const c = r.withMessages(conv("c1", { lastSeq: 3, lastReadSeq: 3 }), [sys], ME);
+  eq([c.lastSeq, c.unread], [4, 0]);
+  eq(r.withMessages(c, [msg(5)], ME).unread, 1);
+});

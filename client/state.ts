@@ -12,6 +12,7 @@ import type { Outgoing } from "./outbox.ts";
 import * as r from "./reducer.ts";
 import { topVersion } from "./changes.ts";
 import type { Msg } from "./changes.ts";
+import { referencedIds } from "./system.ts";
 
 /** What the server renders into the page and the island hydrates from. */
 export interface ChatProps {
@@ -21,6 +22,12 @@ export interface ChatProps {
   messages: Message[];
   hasMore: boolean;
   members: Member[] | null;
+  /** Set in the island's props when the messages' bodies were left out of them: the browser
+   * reads each body back from the server-rendered markup (client/chat.ts), so the page carries
+   * every message's text once. */
+  bodiesInMarkup?: boolean;
+  /** The current profiles of the messages' senders (`HistoryPage.users`). */
+  users?: User[];
   /** For the page as it works without JavaScript (routes/chat.tsx): the id the message box's
    * form sends with (fresh per page, so submitting the same form twice stores one message),
    * what it held when a send was refused, and why. */
@@ -65,6 +72,12 @@ export class ChatState {
   readonly viewer = signal<Attachment | null>(null);
   /** Whether this browser may show notifications: "unsupported" where it has none. */
   readonly notifyPermission = signal<NotificationPermission | "unsupported">("unsupported");
+  /** Senders' profiles from history pages, by id; null for a deleted account. Members' names
+   * come from the member lists; these sign the messages of people who are no longer members. */
+  readonly authors = signal<ReadonlyMap<string, User | null>>(new Map());
+  /** Unsent drafts by conversation (the message box keeps them in sessionStorage; the list
+   * marks them). Empty on the server: drafts are the tab's own. */
+  readonly drafts = signal<Readonly<Record<string, string>>>({});
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
   /** The server's form state for the conversation the page opened with (see `ChatProps`). */
@@ -84,8 +97,28 @@ export class ChatState {
       t.members.value = props.members;
       t.loaded = true;
       t.position = topVersion(props.messages);
+      this.learnAuthors(props.messages, props.users);
       this.setMarker(props.openId);
     }
+  }
+
+  /** Notes a history page's senders: their profiles, or null for those the server had none of
+   * (deleted accounts). A page without `users` (an older server) teaches nothing. */
+  learnAuthors(messages: readonly Message[], users: readonly User[] | undefined): void {
+    if (!users) return;
+    const next = new Map(this.authors.value);
+    for (const id of messages.flatMap(referencedIds)) {
+      if (!users.some((u) => u.id === id)) next.set(id, null);
+    }
+    for (const u of users) next.set(u.id, u);
+    this.authors.value = next;
+  }
+
+  /** Notes what a conversation's message box holds ("" when emptied or sent). */
+  noteDraft(id: string, text: string): void {
+    if ((this.drafts.value[id] ?? "") === text) return;
+    const { [id]: _, ...rest } = this.drafts.value;
+    this.drafts.value = text ? { ...rest, [id]: text } : rest;
   }
 
   /** A conversation's thread, made empty on first use. */

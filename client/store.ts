@@ -37,6 +37,8 @@ import { syncOf, SyncQueue } from "./sync.ts";
 export type { Outgoing } from "./outbox.ts";
 export type { ChatProps, Thread } from "./state.ts";
 
+/** Where the message box keeps a conversation's draft: this prefix, then its id. */
+export const DRAFT_PREFIX = "parley:draft:";
 const TYPING_SHOWN_MS = 5_000;
 const TYPING_EVERY_MS = 1_000;
 
@@ -80,6 +82,7 @@ export class ChatStore extends ChatState {
    * visibility. */
   start(): void {
     this.localTime.value = true;
+    this.#loadDrafts();
     this.#outbox.attach(
       sessionStorage,
       (id) => !!this.conversation(id),
@@ -110,6 +113,18 @@ export class ChatStore extends ChatState {
     setInterval(() => this.#tick(), 1_000);
   }
 
+  /** The drafts the message box left in this tab's storage (components/Composer.tsx). */
+  #loadDrafts(): void {
+    try {
+      for (let i = 0; i < sessionStorage.length; i++) {
+        const key = sessionStorage.key(i) ?? "";
+        if (key.startsWith(DRAFT_PREFIX)) {
+          this.noteDraft(key.slice(DRAFT_PREFIX.length), sessionStorage.getItem(key) ?? "");
+        }
+      }
+    } catch { /* storage blocked: no drafts to show */ }
+  }
+
   async #onReady(): Promise<void> {
     this.#syncs.reset();
     this.#outbox.reset();
@@ -137,6 +152,7 @@ export class ChatStore extends ChatState {
         return this.#notify(m);
       }
       case "messages":
+        this.learnAuthors(f.messages, f.users);
         return this.#onSynced(f.conversationId, f.messages, f.hasMore);
       case "update":
         return this.#onUpdate(f.conversationId, f.seq, f.message);
@@ -415,6 +431,7 @@ export class ChatStore extends ChatState {
     if (!t.loaded) {
       try {
         const page = await api.getMessages(id);
+        this.learnAuthors(page.messages, page.users);
         t.messages.value = r.mergeMessages(t.messages.value, page.messages);
         t.hasMore.value = page.hasMore;
         t.loaded = true;

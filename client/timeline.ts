@@ -5,9 +5,10 @@
  * components/MessageList.tsx only renders these rows. Browser compatible, no side effects.
  * @module
  */
-import type { ConversationKind, Member, Message } from "../lib/protocol.ts";
+import type { ConversationKind, Member, Message, User } from "../lib/protocol.ts";
 import { dayKey, dayLabel } from "./format.ts";
 import type { Outgoing } from "./outbox.ts";
+import { systemText } from "./system.ts";
 
 /** Messages from one sender this close together share one time line. */
 export const RUN_MS = 5 * 60_000;
@@ -27,7 +28,9 @@ export type Row =
     /** On our newest message: "Sent", "Read" or "Read by N". */
     status?: string;
   }
-  | { kind: "pending"; send: Outgoing };
+  | { kind: "pending"; send: Outgoing }
+  /** A group change (a `kind: "system"` message), as one centred line. */
+  | { kind: "system"; message: Message; text: string };
 
 export interface TimelineInput {
   /** Acked messages, ascending by seq. */
@@ -43,6 +46,20 @@ export interface TimelineInput {
   /** Local time (after hydration) or UTC (the server's render). */
   local: boolean;
   now: number;
+  /** Senders' profiles from history pages, members or not (null: the account was deleted). */
+  authors?: ReadonlyMap<string, User | null>;
+}
+
+/** What signs a message: the member's name, else the author's current profile (they left or
+ * were removed), else "Deleted account" once the server said the account is gone. */
+export function authorName(
+  id: string,
+  members: Member[] | null,
+  authors: ReadonlyMap<string, User | null> | undefined,
+): string {
+  const name = members?.find((m) => m.id === id)?.displayName ?? authors?.get(id)?.displayName;
+  if (name !== undefined) return name;
+  return authors?.get(id) === null ? "Deleted account" : "Someone";
 }
 
 /** "Read", "Read by N" or "Sent" for one of our messages. */
@@ -60,8 +77,7 @@ export function readState(
 /** The rows of the message list, top to bottom. */
 export function timeline(input: TimelineInput): Row[] {
   const { messages, pending, members, marker, meId, local, now } = input;
-  const names = new Map((members ?? []).map((m) => [m.id, m.displayName]));
-  const lastMine = messages.findLast((m) => m.senderId === meId)?.seq;
+  const lastMine = messages.findLast((m) => m.senderId === meId && m.kind !== "system")?.seq;
   const group = input.kind === "group";
   const rows: Row[] = [];
   let prevDay = "";
@@ -80,17 +96,24 @@ export function timeline(input: TimelineInput): Row[] {
       rows.push({ kind: "new" });
       prevSender = "";
     }
+    if (m.kind === "system" && m.system) {
+      const text = systemText(m.system, meId, (id) => authorName(id, members, input.authors));
+      rows.push({ kind: "system", message: m, text });
+      prevSender = "";
+      return;
+    }
     const mine = m.senderId === meId;
     const showSender = group && !mine && m.senderId !== prevSender;
     prevSender = m.senderId;
-    const next = messages[i + 1] ?? (pending.length ? { senderId: meId, ts: pending[0].ts } : null);
+    const next = messages[i + 1] ??
+      (pending.length ? { senderId: meId, ts: pending[0].ts, kind: "text" } : null);
     const meta = !next || next.senderId !== m.senderId || next.ts - m.ts > RUN_MS ||
-      m.seq === lastMine;
+      next.kind === "system" || m.seq === lastMine;
     rows.push({
       kind: "message",
       message: m,
       mine,
-      sender: showSender ? names.get(m.senderId) ?? "Former member" : undefined,
+      sender: showSender ? authorName(m.senderId, members, input.authors) : undefined,
       meta,
       status: mine && m.seq === lastMine
         ? readState(m.seq, meId, input.kind ?? "direct", members)

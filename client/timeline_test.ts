@@ -65,6 +65,8 @@ function show(r: Row): string {
       ].filter(Boolean).join(" ");
     case "pending":
       return `pending ${r.send.id}${r.send.failed ? " failed" : ""}`;
+    case "system":
+      return `· ${r.text} ·`;
   }
 }
 const rows = (over: Partial<TimelineInput>) => timeline(input(over)).map(show);
@@ -120,9 +122,24 @@ Deno.test("in a group, the sender's name opens each run of theirs, never on ours
     "2 ann time",
     "3 mine time [Sent]",
     "4 ann name=ANN time",
-    "5 gone name=Former member time",
+    "5 gone name=Someone time",
   ]);
   eq(rows({ messages, members, kind: "direct" })[1], "1 ann", "no names in a direct chat");
+});
+
+Deno.test("a sender who left keeps their current name; a deleted account says so", () => {
+  const messages = [msg(1, "gone", T0), msg(2, ME, T0 + 1), msg(3, "erased", T0 + 2)];
+  const members = [member(ME, 3)];
+  const authors = new Map([
+    ["gone", { id: "gone", username: "grace", displayName: "Grace Hopper" }],
+    ["erased", null],
+  ]);
+  eq(rows({ messages, members, kind: "group", authors }), [
+    "— Yesterday —",
+    "1 gone name=Grace Hopper time",
+    "2 mine time [Sent]",
+    "3 erased name=Deleted account time",
+  ]);
 });
 
 Deno.test("our newest message carries the read mark: Sent, Read, or Read by N", () => {
@@ -174,4 +191,32 @@ Deno.test("the jump button counts what came below the line while scrolled up", (
   eq(unseenCount(5, false, 9), 4);
   eq(unseenCount(5, true, 9), 0);
   eq(unseenCount(null, false, 9), 0);
+});
+
+Deno.test("group changes are lines in order with the messages, and break a sender's run", () => {
+  const sys = (seq: number, ts: number, system: Message["system"]): Message => ({
+    ...msg(seq, system!.actorId, ts),
+    kind: "system",
+    body: "",
+    system,
+  });
+  const messages = [
+    sys(1, T0, { action: "created", actorId: "ann", title: "Crew" }),
+    msg(2, "ann", T0 + 1),
+    sys(3, T0 + 2, { action: "added", actorId: "ann", userId: "gone" }),
+    msg(4, "ann", T0 + 3),
+    sys(5, T0 + 4, { action: "owner_changed", actorId: "ann", userId: ME }),
+    msg(6, ME, T0 + 5),
+  ];
+  const members = [member("ann", 6), member(ME, 6)];
+  const authors = new Map([["gone", { id: "gone", username: "g", displayName: "Grace" }]]);
+  eq(rows({ messages, members, kind: "group", authors }), [
+    "— Yesterday —",
+    "· ANN created the group “Crew” ·",
+    "2 ann name=ANN time",
+    "· ANN added Grace ·",
+    "4 ann name=ANN time",
+    "· ANN made you the owner ·",
+    "6 mine time [Read by 1]",
+  ]);
 });

@@ -46,12 +46,26 @@ export function ChatPage(props: ChatProps) {
             </form>
           </div>
         </header>
-        <Island name="Chat" props={props} class="min-h-0 flex-1">
+        <Island name="Chat" props={islandProps(props)} class="min-h-0 flex-1">
           <Chat {...props} />
         </Island>
       </div>
     </Layout>
   );
+}
+
+/**
+ * The props the island hydrates from: the messages without their bodies, which the markup holds
+ * already (client/chat.ts reads them back before hydrating). The bodies are most of a page's
+ * weight; sending them twice doubled it. The markup is kept, rather than rendering from props
+ * alone, because it is what a browser without script (or before the script) shows.
+ */
+export function islandProps(props: ChatProps): ChatProps {
+  return {
+    ...props,
+    messages: props.messages.map((m) => ({ ...m, body: "" })),
+    bodiesInMarkup: true,
+  };
 }
 
 /** Shown for a conversation that does not exist or that the user is not in. */
@@ -71,6 +85,49 @@ export function ChatNotFound() {
             Back to your conversations
           </a>
         </div>
+      </main>
+    </Layout>
+  );
+}
+
+/** Leaving a group without script: the same question the island's dialog asks, as a page whose
+ * form posts to `/chat/:id/leave` (Cancel goes back to the conversation). */
+export function LeavePage(props: { id: string; title: string; owner: boolean; error?: string }) {
+  const back = `/chat/${encodeURIComponent(props.id)}`;
+  return (
+    <Layout title={`Leave ${props.title}? · Parley`}>
+      <main class="flex h-full items-center justify-center p-8">
+        <form
+          method="post"
+          action={`${back}/leave`}
+          class="max-w-md rounded-2xl border border-slate-200 bg-white p-6 shadow-sm"
+          data-testid="leave-page"
+        >
+          <h1 class="text-xl font-semibold">Leave {props.title}?</h1>
+          <p class="mt-2 text-slate-600">
+            You will stop getting this group's messages and it will leave your chats. {props.owner
+              ? "Ownership passes to the longest-standing admin, or else member. "
+              : ""}Only an owner or admin can add you back.
+          </p>
+          {props.error
+            ? <p role="alert" class="mt-3 text-sm font-medium text-rose-700">{props.error}</p>
+            : null}
+          <div class="mt-6 flex justify-end gap-3">
+            <a
+              href={back}
+              class="min-h-11 rounded-lg border border-slate-300 px-4 py-2 font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            >
+              Cancel
+            </a>
+            <button
+              type="submit"
+              data-testid="leave-confirm"
+              class="min-h-11 rounded-lg bg-rose-700 px-4 py-2 font-medium text-white hover:bg-rose-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-500 focus-visible:ring-offset-2"
+            >
+              Leave group
+            </button>
+          </div>
+        </form>
       </main>
     </Layout>
   );

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { mentionAt } from "../client/changes.ts";
 import { LIMITS, type Member } from "../lib/protocol.ts";
+import { DRAFT_PREFIX } from "../client/store.ts";
 import { useStore } from "./context.ts";
 import { ComposerContext } from "./MessageChanges.tsx";
 
@@ -8,7 +9,7 @@ const LIMIT = LIMITS.bodyMaxCodePoints;
 /** The counter shows from here on, as Slack's does near its limit. */
 const COUNT_FROM = LIMIT - 200;
 
-const draftKey = (id: string) => `parley:draft:${id}`;
+const draftKey = (id: string) => DRAFT_PREFIX + id;
 
 function loadDraft(id: string): string {
   try {
@@ -70,6 +71,7 @@ export function Composer(props: { id: string }) {
     setRefused(false);
     if (t.editing.value) return;
     saveDraft(props.id, value);
+    store.noteDraft(props.id, value);
     if (value.trim()) store.typingNow(props.id);
   };
 

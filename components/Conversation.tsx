@@ -1,6 +1,6 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Conv } from "../client/changes.ts";
-import { lastSeenWhen } from "../client/format.ts";
+import { countOf, lastSeenWhen } from "../client/format.ts";
 import { ImageViewer } from "./Attachment.tsx";
 import { Avatar } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
@@ -59,11 +59,13 @@ export function Conversation(props: { id: string }) {
   const conv = store.conversation(props.id);
   const members = store.thread(props.id).members.value;
   const [dragging, setDragging] = useState(false);
+  const [live, setLive] = useState(false);
+  useEffect(() => setLive(true), []);
   const viewing = store.viewer.value;
   if (!conv) return null;
   const local = store.localTime.value;
   const subtitle = conv.kind === "group"
-    ? members ? `${members.length} members` : "Group"
+    ? members ? countOf(members.length, "member", "members") : "Group"
     : conv.peer?.online
     ? "Online"
     : conv.peer?.lastSeen
@@ -120,7 +122,18 @@ export function Conversation(props: { id: string }) {
           </p>
         </div>
         <MuteButton id={conv.id} />
-        {conv.kind === "group"
+        {conv.kind === "group" && !live
+          ? (
+            // Before the script runs (or without it) the dialog cannot open: leaving is a page.
+            <a
+              href={`/chat/${encodeURIComponent(conv.id)}/leave`}
+              data-testid="leave-link"
+              class="flex min-h-11 shrink-0 items-center rounded-lg border border-rose-300 px-3 py-1.5 text-sm font-medium text-rose-700 hover:bg-rose-50 md:min-h-0 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-500"
+            >
+              Leave group
+            </a>
+          )
+          : conv.kind === "group"
           ? (
             <button
               type="button"

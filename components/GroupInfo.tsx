@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { countOf } from "../client/format.ts";
 import { LIMITS, type Member, type Role } from "../lib/protocol.ts";
 import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../lib/roles.ts";
 import { Avatar } from "./Avatar.tsx";
@@ -85,7 +86,9 @@ function Body(props: { id: string }) {
     <div class="space-y-5">
       {manager ? <Rename key={title} id={props.id} title={title} busy={busy} run={act} /> : null}
       <section>
-        <h3 class="text-sm font-semibold text-slate-700">{members.length} members</h3>
+        <h3 class="text-sm font-semibold text-slate-700">
+          {countOf(members.length, "member", "members")}
+        </h3>
         <ul class="mt-2 divide-y divide-slate-100" data-testid="members">
           {members.map((m: Member) => (
             <li

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { asset } from "./assets.ts";
 
 /** The HTML shell every page shares: styles, viewport, and the island scripts it needs. */
 export function Layout(
@@ -11,9 +12,9 @@ export function Layout(
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{props.title}</title>
-        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href="/static/app.css" />
-        {props.scripts?.map((src) => <script type="module" src={src} key={src} />)}
+        <link rel="icon" href={asset("/static/favicon.svg")} type="image/svg+xml" />
+        <link rel="stylesheet" href={asset("/static/app.css")} />
+        {props.scripts?.map((src) => <script type="module" src={asset(src)} key={src} />)}
       </head>
       <body class={props.bodyClass ?? "h-full bg-slate-50 text-slate-900 antialiased"}>
         {props.children}

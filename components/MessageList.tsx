@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Msg, splitMentions } from "../client/changes.ts";
 import { fullWhen, linkify, timeOf } from "../client/format.ts";
 import { type Row, timeline, unseenCount } from "../client/timeline.ts";
-import type { Attachment, SystemEvent } from "../lib/protocol.ts";
+import type { Attachment } from "../lib/protocol.ts";
 import { FileAttachment, ImageAttachment, Uploading } from "./Attachment.tsx";
 import { useStore } from "./context.ts";
 import { Confirm, type Confirmation } from "./Dialog.tsx";
@@ -102,7 +102,14 @@ function Bubble(
     >
       <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
-          ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
+          ? (
+            <span
+              data-testid="message-sender"
+              class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500"
+            >
+              {props.sender}
+            </span>
+          )
           : null}
         {m?.replyTo && !deleted && props.convId
           ? <ReplyQuote convId={props.convId} message={m} mine={props.mine} />
@@ -144,7 +151,11 @@ function Bubble(
                     : "border border-slate-200 bg-white text-slate-900"
                 }`}
               >
-                <MessageText body={props.body} names={props.names} meId={store.me.id} />
+                {/* Exactly the body's text: client/chat.ts reads it back from here (the page
+                  sends each body once, in the markup, not again in the island's props). */}
+                <span data-text>
+                  <MessageText body={props.body} names={props.names} meId={store.me.id} />
+                </span>
               </div>
               {/* Actions need the script: the server's page (no JavaScript) shows none. */}
               {m && props.convId && !props.pending && local
@@ -178,25 +189,6 @@ function Bubble(
   );
 }
 
-/** A group change as a line of the conversation ("Ann added Bob"). */
-export function systemText(s: SystemEvent, name: (id?: string) => string): string {
-  const who = name(s.actorId);
-  switch (s.action) {
-    case "created":
-      return `${who} created the group${s.title ? ` “${s.title}”` : ""}`;
-    case "renamed":
-      return `${who} renamed the group to “${s.title ?? ""}”`;
-    case "added":
-      return `${who} added ${name(s.userId)}`;
-    case "removed":
-      return `${who} removed ${name(s.userId)}`;
-    case "left":
-      return `${name(s.userId)} left`;
-    case "owner_changed":
-      return `${name(s.userId)} is now the owner`;
-  }
-}
-
 function Divider(props: { label: string; accent?: boolean; testid?: string }) {
   return (
     // A plain list item: a separator role is not allowed as a child of a list (axe: list).
@@ -210,6 +202,32 @@ function Divider(props: { label: string; accent?: boolean; testid?: string }) {
       {props.label}
       <span class={`h-px flex-1 ${props.accent ? "bg-rose-300" : "bg-slate-200"}`} />
     </li>
+  );
+}
+
+/** Once the oldest page is shown: where the conversation begins, so the reader knows there is
+ * nothing further up (rather than a list that just stops). */
+function Start(props: { id: string }) {
+  const store = useStore();
+  const conv = store.conversation(props.id);
+  if (!conv) return null;
+  return (
+    <p data-testid="conversation-start" class="px-4 pt-6 pb-3 text-center text-sm text-slate-500">
+      {conv.kind === "direct"
+        ? (
+          <>
+            This is the start of your conversation with{" "}
+            <strong class="font-semibold text-slate-700">
+              {conv.peer?.displayName ?? conv.title}
+            </strong>.
+          </>
+        )
+        : (
+          <>
+            This is the start of <strong class="font-semibold text-slate-700">{conv.title}</strong>.
+          </>
+        )}
+    </p>
   );
 }
 
@@ -246,6 +264,8 @@ export function MessageList(props: { id: string }) {
     const timer = setTimeout(() => t.focus.value = null, 2_000);
     return () => clearTimeout(timer);
   }, [focus, messages]);
+  const strip = useRef<HTMLDivElement>(null);
+  const stripHeight = useRef(0);
 
   // The scroller is `flex-col-reverse`: its scroll origin is the bottom (scrollTop 0 is the
   // newest message, scrolling up goes negative). So the server's HTML opens at the newest
@@ -262,6 +282,21 @@ export function MessageList(props: { id: string }) {
     }
     snap.current = { first, height: el.scrollHeight, top: el.scrollTop };
   }, [messages, pending, marker, uploads]);
+
+  // The jump strip takes its height from the bottom of the list's view. The scroll origin is
+  // the bottom, so without help the messages on screen would move up by that much as it
+  // appears (and down as it goes): the scroll position is moved by the same amount instead.
+  useLayoutEffect(() => {
+    const el = box.current!;
+    if (!atBottom) {
+      stripHeight.current = strip.current?.offsetHeight ?? 0;
+      el.scrollTop -= stripHeight.current;
+    } else if (stripHeight.current) {
+      el.scrollTop = Math.min(0, el.scrollTop + stripHeight.current);
+      stripHeight.current = 0;
+    }
+    snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop };
+  }, [atBottom]);
 
   const onScroll = () => {
     const el = box.current!;
@@ -290,6 +325,7 @@ export function MessageList(props: { id: string }) {
     kind: conv?.kind,
     local,
     now: Date.now(),
+    authors: store.authors.value,
   });
   const row = (r: Row) => {
     switch (r.kind) {
@@ -297,13 +333,19 @@ export function MessageList(props: { id: string }) {
         return <Divider key={"d" + r.key} label={r.label} testid="date-separator" />;
       case "new":
         return <Divider key="new" label="New messages" accent testid="new-marker" />;
+      case "system":
+        return (
+          <li
+            key={"s" + r.message.seq}
+            data-testid="system-line"
+            data-seq={r.message.seq}
+            class="px-4 py-1.5 text-center text-xs text-slate-500"
+          >
+            {r.text}
+          </li>
+        );
       case "message": {
         const m = r.message;
-        if (m.kind === "system" && m.system) {
-          const name = (id?: string) =>
-            id === me ? "You" : members?.find((u) => u.id === id)?.displayName ?? "Someone";
-          return <Divider key={m.id + m.seq} label={systemText(m.system, name)} testid="system" />;
-        }
         return (
           <Bubble
             key={m.id + m.seq}
@@ -375,13 +417,13 @@ export function MessageList(props: { id: string }) {
 
   const unseen = unseenCount(marker, atBottom, conv?.lastSeq ?? 0);
   return (
-    <div class="relative min-h-0 flex-1">
+    <div class="relative flex min-h-0 flex-1 flex-col">
       <div
         ref={box}
         onScroll={onScroll}
         tabIndex={0}
         aria-label="Messages"
-        class="flex h-full flex-col-reverse overflow-y-auto [overflow-anchor:none] focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
+        class="flex min-h-0 flex-1 flex-col-reverse overflow-y-auto [overflow-anchor:none] focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
         data-testid="message-scroller"
       >
         <div class={items.length ? "py-3" : "m-auto"}>
@@ -406,7 +448,7 @@ export function MessageList(props: { id: string }) {
                 )}
               </p>
             )
-            : null}
+            : <Start id={props.id} />}
           {items.length
             ? (
               // The log role sits on a wrapper: on the <ol> itself it would hide the list from
@@ -423,14 +465,18 @@ export function MessageList(props: { id: string }) {
         </div>
       </div>
       {atBottom ? null : (
-        <button
-          type="button"
-          data-testid="jump-latest"
-          onClick={jump}
-          class="absolute right-4 bottom-3 rounded-full bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
-        >
-          {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
-        </button>
+        // A strip below the list, not a button floating over it: it never covers the newest
+        // message (or our own, right-aligned ones), and the list is shifted so nothing moves.
+        <div ref={strip} class="flex shrink-0 justify-end px-4 py-1.5">
+          <button
+            type="button"
+            data-testid="jump-latest"
+            onClick={jump}
+            class="rounded-full bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-lg hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400"
+          >
+            {unseen > 0 ? `${unseen} new · ` : ""}Jump to latest ↓
+          </button>
+        </div>
       )}
       {/* Mounted only while asking: the group dialog has its own, with the same ids. */}
       {ask ? <Confirm ask={ask} onDone={() => setAsk(null)} /> : null}

@@ -2,6 +2,8 @@ import type { Conversation } from "../lib/protocol.ts";
 import type { Conv } from "../client/changes.ts";
 import { useEffect, useState } from "preact/hooks";
 import { previewText, shortWhen } from "../client/format.ts";
+import { systemText } from "../client/system.ts";
+import { authorName } from "../client/timeline.ts";
 import { Avatar } from "./Avatar.tsx";
 import { useStore } from "./context.ts";
 
@@ -14,10 +16,17 @@ function Item(props: { c: Conversation; active: boolean }) {
   const store = useStore();
   const { c, active } = props;
   const last = c.lastMessage;
-  const preview = last
-    ? (last.senderId === store.me.id ? "You: " : "") + previewText(last)
-    : "No messages yet";
+  const preview = !last
+    ? "No messages yet"
+    : last.kind === "system" && last.system
+    ? systemText(last.system, store.me.id, (id) =>
+      authorName(id, store.heldThread(c.id)?.members.value ?? null, store.authors.value))
+    : (last.senderId === store.me.id ? "You: " : "") + previewText(last);
   const when = last ? shortWhen(last.ts, store.localTime.value) : "";
+  // Like Telegram's list: someone typing, else our unsent draft (not in the open one), else
+  // the newest message.
+  const typing = Object.keys(store.typing.value[c.id] ?? {}).length > 0;
+  const draft = active ? "" : store.drafts.value[c.id]?.trim() ?? "";
   const online = c.kind === "direct" ? !!c.peer?.online : undefined;
   return (
     <li>
@@ -52,7 +61,17 @@ function Item(props: { c: Conversation; active: boolean }) {
               class={`truncate text-sm ${c.unread ? "text-slate-800" : "text-slate-600"}`}
               data-testid="conversation-preview"
             >
-              {preview}
+              {typing
+                ? <span class="text-indigo-700 italic" data-testid="list-typing">typing…</span>
+                : draft
+                ? (
+                  <>
+                    <span class="font-medium text-rose-700" data-testid="list-draft">Draft:</span>
+                    {" "}
+                    {draft}
+                  </>
+                )
+                : preview}
             </span>
             {(c as Conv).muted
               ? (

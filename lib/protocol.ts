@@ -153,6 +153,18 @@ export interface Conversation {
   unreadMentions: number;
 }
 
+/**
+ * A page of history (`GET /api/conversations/:id/messages`, the `messages` frame). `users` are
+ * the current profiles of the page's senders, members or not: a message keeps its author's name
+ * after they leave, for everyone who can read it. A sender missing from `users` has deleted
+ * their account ("Deleted account").
+ */
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+  users: User[];
+}
+
 export interface Member extends User {
   role: Role;
   online: boolean;
@@ -179,6 +191,8 @@ export type ServerFrame =
     conversationId: string;
     messages: Message[];
     hasMore: boolean;
+    /** The current profiles of the page's senders (see `HistoryPage.users`). */
+    users?: User[];
     reqId?: string;
   }
   | { type: "receipt"; conversationId: string; userId: string; seq: number }

@@ -14,7 +14,6 @@ import { type GaugeSource, startPublisher } from "./metrics.ts";
 import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
 import { ensureSchema } from "./store/schema.ts";
-import { buildUserWordIndex } from "./store/users.ts";
 
 export interface Runtime {
   config: Config;
@@ -48,8 +47,6 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   const realtime = new Realtime(kv, config, isolateId, (u, c) => conversationView(kv, u, c));
   const chat = new ChatService(kv, realtime);
   const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
-  // Users from before the search word index get their entries (once; a no-op after).
-  await buildUserWordIndex(kv);
   await realtime.start();
   // Unreferenced uploads and abandoned chunks: every isolate sweeps now and then (the sweep is
   // idempotent, so isolates that overlap only repeat each other's reads).

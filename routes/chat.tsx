@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { ChatNotFound, ChatPage } from "../components/ChatPage.tsx";
+import { ChatNotFound, ChatPage, LeavePage } from "../components/ChatPage.tsx";
 import { type PageError, pageError, type PageStatus } from "../lib/errors.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
@@ -64,11 +64,25 @@ export function chatRoutes(rt: Runtime) {
         openId={openId}
         messages={history.messages}
         hasMore={history.hasMore}
+        users={history.users}
         members={detail.members}
         form={form}
       />,
       opts.status,
     );
+  };
+
+  /** The group the user would leave: null when it is not a group of theirs. */
+  const leaving = async (userId: string, convId: string) => {
+    try {
+      const { conversation, members } = await rt.chat.detail(userId, convId);
+      if (conversation.kind !== "group") return null;
+      const owner = members.some((m) => m.id === userId && m.role === "owner");
+      return { id: conversation.id, title: conversation.title, owner };
+    } catch (err) {
+      if (pageError(err)?.status === 404) return null;
+      throw err;
+    }
   };
 
   return new Hono<Env>()
@@ -78,6 +92,32 @@ export function chatRoutes(rt: Runtime) {
       return show(c, c.req.param("id"), {
         before: Number.isSafeInteger(before) && before > 0 ? before : undefined,
       });
+    })
+    // Leaving a group as a page without script does it: a question first (GET), then the form
+    // it holds (POST, CSRF-checked like every cookie-carrying post), then back to the list.
+    .get("/:id/leave", async (c) => {
+      const principal = await principalOf(rt, c);
+      if (!principal) return c.redirect("/login", 302);
+      const group = await leaving(principal.user.id, c.req.param("id"));
+      if (!group) return page(c, <ChatNotFound />, 404);
+      c.header("Cache-Control", "no-store");
+      return page(c, <LeavePage id={group.id} title={group.title} owner={group.owner} />);
+    })
+    .post("/:id/leave", async (c) => {
+      const principal = await principalOf(rt, c);
+      if (!principal) return c.redirect("/login", 303);
+      const me = principal.user.id;
+      const group = await leaving(me, c.req.param("id"));
+      if (!group) return page(c, <ChatNotFound />, 404);
+      try {
+        await rt.chat.removeMember(me, group.id, me);
+      } catch (err) {
+        const e = pageError(err);
+        if (!e || e.status === 404) throw err;
+        const props = { id: group.id, title: group.title, owner: group.owner, error: e.message };
+        return page(c, <LeavePage {...props} />, e.status);
+      }
+      return c.redirect("/chat", 303);
     })
     .post("/:id/messages", async (c) => {
       const principal = await principalOf(rt, c);

@@ -15,6 +15,7 @@ import { attachmentRoutes, UPLOAD_PATH } from "./attachments.ts";
 import { authRoutes, meRoutes } from "./auth.ts";
 import { limitBody } from "./body.ts";
 import { chatRoutes } from "./chat.tsx";
+import { compressPages } from "./compress.ts";
 import { conversationRoutes, userRoutes } from "./conversations.ts";
 import { bearerToken, type Env, SESSION_COOKIE } from "./context.ts";
 import { healthRoutes } from "./health.ts";
@@ -36,6 +37,7 @@ export function createApp(rt: Runtime): Hono<Env> {
     origin === new URL(c.req.url).origin || rt.config.allowedOrigins.includes(origin);
 
   app.use("*", observe);
+  app.use("*", compressPages);
   app.use(
     "*",
     secureHeaders({

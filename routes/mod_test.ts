@@ -13,6 +13,7 @@ import { createApp } from "./mod.ts";
 /** In order: Hono runs middleware and handlers in the order they were registered. */
 const EXPECTED = [
   "ALL    /* (middleware observe)",
+  "ALL    /* (middleware compressPages)",
   "ALL    /* (middleware secureHeaders)",
   "ALL    /* (middleware)",
   "ALL    /* (middleware bodyLimitExceptUploads)",
@@ -58,6 +59,8 @@ const EXPECTED = [
   "POST   /logout",
   "GET    /chat",
   "GET    /chat/:id",
+  "GET    /chat/:id/leave",
+  "POST   /chat/:id/leave",
   "POST   /chat/:id/messages",
   "GET    /static/* (middleware staticFiles)",
   "GET    /static/*",

@@ -16,6 +16,9 @@ const root = new URL("../", import.meta.url).pathname;
 const child = new Deno.Command(Deno.execPath(), {
   args: [
     "serve",
+    // Without it `deno serve` prints its own "Listening on http://0.0.0.0:…" line beside ours:
+    // the address twice, once as a bind address nobody can open in a browser.
+    "--quiet",
     "--parallel",
     "-A",
     "--port",

@@ -7,6 +7,7 @@ import { AppError, notFound } from "../errors.ts";
 import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../roles.ts";
 import {
   type Conversation,
+  type HistoryPage,
   LIMITS,
   type Member,
   type Message,
@@ -317,13 +318,31 @@ export class ChatService {
     userId: string,
     convId: string,
     q: { before?: number; after?: number; limit?: number },
-  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+  ): Promise<HistoryPage> {
     await this.#member(userId, convId);
     const limit = Math.min(q.limit ?? LIMITS.pageDefault, LIMITS.pageMax);
     const page = q.after !== undefined
       ? await messagesAfter(this.kv, convId, q.after, limit)
       : await messagesBefore(this.kv, convId, q.before ?? null, limit);
-    return { messages: await present(this.kv, convId, page.messages), hasMore: page.hasMore };
+    return await this.#withAuthors({
+      messages: await present(this.kv, convId, page.messages),
+      hasMore: page.hasMore,
+    });
+  }
+
+  /**
+   * A page with its senders' current profiles, looked up by id whether or not they are still
+   * members: the member list alone would sign a leaver's messages "Former member" for everyone,
+   * later joiners included. The people a group change names count too. One read per person.
+   */
+  async #withAuthors(page: { messages: Message[]; hasMore: boolean }): Promise<HistoryPage> {
+    const ids = [
+      ...new Set(
+        page.messages.flatMap((m) => [m.senderId, m.system?.actorId, m.system?.userId]),
+      ),
+    ].filter((id): id is string => id !== undefined);
+    const users = ids.length ? (await getUsers(this.kv, ids)).map(publicUser) : [];
+    return { ...page, users };
   }
 
   /** What a client missed after `afterSeq`: every message whose version is above it, in its
@@ -338,7 +357,10 @@ export class ChatService {
       afterSeq,
       Math.min(limit ?? LIMITS.syncMax, LIMITS.syncMax),
     );
-    return { messages: await present(this.kv, convId, page.messages), hasMore: page.hasMore };
+    return await this.#withAuthors({
+      messages: await present(this.kv, convId, page.messages),
+      hasMore: page.hasMore,
+    });
   }
 
   /** Moves the caller's read cursor forward; other members get a `receipt`. */

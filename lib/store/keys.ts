@@ -8,7 +8,7 @@
  * | ["users", userId]                     | UserRecord                 | store/users.ts              |
  * | ["users_by_name", username]           | userId                     | store/users.ts (atomic)     |
  * | ["users_by_word", word, userId]       | userId (folded words)      | store/users.ts (atomic)     |
- * | ["meta", "users_by_word_built"]       | true, once index is built  | store/users.ts, at start    |
+ * | ["meta", "users_by_word_built"]       | true, once index is built  | schema.ts step 1 → 2        |
  * | ["sessions", sessionId]               | SessionRecord (expiring)   | store/sessions.ts           |
  * | ["login_fail", scope, subject]        | {count, resetAt} (expiring)| store/throttle.ts           |
  * | ["registrations", addr]               | {count, resetAt} (expiring)| store/throttle.ts           |
@@ -56,7 +56,7 @@ export const keys = {
    * accents), so a search for any word's start is a range scan. */
   userByWord: (word: string, userId: string) => ["users_by_word", word, userId] as const,
   usersByWordPrefix: () => ["users_by_word"] as const,
-  /** Set once every user has their `users_by_word` entries (built at start for older data). */
+  /** Set once every user has their `users_by_word` entries (older stores: schema step 1 → 2). */
   userWordsBuilt: () => ["meta", "users_by_word_built"] as const,
   session: (sessionId: string) => ["sessions", sessionId] as const,
   loginFail: (scope: "user" | "addr", subject: string) => ["login_fail", scope, subject] as const,

@@ -8,9 +8,10 @@
  */
 import { keys } from "./keys.ts";
 import { retry } from "./kv.ts";
+import { buildUserWordIndex } from "./users.ts";
 
 /** The version of the record shapes this code reads and writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** One step from `from` to `from + 1`. It must be safe to run again if it was interrupted. */
 export interface Migration {
@@ -34,6 +35,15 @@ export const MIGRATIONS: readonly Migration[] = [
     from: 1,
     description: "message changes: every message gets its entry in the version index (sync)",
     run: indexVersions,
+  },
+  {
+    from: 2,
+    // Once an ad-hoc check every isolate made at start; as a step it runs once per store, before
+    // anything reads, and a store that already had the index (its marker key set) skips the scan.
+    description: "users get their search-word entries (users_by_word), for any-word search",
+    run: async (kv) => {
+      await buildUserWordIndex(kv);
+    },
   },
 ];
 

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { withKv } from "./testing.ts";
+import { searchUsers } from "./users.ts";
 import { keys } from "./keys.ts";
 import {
   ensureSchema,
@@ -19,10 +20,14 @@ Deno.test("ensureSchema() stamps an empty store with the current version", async
 
 Deno.test("ensureSchema() upgrades a store from before the version key, keeping its data", async () => {
   await withKv(async (kv) => {
-    await kv.set(keys.user("u1"), { id: "u1", username: "ann" });
+    await kv.set(keys.user("u1"), { id: "u1", username: "ann", displayName: "Ann" });
     assertEquals(await readSchemaVersion(kv), 0);
     assertEquals(await ensureSchema(kv), { from: 0, to: SCHEMA_VERSION });
-    assertEquals((await kv.get(keys.user("u1"))).value, { id: "u1", username: "ann" });
+    assertEquals((await kv.get(keys.user("u1"))).value, {
+      id: "u1",
+      username: "ann",
+      displayName: "Ann",
+    });
     assertEquals(await readSchemaVersion(kv), SCHEMA_VERSION);
   });
 });
@@ -89,7 +94,7 @@ Deno.test("the step to version 2 indexes every stored message by version, so syn
     for (let seq = 1; seq <= 250; seq++) {
       await kv.set(keys.message("c1", seq), { id: `m${seq}`, seq, body: `b${seq}` });
     }
-    assertEquals(await ensureSchema(kv), { from: 1, to: 2 });
+    assertEquals(await ensureSchema(kv), { from: 1, to: SCHEMA_VERSION });
     const { messagesByVersion } = await import("./messages.ts");
     const page = await messagesByVersion(kv, "c1", 240, 100);
     assertEquals(page.messages.map((m) => m.seq), [
@@ -104,5 +109,18 @@ Deno.test("the step to version 2 indexes every stored message by version, so syn
       249,
       250,
     ]);
+  });
+});
+
+Deno.test("ensureSchema() gives a version 2 store's users their search words (any word found)", async () => {
+  await withKv(async (kv) => {
+    // A version 2 store: a user as the code before the word index wrote them.
+    await kv.set(keys.schemaVersion(), 2);
+    const old = { id: "u-old", username: "grace", displayName: "Grace Hopper", passwordHash: "h" };
+    await kv.atomic().set(keys.user(old.id), old).set(keys.userByName(old.username), old.id)
+      .commit();
+    assertEquals(await searchUsers(kv, "hopper", 20), []);
+    assertEquals(await ensureSchema(kv), { from: 2, to: SCHEMA_VERSION });
+    assertEquals((await searchUsers(kv, "hopper", 20)).map((u) => u.id), [old.id]);
   });
 });

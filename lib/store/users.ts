@@ -131,7 +131,8 @@ export async function searchUsers(kv: Deno.Kv, query: string, limit: number): Pr
 }
 
 /**
- * Writes the word index for users created before it existed; run at start. Idempotent, and
+ * Writes the word index for users created before it existed; the schema step from version 1
+ * (store/schema.ts) runs it. Idempotent, and
  * skipped once done (a marker key). Each user's entries go in one atomic commit with a check
  * on the user record, so a user deleted meanwhile gets no stray entries.
  */

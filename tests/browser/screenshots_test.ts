@@ -10,7 +10,7 @@ import {
 } from "./browser.ts";
 
 browserTest(
-  "screenshots of the main states: list, conversation, dialogs, phone width",
+  "screenshots of every main state in both themes, at desktop and phone sizes",
   async (env) => {
     const base = env.server.url;
     const ada = await env.user({ name: "ada", displayName: "Ada Lovelace" });
@@ -56,81 +56,79 @@ browserTest(
     await postMessage(base, alan.accessToken, withAlan, "Got a minute to talk about the cipher?");
 
     await openChat(grace.page, base);
-    await ada.page.setViewportSize({ width: 1440, height: 900 });
-    await openChat(ada.page, base);
-    await ada.page.getByTestId("unread-badge").first().waitFor();
-    await shot(ada.page, "09-conversation-list");
-
-    await openFromList(ada.page, withGrace);
-    await waitForBodies(ada.page, talk.map(([, b]) => b));
-    await ada.page.getByTestId("message-status").filter({ hasText: "Read" }).waitFor();
     await grace.page.getByTestId("new-conversation").waitFor();
     await openFromList(grace.page, withGrace);
-    await grace.page.getByTestId("composer").pressSequentially("Looks great", { delay: 30 });
-    await ada.page.getByTestId("typing").filter({ hasText: "Grace Hopper is typing…" }).waitFor();
-    await ada.page.getByTestId("composer").fill("Thank you!");
-    await shot(ada.page, "10-conversation");
+    const newcomer = await env.user({ name: "newcomer", displayName: "New Person" });
 
-    await ada.page.getByTestId("new-conversation").click();
-    await ada.page.getByTestId("new-dialog").getByLabel("Who do you want to talk to?").fill("a");
-    await ada.page.getByTestId("user-result").first().waitFor();
-    await shot(ada.page, "11-new-conversation-dialog");
-    await ada.page.keyboard.press("Escape");
-    await ada.page.getByTestId("new-dialog").getByLabel("Who do you want to talk to?")
-      .waitFor({ state: "detached" });
+    // Every main state, in both themes (the system's setting) at both sizes: test-artifacts/
+    // <state>-<desktop|phone>-<light|dark>.png.
+    const sizes = { desktop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } };
+    for (const theme of ["light", "dark"] as const) {
+      for (const [size, viewport] of Object.entries(sizes)) {
+        const tag = `${size}-${theme}`;
+        for (const p of [ada.page, newcomer.page]) {
+          await p.emulateMedia({ colorScheme: theme });
+          await p.setViewportSize(viewport);
+        }
+        // Signed out: the sign-in page.
+        const out = await env.newContext({ viewport, colorScheme: theme });
+        const signIn = await out.newPage();
+        await signIn.goto(`${base}/login`);
+        await shot(signIn, `01-sign-in-${tag}`);
+        await out.close();
 
-    await openFromList(ada.page, crew);
-    await ada.page.getByTestId("group-info").click();
-    await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
-    await shot(ada.page, "12-group-info");
-    await ada.page.keyboard.press("Escape");
+        // A new account: the welcome that opens the people search.
+        await openChat(newcomer.page, base);
+        // On a phone the list is the whole screen: its own empty state speaks there.
+        await newcomer.page.getByTestId(size === "phone" ? "list-empty" : "welcome")
+          .waitFor();
+        await shot(newcomer.page, `02-welcome-${tag}`);
 
-    await ada.page.setViewportSize({ width: 390, height: 844 });
-    await ada.page.goto(`${base}/chat`);
-    await ada.page.waitForSelector('[data-connection="open"]');
-    assertEquals(await ada.page.getByTestId("conversation").count(), 0);
-    await shot(ada.page, "13-phone-list");
-    await openFromList(ada.page, withGrace);
-    await ada.page.getByTestId("composer").waitFor();
+        await openChat(ada.page, base);
+        await ada.page.getByTestId("unread-badge").first().waitFor();
+        await shot(ada.page, `03-conversation-list-${tag}`);
+
+        await openFromList(ada.page, withGrace);
+        await waitForBodies(ada.page, talk.map(([, b]) => b));
+        await ada.page.getByTestId("message-status").filter({ hasText: "Read" }).waitFor();
+        await grace.page.getByTestId("composer").fill("");
+        await grace.page.getByTestId("composer").pressSequentially("Looks great", { delay: 30 });
+        await ada.page.getByTestId("typing").filter({ hasText: "Grace Hopper is typing…" })
+          .waitFor();
+        await ada.page.getByTestId("composer").fill("Thank you!");
+        await shot(ada.page, `04-conversation-${tag}`);
+        await ada.page.getByTestId("composer").fill("");
+
+        if (size === "phone") {
+          await ada.page.getByRole("link", { name: "Back to conversations" }).click();
+          await ada.page.getByTestId("conversation-list").waitFor();
+        }
+        await ada.page.getByTestId("new-conversation").click();
+        await ada.page.getByTestId("new-dialog").getByLabel("Who do you want to talk to?")
+          .fill("a");
+        await ada.page.getByTestId("user-result").first().waitFor();
+        await shot(ada.page, `05-new-conversation-dialog-${tag}`);
+        await ada.page.keyboard.press("Escape");
+        await ada.page.getByTestId("new-dialog").getByLabel("Who do you want to talk to?")
+          .waitFor({ state: "detached" });
+
+        await openFromList(ada.page, crew);
+        await ada.page.getByTestId("message-body").first().waitFor();
+        await shot(ada.page, `06-group-${tag}`);
+        await ada.page.getByTestId("group-info").click();
+        await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
+        await shot(ada.page, `07-group-info-${tag}`);
+        await ada.page.keyboard.press("Escape");
+        await ada.page.getByTestId("info-dialog").waitFor({ state: "hidden" });
+      }
+    }
     // On a phone, the open conversation replaces the list.
-    assertEquals(await ada.page.getByTestId("conversation-list").isVisible(), false);
-    await shot(ada.page, "14-phone-conversation");
-    await ada.page.getByRole("link", { name: "Back to conversations" }).click();
-    await ada.page.getByTestId("conversation-list").waitFor();
-    await openFromList(ada.page, crew);
-    await ada.page.getByTestId("group-info").click();
-    await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
-    await shot(ada.page, "15-phone-group-info");
-    await ada.page.keyboard.press("Escape");
-
-    // The same states in the dark theme (the system's setting), phone first, then desktop.
-    await ada.page.emulateMedia({ colorScheme: "dark" });
-    await ada.page.goto(`${base}/chat`);
-    await ada.page.waitForSelector('[data-connection="open"]');
-    await shot(ada.page, "13-phone-list-dark");
+    await openChat(ada.page, base);
     await openFromList(ada.page, withGrace);
     await ada.page.getByTestId("composer").waitFor();
-    await shot(ada.page, "14-phone-conversation-dark");
-    await ada.page.getByRole("link", { name: "Back to conversations" }).click();
-    await openFromList(ada.page, crew);
-    await ada.page.getByTestId("group-info").click();
-    await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
-    await shot(ada.page, "15-phone-group-info-dark");
-    await ada.page.keyboard.press("Escape");
-    await ada.page.setViewportSize({ width: 1440, height: 900 });
-    await openFromList(ada.page, withGrace);
-    await waitForBodies(ada.page, talk.map(([, b]) => b));
-    await shot(ada.page, "10-conversation-dark");
-    await ada.page.getByTestId("new-conversation").click();
-    await ada.page.getByTestId("new-dialog").getByLabel("Who do you want to talk to?").fill("a");
-    await ada.page.getByTestId("user-result").first().waitFor();
-    await shot(ada.page, "11-new-conversation-dialog-dark");
-    await ada.page.keyboard.press("Escape");
-    await openFromList(ada.page, crew);
-    await ada.page.getByTestId("group-info").click();
-    await ada.page.getByTestId("info-dialog").getByTestId("member").nth(3).waitFor();
-    await shot(ada.page, "12-group-info-dark");
+    assertEquals(await ada.page.getByTestId("conversation-list").isVisible(), false);
     assertEquals(ada.errors, []);
     assertEquals(grace.errors, []);
+    assertEquals(newcomer.errors, []);
   },
 );
