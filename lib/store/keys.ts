@@ -35,6 +35,7 @@
  * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
  * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
+ * | ["blob_bytes"]                        | Deno.KvU64 (chunk bytes)   | store/blobs.ts (chunk commits) |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -99,4 +100,6 @@ export const keys = {
   metaPrefix: () => ["meta"] as const,
   metricsPart: (isolateId: string, part: number) => ["metrics", isolateId, part] as const,
   metricsPrefix: () => ["metrics"] as const,
+  /** Bytes held in blob chunks, added and taken away in the commits that write and delete them. */
+  blobBytes: () => ["blob_bytes"] as const,
 };

@@ -69,6 +69,62 @@ Deno.test("/metrics answers a loopback scraper with what the server did", async 
   });
 });
 
+/** POSTs `body` as an attachment of `convId`; returns the status. */
+async function uploadFile(
+  url: string,
+  token: string,
+  convId: string,
+  body: Uint8Array | ReadableStream<Uint8Array>,
+): Promise<number> {
+  const res = await fetch(`${url}/api/conversations/${convId}/attachments?name=notes.txt`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" },
+    body: body as BodyInit,
+  }).catch((err: Error) => err);
+  if (res instanceof Error) return 0; // the server may answer 413 and close before all is sent
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** A body of `total` bytes streamed without a Content-Length. */
+function streamedBody(total: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (sent >= total) return c.close();
+      const n = Math.min(16 * 1024, total - sent);
+      c.enqueue(new Uint8Array(n).fill(0x61));
+      sent += n;
+    },
+  });
+}
+
+Deno.test("parley_attachment_bytes follows the bytes stored: upload, refusal mid-stream, sweep", async () => {
+  await withServer(async (srv) => {
+    const { alice, convId } = await directPair(srv.url);
+    const bytes = async () => {
+      const text = (await scrape(srv.url)).text;
+      match(text, /# TYPE parley_attachment_bytes gauge/);
+      ok(!/parley_attachment_bytes\{/.test(text), "one value for the store, not one per isolate");
+      return value(text, "parley_attachment_bytes");
+    };
+    equal(await bytes(), 0);
+    equal(await uploadFile(srv.url, alice.accessToken, convId, new Uint8Array(70_000)), 201);
+    equal(await bytes(), 70_000);
+    // Past the limit while streaming, after one 512 KiB commit of chunks: those are collected.
+    const refused = await uploadFile(srv.url, alice.accessToken, convId, streamedBody(1_000_000));
+    ok(refused === 413 || refused === 0, `refused (${refused})`);
+    for (let i = 0; i < 100 && await bytes() !== 70_000; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    equal(await bytes(), 70_000, "the refused upload's chunks are no longer counted");
+    // The upload no message referred to is deleted after a day, and its chunks swept.
+    const late = Date.now() + 25 * 3600 * 1000;
+    equal((await srv.rt.attachments.sweep(late)).attachments, 1);
+    equal(await bytes(), 0);
+  }, { ATTACHMENT_MAX_BYTES: "600000" });
+});
+
 Deno.test("/metrics is a 404 through a proxy, or without the token when one is set", async () => {
   await withServer(async (srv) => {
     equal((await scrape(srv.url, { "x-forwarded-for": "203.0.113.9" })).status, 404);
