@@ -8,6 +8,7 @@ import { createRuntime } from "../../lib/runtime.ts";
 import { openKv } from "../../lib/store/kv.ts";
 import { createApp } from "../../routes/mod.ts";
 import { api, directPair, register, startServer, withServer, WsClient } from "../helpers/server.ts";
+import { spawnServer } from "../helpers/logsink.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -214,7 +215,7 @@ Deno.test({
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (l.addr as Deno.NetAddr).port;
     l.close();
-    const child = new Deno.Command(Deno.execPath(), {
+    const { child, drained } = spawnServer({
       args: ["serve", "--parallel", "-A", "--port", String(port), "--host", "127.0.0.1", "main.ts"],
       cwd: root,
       env: {
@@ -223,9 +224,7 @@ Deno.test({
         DENO_JOBS: "2",
         METRICS_INTERVAL_MS: "1000",
       },
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
+    });
     const url = `http://127.0.0.1:${port}`;
     // A new connection per probe: a kept-alive one stays with the isolate that accepted it.
     const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
@@ -261,6 +260,7 @@ Deno.test({
       client.close();
       child.kill("SIGTERM");
       await child.status;
+      await drained;
       await Deno.remove(dir, { recursive: true });
     }
   },
