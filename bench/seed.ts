@@ -12,7 +12,7 @@ import { keys } from "../lib/store/keys.ts";
 import type { Head } from "../lib/store/messages.ts";
 import { createSession } from "../lib/store/sessions.ts";
 import { createUser } from "../lib/store/users.ts";
-import type { Message } from "../lib/protocol.ts";
+import { type Message, unchanged } from "../lib/protocol.ts";
 
 export interface SeededUser {
   userId: string;
@@ -81,6 +81,7 @@ export async function seedHistory(
         kind: "text",
         body: `history message ${seq}: the quick brown fox jumps over the lazy dog`,
         ts: t0 + seq,
+        ...unchanged(seq),
       };
       op = op.set(keys.message(conv.id, seq), m)
         .set(keys.idem(conv.id, m.id), { seq, ts: m.ts, senderId: ownerId });

@@ -6,7 +6,7 @@
  * effects, so every rule here runs under `deno test`.
  * @module
  */
-import type { Conversation, Member, Message } from "../lib/protocol.ts";
+import { type Conversation, type Member, type Message, unchanged } from "../lib/protocol.ts";
 import type { Outgoing } from "./outbox.ts";
 
 /** conversationId → userId → until when "is typing" shows. */
@@ -50,6 +50,7 @@ export function ackedMessage(
     ts: ack.ts,
     kind: "text",
     senderId: meId,
+    ...unchanged(ack.seq),
   };
   if (!attachment) return m;
   return { ...m, kind: attachment.width !== null ? "image" : "file", attachment };

@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq, strictEqual as same } from "node:assert/strict";
-import type { Conversation, Member, Message } from "../lib/protocol.ts";
+import { type Conversation, type Member, type Message, unchanged } from "../lib/protocol.ts";
 import * as r from "./reducer.ts";
 
 const ME = "me";
@@ -11,6 +11,7 @@ const msg = (seq: number, senderId = "ann", ts = seq * 1000): Message => ({
   kind: "text",
   body: `hello ${seq}`,
   ts,
+  ...unchanged(seq),
 });
 const conv = (id: string, over: Partial<Conversation> = {}): Conversation => ({
   id,
@@ -22,6 +23,7 @@ const conv = (id: string, over: Partial<Conversation> = {}): Conversation => ({
   lastReadSeq: 0,
   unread: 0,
   lastActivityTs: 0,
+  unreadMentions: 0,
   ...over,
 });
 const member = (id: string, lastReadSeq = 0): Member => ({

@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq } from "node:assert/strict";
-import type { Member, Message } from "../lib/protocol.ts";
+import { type Member, type Message, unchanged } from "../lib/protocol.ts";
 import type { Outgoing } from "./outbox.ts";
 import { type Row, RUN_MS, timeline, type TimelineInput, unseenCount } from "./timeline.ts";
 
@@ -17,6 +17,7 @@ const msg = (seq: number, senderId: string, ts: number): Message => ({
   kind: "text",
   body: `b${seq}`,
   ts,
+  ...unchanged(seq),
 });
 const member = (id: string, lastReadSeq: number): Member => ({
   id,

@@ -43,7 +43,8 @@ export interface UserWithPresence extends User {
   lastSeen?: number | null;
 }
 
-export type MessageKind = "text" | "image" | "file";
+/** `system` marks a group change (see `SystemEvent`); clients never send one. */
+export type MessageKind = "text" | "image" | "file" | "system";
 
 /**
  * An uploaded file. `type` is an image type only when the bytes are such an image (then
@@ -75,6 +76,64 @@ export interface Message {
   ts: number;
   /** What an `image` or `file` message carries; absent on text messages. */
   attachment?: Attachment | null;
+  /** The stream seq of the message's latest change; equal to `seq` while unchanged. Only grows. */
+  version: number;
+  /** When the body was last edited; null when never. */
+  editedTs: number | null;
+  /** A deleted message has `body` "", `attachment` null, no reactions and no mentions. */
+  deleted: boolean;
+  /** In order of first use; `userIds` holds at most the first 50 (`GET .../reactions` has all). */
+  reactions: Reaction[];
+  /** The message this one answers; `excerpt` is filled from its current state when served. */
+  replyTo: ReplyTo | null;
+  /** Ids of the members the body names as `@username` (at most 50). */
+  mentions: string[];
+  /** Present on `kind: "system"` messages only: the group change they record. */
+  system?: SystemEvent;
+}
+
+/**
+ * The change fields of a message nobody has changed yet (what a new message carries).
+ * @example
+ * const m: Message = { id, conversationId, seq, senderId, kind: "text", body, ts, ...unchanged(seq) };
+ */
+export function unchanged(seq: number): Pick<
+  Message,
+  "version" | "editedTs" | "deleted" | "reactions" | "replyTo" | "mentions"
+> {
+  return {
+    version: seq,
+    editedTs: null,
+    deleted: false,
+    reactions: [],
+    replyTo: null,
+    mentions: [],
+  };
+}
+
+/** One emoji on a message: how many reacted with it, and (the first 50 of) who. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  userIds: string[];
+}
+
+/** What a reply quotes. `excerpt` is at most 100 code points, "" when the original is deleted. */
+export interface ReplyTo {
+  seq: number;
+  senderId: string;
+  excerpt: string;
+}
+
+/** The group changes that are stored as `kind: "system"` messages. */
+export type SystemAction = "created" | "renamed" | "added" | "removed" | "left" | "owner_changed";
+
+/** A group change: who did it (`actorId`), to whom (`userId`), and a new `title` on rename. */
+export interface SystemEvent {
+  action: SystemAction;
+  actorId: string;
+  userId?: string;
+  title?: string;
 }
 
 export type ConversationKind = "direct" | "group";
@@ -90,6 +149,8 @@ export interface Conversation {
   lastReadSeq: number;
   unread: number;
   lastActivityTs: number;
+  /** Unread messages that mention the user. */
+  unreadMentions: number;
 }
 
 export interface Member extends User {
@@ -101,7 +162,17 @@ export interface Member extends User {
 /** Frames the server sends. One server text message is a frame or an array of frames. */
 export type ServerFrame =
   | { type: "ready"; userId: string; connectionId: string }
-  | { type: "ack"; id: string; conversationId: string; seq: number; ts: number }
+  | {
+    type: "ack";
+    id: string;
+    conversationId: string;
+    seq: number;
+    ts: number;
+    /** On the ack of a change (edit, delete, react): the target's state after it. */
+    message?: Message;
+  }
+  /** A change to a message: `seq` is the change's own stream seq, equal to `message.version`. */
+  | { type: "update"; conversationId: string; seq: number; message: Message }
   | { type: "message"; message: Message }
   | {
     type: "messages";
@@ -141,6 +212,15 @@ export const LIMITS = {
   attachmentNameMax: 255,
   /** Longest side of an image preview, in pixels. */
   previewMaxSide: 720,
+  /** Distinct emoji on one message. */
+  reactionsMax: 20,
+  /** `Reaction.userIds` on a message; `GET .../reactions` lists every one. */
+  reactionUsersShown: 50,
+  /** An emoji, in UTF-16 units. */
+  emojiMax: 32,
+  /** `replyTo.excerpt`, in code points. */
+  excerptMax: 100,
+  mentionsMax: 50,
 } as const;
 
 /**
@@ -198,7 +278,26 @@ export const field = {
   kind: () =>
     v.optional(v.picklist(["text", "image", "file"], 'kind must be "text", "image" or "file".')),
   reqId: () => v.optional(v.pipe(v.string("reqId must be a string."), v.maxLength(LIMITS.idMax))),
+  /** One emoji: a single grapheme that is pictographic (or a flag or keycap), ≤ 32 UTF-16 units. */
+  emoji: () =>
+    v.pipe(
+      v.string("emoji must be text."),
+      v.minLength(1, "emoji is required."),
+      v.maxLength(LIMITS.emojiMax, `emoji must be at most ${LIMITS.emojiMax} characters.`),
+      wellFormed("emoji"),
+      v.check(isOneEmoji, "emoji must be exactly one emoji."),
+    ),
 };
+
+/** True when `s` is one grapheme that is an emoji (pictograph, flag, or keycap sequence). */
+export function isOneEmoji(s: string): boolean {
+  if (!/\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(s)) return false;
+  if (/[\p{L}\p{N}\p{P}\p{Z}\p{Cc}]/u.test(s.replace(/[#*0-9]\ufe0f?\u20e3/gu, ""))) return false;
+  const seg = new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s);
+  let n = 0;
+  for (const _ of seg) if (++n > 1) return false;
+  return n === 1;
+}
 
 /** Frames a client sends, as the server checks them. */
 export const ClientFrameSchema = /* @__PURE__ */ (() =>
@@ -211,6 +310,30 @@ export const ClientFrameSchema = /* @__PURE__ */ (() =>
       kind: field.kind(),
       /** The upload an image or file message carries (see `POST .../attachments`). */
       attachmentId: v.optional(field.id("attachmentId")),
+      /** The seq of the message this one answers, in the same conversation. */
+      replyTo: v.optional(field.seq("replyTo")),
+    }),
+    v.object({
+      type: v.literal("edit"),
+      id: field.id("id"),
+      conversationId: field.id("conversationId"),
+      seq: field.seq("seq"),
+      /** Required; checked like a new body (`checkEditShape`). */
+      body: field.body(),
+    }),
+    v.object({
+      type: v.literal("delete"),
+      id: field.id("id"),
+      conversationId: field.id("conversationId"),
+      seq: field.seq("seq"),
+    }),
+    v.object({
+      type: v.literal("react"),
+      id: field.id("id"),
+      conversationId: field.id("conversationId"),
+      seq: field.seq("seq"),
+      emoji: field.emoji(),
+      on: v.boolean("on must be true or false."),
     }),
     v.object({
       type: v.literal("sync"),
@@ -231,7 +354,7 @@ export const ClientFrameSchema = /* @__PURE__ */ (() =>
       reqId: field.reqId(),
     }),
     v.object({ type: v.literal("ping"), reqId: field.reqId() }),
-  ], "type must be one of send, sync, read, typing, ping."))();
+  ], "type must be one of send, edit, delete, react, sync, read, typing, ping."))();
 
 /** Frames a client sends. */
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;

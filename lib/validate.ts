@@ -89,7 +89,18 @@ export const SendInput = v.object({
   body: field.body(),
   kind: field.kind(),
   attachmentId: v.optional(field.id("attachmentId")),
+  replyTo: v.optional(field.seq("replyTo")),
 });
+/** `PATCH /api/conversations/:id/messages/:seq`. */
+export const EditInput = v.object({ id: field.id("id"), body: field.body() });
+/** `POST /api/conversations/:id/messages/:seq/reactions`. */
+export const ReactInput = v.object({
+  id: field.id("id"),
+  emoji: field.emoji(),
+  on: v.boolean("on must be true or false."),
+});
+/** The client id of a change carried in a query (`DELETE …/messages/:seq?id=`). */
+export const ChangeIdInput = field.id("id");
 export const ReadInput = v.object({ seq: field.seq("seq") });
 
 /**

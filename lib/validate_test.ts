@@ -199,7 +199,7 @@ Deno.test("ClientFrameSchema accepts each frame type and refuses unknown types a
     ClientFrameSchema,
     { type: "shout" },
     "type",
-    "type must be one of send, sync, read, typing, ping.",
+    "type must be one of send, edit, delete, react, sync, read, typing, ping.",
   );
   refuses(
     ClientFrameSchema,

@@ -1,14 +1,19 @@
 /**
- * The conversations API: list, create, read, rename, membership, history, send, read cursor.
+ * The conversations API: list, create, read, rename, membership, history, send, message
+ * changes (edit, delete, reactions), read cursor.
  * @module
  */
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
+import type { ChangeAck } from "../lib/chat/service.ts";
 import {
   AddMemberInput,
+  ChangeIdInput,
   CreateConversationInput,
+  EditInput,
   parse,
+  ReactInput,
   ReadInput,
   RoleInput,
   SendInput,
@@ -26,6 +31,24 @@ function seqParam(raw: string | undefined, name: string): number | undefined {
   }
   return n;
 }
+
+/** A message's seq from the path; one that is not a whole number names no message. */
+function messageSeq(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(n)) {
+    throw new AppError("not_found", "That message does not exist or was deleted.");
+  }
+  return n;
+}
+
+/** A change's answer: 201 with the ack, 200 with the first answer for a retry. */
+const changeBody = (a: ChangeAck) => ({
+  id: a.id,
+  conversationId: a.conversationId,
+  seq: a.seq,
+  ts: a.ts,
+  message: a.message,
+});
 
 export function conversationRoutes(rt: Runtime) {
   const chat = rt.chat;
@@ -93,6 +116,32 @@ export function conversationRoutes(rt: Runtime) {
       const input = parse(SendInput, await jsonBody(c));
       const ack = await chat.send(c.get("principal").user.id, c.req.param("id"), input, null);
       return c.json({ id: ack.id, seq: ack.seq, ts: ack.ts }, ack.duplicate ? 200 : 201);
+    })
+    .patch("/:id/messages/:seq", async (c) => {
+      const input = parse(EditInput, await jsonBody(c));
+      const seq = messageSeq(c.req.param("seq"));
+      const me = c.get("principal").user.id;
+      const ack = await chat.edit(me, c.req.param("id"), { ...input, seq }, null);
+      return c.json(changeBody(ack), ack.duplicate ? 200 : 201);
+    })
+    .delete("/:id/messages/:seq", async (c) => {
+      const id = parse(ChangeIdInput, c.req.query("id"));
+      const seq = messageSeq(c.req.param("seq"));
+      const me = c.get("principal").user.id;
+      const ack = await chat.deleteMessage(me, c.req.param("id"), { id, seq }, null);
+      return c.json(changeBody(ack), ack.duplicate ? 200 : 201);
+    })
+    .post("/:id/messages/:seq/reactions", async (c) => {
+      const input = parse(ReactInput, await jsonBody(c));
+      const seq = messageSeq(c.req.param("seq"));
+      const me = c.get("principal").user.id;
+      const ack = await chat.react(me, c.req.param("id"), { ...input, seq }, null);
+      return c.json(changeBody(ack), ack.duplicate ? 200 : 201);
+    })
+    .get("/:id/messages/:seq/reactions", async (c) => {
+      const seq = messageSeq(c.req.param("seq"));
+      const me = c.get("principal").user.id;
+      return c.json({ reactions: await chat.reactions(me, c.req.param("id"), seq) });
     })
     .post("/:id/read", async (c) => {
       const { seq } = parse(ReadInput, await jsonBody(c));

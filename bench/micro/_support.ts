@@ -4,7 +4,7 @@
  * and a tiny seeded PRNG so runs are repeatable.
  * @module
  */
-import type { Message } from "../../lib/protocol.ts";
+import { type Message, unchanged } from "../../lib/protocol.ts";
 import { keys } from "../../lib/store/keys.ts";
 import type { Draft, Head } from "../../lib/store/messages.ts";
 
@@ -118,6 +118,7 @@ export function sampleMessage(seq = 1, bodyLen = 200): Message {
     senderId: crypto.randomUUID(),
     kind: "text",
     body: body(bodyLen),
+    ...unchanged(seq),
     ts: Date.now(),
   };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Message } from "../protocol.ts";
+import type { StreamItem } from "../store/messages.ts";
 import type { LoggedEvent } from "../store/records.ts";
 
 export interface RealtimePort {
@@ -18,6 +19,8 @@ export interface RealtimePort {
   expectOwn(convId: string, messageId: string, connId: string): () => void;
   /** Messages just committed here, for every member's connections on every isolate. */
   publishMessages(convId: string, msgs: Message[]): void;
+  /** A change just committed here (`update` frames), or any stream positions, likewise. */
+  publishItems(convId: string, items: StreamItem[]): void;
   /** Events just appended to the log here; membership ones take effect here at once. */
   publishEvents(items: LoggedEvent[]): void;
 }

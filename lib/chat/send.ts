@@ -7,11 +7,12 @@
  */
 import { toAttachment } from "../attachments/service.ts";
 import { AppError, notFound } from "../errors.ts";
-import type { MessageKind } from "../protocol.ts";
+import type { MessageKind, ReplyTo } from "../protocol.ts";
 import { type AttachmentDraft, commitAttachmentMessage } from "../store/attachments.ts";
 import { getMember } from "../store/conversations.ts";
-import { getIdem } from "../store/messages.ts";
+import { getIdem, type Head } from "../store/messages.ts";
 import { checkSendShape } from "../validate.ts";
+import { resolveMentions, resolveReply } from "./changes.ts";
 import type { RealtimePort } from "./port.ts";
 import { type Limiter, SharedRateLimiter } from "./ratelimit.ts";
 import { SendBatcher, type SendOutcome } from "./sender.ts";
@@ -55,11 +56,11 @@ export class Sending {
   #ackOf(
     convId: string,
     id: string,
-    rec: { seq: number; ts: number; senderId: string },
+    rec: { seq: number; ts: number; senderId: string; op?: string },
     senderId: string,
     duplicate: boolean,
   ): Ack {
-    if (rec.senderId !== senderId) {
+    if (rec.senderId !== senderId || rec.op !== undefined) {
       throw new AppError(
         "conflict",
         "That message id was already used by someone else in this conversation.",
@@ -76,7 +77,13 @@ export class Sending {
   async send(
     senderId: string,
     convId: string,
-    input: { id: string; body?: string; kind?: MessageKind; attachmentId?: string },
+    input: {
+      id: string;
+      body?: string;
+      kind?: MessageKind;
+      attachmentId?: string;
+      replyTo?: number;
+    },
     originConnId: string | null,
   ): Promise<Ack> {
     checkSendShape(input);
@@ -98,19 +105,32 @@ export class Sending {
     const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
     let outcome;
     try {
+      const body = input.body ?? "";
+      // Replies and mentions cost reads; a plain text send reads nothing more.
+      let replyTo: ReplyTo | null = null, mentions: string[] = [];
+      if (input.replyTo !== undefined || body.includes("@")) {
+        [replyTo, mentions] = await Promise.all([
+          input.replyTo === undefined ? null : resolveReply(this.kv, convId, input.replyTo),
+          resolveMentions(this.kv, convId, body),
+        ]);
+      }
       outcome = input.kind === "image" || input.kind === "file"
         ? await this.#sendAttachment(convId, {
           id: input.id,
           senderId,
           kind: input.kind,
-          body: input.body ?? "",
+          body,
           attachmentId: input.attachmentId!,
+          replyTo,
+          mentions,
         })
         : await this.#batcher.submit(convId, {
           id: input.id,
           senderId,
           kind: "text",
-          body: input.body!,
+          body,
+          ...(replyTo ? { replyTo } : {}),
+          ...(mentions.length ? { mentions } : {}),
         });
     } catch (err) {
       // A refused attachment (not the sender's, already sent…) costs no rate-limit token.
@@ -127,6 +147,11 @@ export class Sending {
     this.limiter.refund(senderId);
     this.#rememberAck(convId, input.id, outcome.existing);
     return this.#ackOf(convId, input.id, outcome.existing, senderId, true);
+  }
+
+  /** A head written by a commit outside the send batcher (a change): see `SendBatcher.noteHead`. */
+  noteHead(convId: string, head: Deno.KvEntry<Head>): void {
+    this.#batcher.noteHead(convId, head);
   }
 
   /**

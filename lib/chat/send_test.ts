@@ -1,3 +1,4 @@
+import type { StreamItem } from "../store/messages.ts";
 import { deepStrictEqual as eq, equal, rejects } from "node:assert/strict";
 import { AppError } from "../errors.ts";
 import type { Message } from "../protocol.ts";
@@ -22,6 +23,7 @@ class PortRecorder implements RealtimePort {
   publishMessages(_convId: string, msgs: Message[]): void {
     for (const m of msgs) this.published.push(m.body);
   }
+  publishItems(_convId: string, _items: StreamItem[]): void {}
   publishEvents(_items: LoggedEvent[]): void {}
 }
 
@@ -33,7 +35,7 @@ Deno.test("send() stores and publishes once; a resend gets the first ack, marked
     const port = new PortRecorder();
     const sending = new Sending(kv, port);
     const first = await sending.send("ann", conv.id, { id: "m1", body: "hello" }, "conn-1");
-    equal(first.seq, 1);
+    equal(first.seq, 2, "after the group's creation (seq 1)");
     equal(first.duplicate, false);
     const again = await sending.send("ann", conv.id, { id: "m1", body: "hello" }, "conn-1");
     eq(again, { ...first, duplicate: true });

@@ -30,6 +30,9 @@ interface Pending {
  * and conversation) and 800 KB. */
 const MAX_CHECKS = 96;
 const MAX_BATCH_BYTES = 360 * 1024;
+/** KV takes at most 1000 mutations per commit: a message writes 3 (itself, its version entry,
+ * its idempotency entry) plus one per member it mentions, plus a cursor per sender and a head. */
+const MAX_MUTATIONS = 900;
 const HEAD_CACHE = 10_000;
 const MEMBER_CACHE = 50_000;
 /**
@@ -92,13 +95,18 @@ export class SendBatcher {
   #take(): Map<string, Map<string, Pending[]>> {
     const batch = new Map<string, Map<string, Pending[]>>();
     const senders = new Map<string, Set<string>>();
-    let checks = 0, bytes = 0, taken = 0;
+    let checks = 0, bytes = 0, taken = 0, muts = 0;
     for (const p of this.#queue) {
       let conv = batch.get(p.convId);
       const same = conv?.get(p.draft.id);
       const newSender = !same && !senders.get(p.convId)?.has(p.draft.senderId);
       const cost = same ? 0 : (conv ? 1 : 2) + (newSender ? 1 : 0);
-      if (taken > 0 && (checks + cost > MAX_CHECKS || bytes + p.bytes > MAX_BATCH_BYTES)) break;
+      const writes = same ? 0 : 5 + (p.draft.mentions?.length ?? 0);
+      if (
+        taken > 0 &&
+        (checks + cost > MAX_CHECKS || bytes + p.bytes > MAX_BATCH_BYTES ||
+          muts + writes > MAX_MUTATIONS)
+      ) break;
       if (!conv) batch.set(p.convId, conv = new Map());
       if (newSender) {
         const s = senders.get(p.convId) ?? new Set<string>();
@@ -107,6 +115,7 @@ export class SendBatcher {
       if (same) same.push(p); // the same id twice: one message, one answer for both
       else conv.set(p.draft.id, [p]);
       checks += cost;
+      muts += writes;
       bytes += p.bytes;
       taken++;
     }

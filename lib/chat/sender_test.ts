@@ -33,9 +33,10 @@ Deno.test("sends submitted together share one commit, each conversation under ga
       b.submit(x.id, draft("bea", "x2")),
       b.submit(x.id, draft("ann", "x3")),
     ]);
-    eq(outcomes.map((o) => "stored" in o ? o.stored.seq : -1), [1, 1, 2, 3]);
-    eq(calls, [{ convId: x.id, seqs: [1, 2, 3] }, { convId: y.id, seqs: [1] }]);
-    const stored = await messagesAfter(kv, x.id, 0, 10);
+    // Each stream opens with the group's creation (seq 1).
+    eq(outcomes.map((o) => "stored" in o ? o.stored.seq : -1), [2, 2, 3, 4]);
+    eq(calls, [{ convId: x.id, seqs: [2, 3, 4] }, { convId: y.id, seqs: [2] }]);
+    const stored = await messagesAfter(kv, x.id, 1, 10);
     eq(stored.messages.map((m) => m.body), ["x1", "x2", "x3"]);
   });
 });
@@ -47,7 +48,7 @@ Deno.test("the same id twice is stored once and both callers get that message", 
     const d = draft("ann", "once");
     const [one, two] = await Promise.all([b.submit(x.id, d), b.submit(x.id, d)]);
     eq(one, two);
-    equal((await messagesAfter(kv, x.id, 0, 10)).messages.length, 1);
+    equal((await messagesAfter(kv, x.id, 1, 10)).messages.length, 1);
   });
 });
 
@@ -60,9 +61,9 @@ Deno.test("a resend of a stored id comes back as the existing record, nothing st
     // A new batcher: no memory of the first commit, as after a restart.
     const again = await batcher(kv).b.submit(x.id, d);
     eq(again, {
-      existing: { seq: 1, ts: "stored" in first ? first.stored.ts : 0, senderId: "ann" },
+      existing: { seq: 2, ts: "stored" in first ? first.stored.ts : 0, senderId: "ann" },
     });
-    equal((await messagesAfter(kv, x.id, 0, 10)).messages.length, 1);
+    equal((await messagesAfter(kv, x.id, 1, 10)).messages.length, 1);
   });
 });
 

@@ -30,24 +30,41 @@ import {
   setRole,
   setTitle,
 } from "../store/conversations.ts";
-import { advanceCursor, listCursors, messagesAfter, messagesBefore } from "../store/messages.ts";
+import { KvBlobStore } from "../store/blobs.ts";
+import {
+  advanceCursor,
+  listCursors,
+  messagesAfter,
+  messagesBefore,
+  messagesByVersion,
+  present,
+} from "../store/messages.ts";
 import { lookupPresence } from "../store/presence.ts";
 import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";
+import { type ChangeAck, Changing } from "./changes.ts";
 import type { RealtimePort } from "./port.ts";
 import { SharedRateLimiter } from "./ratelimit.ts";
 import { type Ack, Sending } from "./send.ts";
 import { conversationView, conversationViews } from "./views.ts";
 
 export type { Ack } from "./send.ts";
+export type { ChangeAck } from "./changes.ts";
 
 export class ChatService {
   #sending: Sending;
+  #changing: Changing;
   /** Putting people into conversations (new direct chats, groups, added members): a burst of
    * 20, then one every 5 s per user, so nobody can fill someone else's list by the thousand. */
   #placements: SharedRateLimiter;
 
   constructor(private kv: Deno.Kv, private realtime: RealtimePort) {
     this.#sending = new Sending(kv, realtime);
+    this.#changing = new Changing(
+      kv,
+      realtime,
+      new KvBlobStore(kv),
+      (convId, head) => this.#sending.noteHead(convId, head),
+    );
     // Over the whole server; a block of one token, as placements are rare and commit anyway.
     this.#placements = new SharedRateLimiter(kv, "place", 20, 0.2, 1);
   }
@@ -167,7 +184,14 @@ export class ChatService {
     if (!mayManage(member.role)) {
       throw new AppError("forbidden", "Only the group's owner and admins can rename it.");
     }
-    await setTitle(this.kv, convId, title);
+    const system: Message[] = [];
+    await setTitle(this.kv, convId, title, actorId, system);
+    this.#publishSystem(convId, system);
+  }
+
+  /** Group changes just stored as system messages go out like any message. */
+  #publishSystem(convId: string, msgs: Message[]): void {
+    if (msgs.length) this.realtime.publishMessages(convId, msgs);
   }
 
   /** Adds a member to a group (owner or admin). */
@@ -181,9 +205,11 @@ export class ChatService {
     }
     await this.#place(actorId);
     // Applied here at once (other isolates hear of it by channel and by the log's watch).
-    const logged = await addMember(this.kv, convId, userId);
+    const system: Message[] = [];
+    const logged = await addMember(this.kv, convId, userId, actorId, system);
     if (logged) this.realtime.publishEvents(logged);
     else this.#placements.refund(actorId); // already a member: nobody was placed
+    this.#publishSystem(convId, system);
   }
 
   /** Makes a member an admin or a plain member (owner only). */
@@ -212,8 +238,10 @@ export class ChatService {
     }
     // Applied here at once: from now on this isolate neither delivers to the removed member nor
     // takes their sends (other isolates hear of it by channel and by the log's watch).
-    const logged = await removeMember(this.kv, convId, userId);
+    const system: Message[] = [];
+    const logged = await removeMember(this.kv, convId, userId, actorId, system);
     if (logged) this.realtime.publishEvents(logged);
+    this.#publishSystem(convId, system);
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -226,10 +254,62 @@ export class ChatService {
   send(
     senderId: string,
     convId: string,
-    input: { id: string; body?: string; kind?: MessageKind; attachmentId?: string },
+    input: {
+      id: string;
+      body?: string;
+      kind?: MessageKind;
+      attachmentId?: string;
+      replyTo?: number;
+    },
     originConnId: string | null,
   ): Promise<Ack> {
     return this.#sending.send(senderId, convId, input, originConnId);
+  }
+
+  /**
+   * Edits a message (its sender only). Idempotent by `id` like a send; a body equal to the
+   * current one changes nothing and is acked with the current version.
+   * @throws AppError `not_found`, `forbidden`, `invalid_input`, `conflict`
+   */
+  edit(
+    actorId: string,
+    convId: string,
+    input: { id: string; seq: number; body?: string },
+    originConnId: string | null,
+  ): Promise<ChangeAck> {
+    return this.#changing.edit(actorId, convId, input, originConnId);
+  }
+
+  /**
+   * Deletes a message (its sender, or a group's owner or an admin), erasing body and attachment.
+   * @throws AppError `not_found`, `forbidden`, `conflict`
+   */
+  deleteMessage(
+    actorId: string,
+    convId: string,
+    input: { id: string; seq: number },
+    originConnId: string | null,
+  ): Promise<ChangeAck> {
+    return this.#changing.delete(actorId, convId, input, originConnId);
+  }
+
+  /**
+   * Turns the caller's reaction with `emoji` on or off; a reaction already in that state changes
+   * nothing.
+   * @throws AppError `not_found`, `invalid_input`, `conflict`
+   */
+  react(
+    actorId: string,
+    convId: string,
+    input: { id: string; seq: number; emoji: string; on: boolean },
+    originConnId: string | null,
+  ): Promise<ChangeAck> {
+    return this.#changing.react(actorId, convId, input, originConnId);
+  }
+
+  /** Every reaction on a message, with every user id. */
+  reactions(userId: string, convId: string, seq: number) {
+    return this.#changing.reactions(userId, convId, seq);
   }
 
   /** A page of history: below `before`, above `after`, or the latest. Ascending by seq. */
@@ -240,21 +320,25 @@ export class ChatService {
   ): Promise<{ messages: Message[]; hasMore: boolean }> {
     await this.#member(userId, convId);
     const limit = Math.min(q.limit ?? LIMITS.pageDefault, LIMITS.pageMax);
-    if (q.after !== undefined) return await messagesAfter(this.kv, convId, q.after, limit);
-    return await messagesBefore(this.kv, convId, q.before ?? null, limit);
+    const page = q.after !== undefined
+      ? await messagesAfter(this.kv, convId, q.after, limit)
+      : await messagesBefore(this.kv, convId, q.before ?? null, limit);
+    return { messages: await present(this.kv, convId, page.messages), hasMore: page.hasMore };
   }
 
-  /** What a client missed after `afterSeq`, up to 100 messages at a time. */
+  /** What a client missed after `afterSeq`: every message whose version is above it, in its
+   * current state, ascending by version, up to 100 at a time. */
   async sync(userId: string, convId: string, afterSeq: number, limit?: number) {
     // Always asked of KV (not of this isolate's subscriptions, which learn of a removal made
     // elsewhere a moment later): a sync hands out history.
     await this.#member(userId, convId);
-    return await messagesAfter(
+    const page = await messagesByVersion(
       this.kv,
       convId,
       afterSeq,
       Math.min(limit ?? LIMITS.syncMax, LIMITS.syncMax),
     );
+    return { messages: await present(this.kv, convId, page.messages), hasMore: page.hasMore };
   }
 
   /** Moves the caller's read cursor forward; other members get a `receipt`. */

@@ -1,3 +1,4 @@
+import type { StreamItem } from "../store/messages.ts";
 import { deepStrictEqual as eq, equal, rejects } from "node:assert/strict";
 import { AppError } from "../errors.ts";
 import { LIMITS, type Message } from "../protocol.ts";
@@ -20,6 +21,7 @@ class PortRecorder implements RealtimePort {
     return () => {};
   }
   publishMessages(_convId: string, _msgs: Message[]): void {}
+  publishItems(_convId: string, _items: StreamItem[]): void {}
   publishEvents(items: LoggedEvent[]): void {
     for (const i of items) this.events.push(i.event);
   }
@@ -200,7 +202,7 @@ Deno.test("history pages are bounded by pageMax and go back and forth by seq", a
     await seed(kv, conv.id, LIMITS.pageMax + 5);
     const latest = await chat.history("bea", conv.id, {});
     equal(latest.messages.length, LIMITS.pageDefault);
-    equal(latest.messages.at(-1)?.seq, LIMITS.pageMax + 5);
+    equal(latest.messages.at(-1)?.seq, LIMITS.pageMax + 6, "after the creation (seq 1)");
     equal(latest.hasMore, true);
     const big = await chat.history("bea", conv.id, { limit: 10_000 });
     equal(big.messages.length, LIMITS.pageMax, "a limit past pageMax is cut to it");
@@ -221,7 +223,12 @@ Deno.test("sync hands out at most syncMax messages after a seq", async () => {
     equal(page.messages.length, LIMITS.syncMax);
     equal(page.hasMore, true);
     const rest = await chat.sync("bea", conv.id, LIMITS.syncMax);
-    eq(rest.messages.map((m) => m.seq), [LIMITS.syncMax + 1, LIMITS.syncMax + 2]);
+    // The group's creation (seq 1) is in the stream too.
+    eq(rest.messages.map((m) => m.seq), [
+      LIMITS.syncMax + 1,
+      LIMITS.syncMax + 2,
+      LIMITS.syncMax + 3,
+    ]);
     equal(rest.hasMore, false);
   });
 });
@@ -233,14 +240,15 @@ Deno.test("read moves unread to zero, publishes one receipt, and never moves bac
     equal((await chat.view("bea", conv.id))?.unread, 3);
     equal((await chat.view("ann", conv.id))?.unread, 0, "your own sends are read");
     port.events = [];
-    await chat.read("bea", conv.id, 2, "conn-b");
+    // Stream: the creation (1), then a, b, c (2-4).
+    await chat.read("bea", conv.id, 3, "conn-b");
     equal((await chat.view("bea", conv.id))?.unread, 1);
     await chat.read("bea", conv.id, 1, "conn-b");
     await chat.read("bea", conv.id, 99, "conn-b");
     equal((await chat.view("bea", conv.id))?.unread, 0);
-    eq(port.events.map((e) => e.type === "receipt" && e.seq), [2, 3], "none for going back");
+    eq(port.events.map((e) => e.type === "receipt" && e.seq), [3, 4], "none for going back");
     const { members } = await chat.detail("ann", conv.id);
-    eq(members.map((m) => [m.username, m.lastReadSeq]), [["ann", 3], ["bea", 3]]);
+    eq(members.map((m) => [m.username, m.lastReadSeq]), [["ann", 4], ["bea", 4]]);
   });
 });
 

@@ -4,9 +4,11 @@
  * the realtime engine sends them in `conversation` frames, so both show the same thing.
  * @module
  */
-import type { Conversation } from "../protocol.ts";
+import type { Conversation, Message, Reaction } from "../protocol.ts";
 import { getConversation, getMember } from "../store/conversations.ts";
-import { headsAndCursors } from "../store/messages.ts";
+import { keys } from "../store/keys.ts";
+import { getMany } from "../store/kv.ts";
+import { excerptOf, headCount, headsAndCounters, mentionsOf } from "../store/messages.ts";
 import { lookupPresence } from "../store/presence.ts";
 import type { ConversationRecord } from "../store/records.ts";
 import { getUsers, publicUser } from "../store/users.ts";
@@ -17,7 +19,11 @@ export async function conversationViews(
   userId: string,
   convs: ConversationRecord[],
 ): Promise<Conversation[]> {
-  const { heads, cursors } = await headsAndCursors(kv, convs.map((c) => c.id), userId);
+  const [{ heads, cursors }, mentions] = await Promise.all([
+    headsAndCounters(kv, convs.map((c) => c.id), userId),
+    mentionsOf(kv, userId),
+  ]);
+  const lasts = await lastMessages(kv, heads.map((h) => h?.last ?? null));
   const peerIds = convs.map((c) => c.pair?.find((id) => id !== userId) ?? null);
   const wanted = [...new Set(peerIds.filter((p): p is string => !!p))];
   const [peers, presence] = await Promise.all([
@@ -27,7 +33,8 @@ export async function conversationViews(
   const peerById = new Map(peers.map((p) => [p.id, p]));
   return convs.map((c, i) => {
     const head = heads[i] ?? { seq: 0, ts: c.createdAt, last: null };
-    const lastReadSeq = Math.min(cursors[i] ?? 0, head.seq);
+    const cursor = cursors[i] ?? { seq: 0, n: 0 };
+    const lastReadSeq = Math.min(cursor.seq, head.seq);
     const peerRecord = peerIds[i] ? peerById.get(peerIds[i]!) : undefined;
     const p = peerRecord ? presence.get(peerRecord.id) : undefined;
     const peer = peerRecord
@@ -38,11 +45,40 @@ export async function conversationViews(
       kind: c.kind,
       title: c.kind === "direct" ? (peer?.displayName ?? "Deleted user") : c.title,
       peer,
-      lastMessage: head.last,
+      lastMessage: lasts[i],
       lastSeq: head.seq,
       lastReadSeq,
-      unread: Math.max(0, head.seq - lastReadSeq),
+      // Others' messages past the cursor: the head's counter counts messages only (part F).
+      unread: Math.max(0, headCount(head) - cursor.n),
       lastActivityTs: Math.max(head.ts, c.createdAt),
+      unreadMentions: (mentions.get(c.id) ?? []).filter((seq) => seq > lastReadSeq).length,
+    };
+  });
+}
+
+/** Conversations' last messages as served: their reactions and reply excerpts filled. */
+async function lastMessages(kv: Deno.Kv, lasts: (Message | null)[]): Promise<(Message | null)[]> {
+  const withSums = lasts.filter((m): m is Message => !!m && !m.deleted && m.kind !== "system");
+  const replies = lasts.filter((m): m is Message => !!m?.replyTo);
+  const [sums, originals] = await Promise.all([
+    getMany<Reaction[]>(kv, withSums.map((m) => keys.reactionSum(m.conversationId, m.seq))),
+    getMany<Message>(kv, replies.map((m) => keys.message(m.conversationId, m.replyTo!.seq))),
+  ]);
+  const sumOf = new Map(withSums.map((m, j) => [m, sums[j].value]));
+  const excerptFor = new Map(replies.map((m, j) => [m, excerptOf(originals[j].value)]));
+  return lasts.map((m) => {
+    if (!m) return null;
+    const sum = sumOf.get(m);
+    const excerpt = excerptFor.get(m);
+    if (!sum?.length && excerpt === undefined && m.version !== undefined) return m;
+    return {
+      ...m,
+      version: m.version ?? m.seq,
+      editedTs: m.editedTs ?? null,
+      deleted: m.deleted ?? false,
+      mentions: m.mentions ?? [],
+      reactions: sum ?? [],
+      replyTo: m.replyTo ? { ...m.replyTo, excerpt: excerpt ?? "" } : null,
     };
   });
 }

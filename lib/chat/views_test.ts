@@ -39,7 +39,7 @@ Deno.test("a group keeps its title and has no peer; a non-member sees nothing", 
   await withKv(async (kv) => {
     const conv = await createGroup(kv, "ann", "Team", ["bea"]);
     const view = await conversationView(kv, "ann", conv.id);
-    eq([view?.title, view?.peer, view?.lastSeq, view?.unread], ["Team", null, 0, 0]);
+    eq([view?.title, view?.peer, view?.lastSeq, view?.unread], ["Team", null, 1, 0]);
     equal(await conversationView(kv, "zed", conv.id), null);
     equal(await conversationView(kv, "ann", "no-such-id"), null);
   });

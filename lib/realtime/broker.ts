@@ -10,7 +10,7 @@
 import { log } from "../log.ts";
 import type { Message } from "../protocol.ts";
 import { eventsHead, type LoggedEvent, readEvents } from "../store/events.ts";
-import { getHead, messagesBetween } from "../store/messages.ts";
+import { getHead, streamBetween, type StreamItem } from "../store/messages.ts";
 import type { Head } from "../store/records.ts";
 import { type KeyWatcher, watchEventsHead, watchHeads } from "../store/watch.ts";
 import { FastBus } from "./bus.ts";
@@ -26,8 +26,9 @@ export interface PresenceNote {
 
 /** What the broker reports; the engine registers one. */
 export interface BrokerEventHandler {
-  /** A followed conversation's next message: in order, once, by whichever path it came. */
-  onMessage(m: Message): void;
+  /** A followed conversation's next stream position (a message, a change, or a superseded
+   * change with no message): in order, once, by whichever path it came. */
+  onMessage(item: StreamItem): void;
   /** The log's next event: in order and once (membership ones published here come at once). */
   onEvent(e: LoggedEvent): void;
   /** A member of a conversation is typing (another isolate said so). */
@@ -38,13 +39,13 @@ export interface BrokerEventHandler {
 
 /** What travels on BroadcastChannel between isolates. */
 type BusEvent =
-  | { t: "m"; convId: string; msgs: Message[] }
+  | { t: "m"; convId: string; items: StreamItem[] }
   | { t: "e"; items: LoggedEvent[] }
   | { t: "typing"; convId: string; userId: string }
   | ({ t: "presence" } & PresenceNote);
 
 interface Stream {
-  seq: Sequencer<Message>;
+  seq: Sequencer<StreamItem>;
   ready: Promise<void>;
 }
 
@@ -72,7 +73,7 @@ export class Broker {
   #appliedEarly = new Set<number>();
   #handler = NO_HANDLER;
   /** The handler's `onMessage`, bound once: every conversation's sequencer delivers to it. */
-  #deliver: (m: Message) => void = NO_HANDLER.onMessage;
+  #deliver: (item: StreamItem) => void = NO_HANDLER.onMessage;
   #closed = false;
 
   constructor(private kv: Deno.Kv, broadcast: boolean) {
@@ -107,8 +108,8 @@ export class Broker {
   /** Starts delivering a conversation's new messages (no-op when followed already). */
   follow(convId: string): void {
     if (this.#streams.has(convId)) return;
-    const seq = new Sequencer<Message>(
-      (after, upTo) => messagesBetween(this.kv, convId, after, upTo),
+    const seq = new Sequencer<StreamItem>(
+      (after, upTo) => streamBetween(this.kv, convId, after, upTo),
       this.#deliver,
     );
     const ready = (async () => {
@@ -139,9 +140,14 @@ export class Broker {
 
   /** Publishes messages just committed here, to this isolate's handler and to other isolates. */
   publishMessages(convId: string, msgs: Message[]): void {
+    this.publishItems(convId, msgs.map((m) => ({ seq: m.seq, message: m })));
+  }
+
+  /** Publishes stream positions just committed here (messages or changes), like messages. */
+  publishItems(convId: string, items: StreamItem[]): void {
     const stream = this.#streams.get(convId);
-    if (stream) { for (const m of msgs) stream.seq.offer(m); }
-    this.#bus.post({ t: "m", convId, msgs });
+    if (stream) { for (const item of items) stream.seq.offer(item); }
+    this.#bus.post({ t: "m", convId, items });
   }
 
   /**
@@ -181,7 +187,7 @@ export class Broker {
     switch (e.t) {
       case "m": {
         const stream = this.#streams.get(e.convId);
-        if (stream) { for (const m of e.msgs) stream.seq.offer(m); }
+        if (stream) { for (const item of e.items) stream.seq.offer(item); }
         break;
       }
       case "e":

@@ -10,6 +10,7 @@ import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { CLOSE, type Message } from "../protocol.ts";
 import { listMemberships } from "../store/conversations.ts";
+import type { StreamItem } from "../store/messages.ts";
 import type { LoggedEvent } from "../store/records.ts";
 import { Broker, type BrokerEventHandler, type PresenceNote } from "./broker.ts";
 import { Drain } from "../drain.ts";
@@ -142,6 +143,10 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     this.broker.publishMessages(convId, msgs);
   }
 
+  publishItems(convId: string, items: StreamItem[]): void {
+    this.broker.publishItems(convId, items);
+  }
+
   publishEvents(items: LoggedEvent[]): void {
     this.broker.publishEvents(items);
   }
@@ -153,11 +158,17 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
 
   // ---- what the broker reports ---------------------------------------------------------------
 
-  onMessage(m: Message): void {
-    const key = m.conversationId + "\u0000" + m.id;
+  onMessage(item: StreamItem): void {
+    const m = item.message;
+    if (!m) return; // a change superseded before it was read: its successor delivers the state
+    // A change goes to every connection but the one that made it (its ack carries the message).
+    const key = m.conversationId + "\u0000" + (item.changeId ?? m.id);
     const except = this.#exclude.get(key);
     if (except !== undefined) this.#exclude.delete(key);
-    const raw = '{"type":"message","message":' + JSON.stringify(m) + "}";
+    const raw = item.seq === m.seq
+      ? '{"type":"message","message":' + JSON.stringify(m) + "}"
+      : '{"type":"update","conversationId":' + JSON.stringify(m.conversationId) + ',"seq":' +
+        item.seq + ',"message":' + JSON.stringify(m) + "}";
     hot.deliveries += this.hub.toConversation(m.conversationId, raw, except);
   }
 

@@ -114,6 +114,29 @@ export function serveSocket(
           }
           break;
         }
+        case "edit":
+        case "delete":
+        case "react": {
+          realtime.drain.begin();
+          try {
+            const ack = frame.type === "edit"
+              ? await chat.edit(conn.userId, frame.conversationId, frame, conn.id)
+              : frame.type === "delete"
+              ? await chat.deleteMessage(conn.userId, frame.conversationId, frame, conn.id)
+              : await chat.react(conn.userId, frame.conversationId, frame, conn.id);
+            conn.reply({
+              type: "ack",
+              id: ack.id,
+              conversationId: ack.conversationId,
+              seq: ack.seq,
+              ts: ack.ts,
+              message: ack.message,
+            });
+          } finally {
+            realtime.drain.done();
+          }
+          break;
+        }
         case "sync": {
           const page = await chat.sync(
             conn.userId,
@@ -144,7 +167,7 @@ export function serveSocket(
           break;
       }
     } catch (err) {
-      fail(err, frame.type === "send" ? { id: frame.id } : { reqId: ids.reqId });
+      fail(err, "id" in frame ? { id: frame.id } : { reqId: ids.reqId });
     }
   };
 

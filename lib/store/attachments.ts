@@ -4,12 +4,12 @@
  * @module
  */
 import { AppError, notFound } from "../errors.ts";
-import type { Attachment, Message } from "../protocol.ts";
+import { type Attachment, type Message, type ReplyTo, unchanged } from "../protocol.ts";
 import type { MemberRecord } from "./conversations.ts";
 import { keys } from "./keys.ts";
 import { listAll, retry } from "./kv.ts";
 import type { BlobStore, StagedBlob } from "./blobs.ts";
-import type { Head, IdemRecord } from "./messages.ts";
+import { forStorage, type Head, headCount, type IdemRecord } from "./messages.ts";
 
 /** A stored upload. `unsentDue` is the time it is deleted unless a message claims it first. */
 export interface AttachmentRecord {
@@ -174,6 +174,9 @@ export interface AttachmentDraft {
   /** The caption; "" for none. */
   body: string;
   attachmentId: string;
+  /** The message answered (its excerpt is served, never stored) and the members named. */
+  replyTo?: ReplyTo | null;
+  mentions?: string[];
 }
 
 /** Why a send may not use an attachment: refused with `field: "attachmentId"`. */
@@ -238,16 +241,25 @@ export async function commitAttachmentMessage(
       body: draft.body,
       ts,
       attachment: toWire(rec),
+      ...unchanged(seq),
+      replyTo: draft.replyTo ?? null,
+      mentions: draft.mentions ?? [],
     };
-    const newHead: Head = { seq, ts, last: message };
+    const stored = forStorage(message);
+    const n = headCount(head.value) + 1;
+    const newHead: Head = { seq, ts, last: stored, n };
     const op = kv.atomic()
       .check(head)
       .check(member)
       .check({ key: keys.idem(convId, draft.id), versionstamp: null })
-      .set(keys.message(convId, seq), message)
+      .set(keys.message(convId, seq), stored)
+      .set(keys.version(convId, seq), seq)
       .set(keys.idem(convId, draft.id), { seq, ts, senderId: draft.senderId } satisfies IdemRecord)
-      .set(keys.cursor(convId, draft.senderId), seq)
+      .set(keys.cursor(convId, draft.senderId), { seq, n })
       .set(keys.head(convId), newHead);
+    for (const u of message.mentions) {
+      if (u !== draft.senderId) op.set(keys.mention(u, convId, seq), true);
+    }
     claimAttachment(op, att as Deno.KvEntry<AttachmentRecord>, seq);
     const res = await retry(() => op.commit());
     if (res.ok) {

@@ -1,15 +1,25 @@
 /**
  * Conversations and membership (both directions), with membership events appended to the
  * event log in the same atomic commit, so other isolates learn of them even without
- * BroadcastChannel.
+ * BroadcastChannel. Every change to a group is also a `kind: "system"` message of its stream,
+ * stored in that same commit (contract part F); `out` parameters hand them to the caller to
+ * publish.
  * @module
  */
 import { AppError } from "../errors.ts";
-import { count, LIMITS, type Role } from "../protocol.ts";
+import { count, LIMITS, type Message, type Role } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
-import type { ConversationRecord, Head, LogEvent, LoggedEvent, MemberRecord } from "./records.ts";
+import { addSystemMessage, headCount } from "./messages.ts";
+import type {
+  ConversationRecord,
+  CursorRecord,
+  Head,
+  LogEvent,
+  LoggedEvent,
+  MemberRecord,
+} from "./records.ts";
 
 export type { ConversationRecord, MemberRecord } from "./records.ts";
 
@@ -60,14 +70,16 @@ function addMemberOps(
   convId: string,
   userId: string,
   role: Role,
-  startSeq: number,
+  start: { seq: number; n: number },
   now: number,
 ) {
   return op
     .set(keys.member(convId, userId), { role, joinedAt: now } satisfies MemberRecord)
     .set(keys.membership(userId, convId), { joinedAt: now })
-    .set(keys.cursor(convId, userId), startSeq);
+    .set(keys.cursor(convId, userId), start satisfies CursorRecord);
 }
+
+const START = { seq: 0, n: 0 };
 
 /**
  * Creates the direct conversation of two users, or returns the existing one. Exactly one of
@@ -104,8 +116,8 @@ export async function createDirect(
         .set(keys.direct(a, b), conv.id)
         .set(keys.conversation(conv.id), conv)
         .set(keys.head(conv.id), { seq: 0, ts: now, last: null } satisfies Head);
-      op = addMemberOps(op, conv.id, a, "member", 0, now);
-      return addMemberOps(op, conv.id, b, "member", 0, now);
+      op = addMemberOps(op, conv.id, a, "member", START, now);
+      return addMemberOps(op, conv.id, b, "member", START, now);
     });
     if (logged) return { conversation: conv, created: true };
   }
@@ -134,7 +146,7 @@ export async function createGroup(
   for (let i = 0; i < others.length; i += MEMBERS_PER_COMMIT) {
     let op = kv.atomic();
     for (const userId of others.slice(i, i + MEMBERS_PER_COMMIT)) {
-      op = addMemberOps(op, conv.id, userId, "member", 0, now);
+      op = addMemberOps(op, conv.id, userId, "member", START, now);
     }
     await retry(() => op.commit());
   }
@@ -149,26 +161,49 @@ export async function createGroup(
     const last = i + MEMBERS_PER_COMMIT >= events.length;
     await appendEvents(kv, slice, (op) => {
       if (!last) return op;
-      op = op.set(keys.conversation(conv.id), conv)
-        .set(keys.head(conv.id), { seq: 0, ts: now, last: null } satisfies Head);
-      return addMemberOps(op, conv.id, ownerId, "owner", 0, now);
+      op = op.set(keys.conversation(conv.id), conv);
+      addSystemMessage(op, conv.id, { seq: 0, ts: now, last: null, n: 0 }, {
+        action: "created",
+        actorId: ownerId,
+        title,
+      }, now);
+      return addMemberOps(op, conv.id, ownerId, "owner", START, now);
     });
   }
   return conv;
 }
 
-/** Changes a group's title. */
-export async function setTitle(kv: Deno.Kv, convId: string, title: string): Promise<void> {
+/** Changes a group's title, with a "renamed" system message by `actorId`. */
+export async function setTitle(
+  kv: Deno.Kv,
+  convId: string,
+  title: string,
+  actorId = "",
+  out: Message[] = [],
+): Promise<void> {
   for (;;) {
-    const entry = await getConversation(kv, convId);
+    const [entry, head] = await retry(() =>
+      kv.getMany<[ConversationRecord, Head]>([keys.conversation(convId), keys.head(convId)])
+    );
     if (!entry.value) throw new AppError("not_found", "That conversation does not exist.");
     const next = { ...entry.value, title };
+    let system: Message | null = null;
     const ok = await appendEvents(
       kv,
       [{ type: "conversation_changed", conversationId: convId }],
-      (op) => op.check(entry).set(keys.conversation(convId), next),
+      (op) => {
+        op = op.check(entry).check(head).set(keys.conversation(convId), next);
+        if (head.value && entry.value!.kind === "group") {
+          system = addSystemMessage(op, convId, head.value, { action: "renamed", actorId, title })
+            .message;
+        }
+        return op;
+      },
     );
-    if (ok) return;
+    if (ok) {
+      if (system) out.push(system);
+      return;
+    }
   }
 }
 
@@ -180,6 +215,8 @@ export async function addMember(
   kv: Deno.Kv,
   convId: string,
   userId: string,
+  actorId = userId,
+  out: Message[] = [],
 ): Promise<LoggedEvent[] | null> {
   for (;;) {
     const [convEntry, memberEntry, headEntry] = await retry(() =>
@@ -199,21 +236,30 @@ export async function addMember(
       );
     }
     const now = Date.now();
+    let system: Message | null = null;
     const logged = await appendEvents(
       kv,
       [{ type: "member_added", conversationId: convId, userId }],
-      (op) =>
-        addMemberOps(
-          op.check(convEntry).check(memberEntry).check(headEntry)
-            .set(keys.conversation(convId), { ...conv, memberCount: conv.memberCount + 1 }),
-          convId,
-          userId,
-          "member",
-          headEntry.value?.seq ?? 0,
-          now,
-        ),
+      (op) => {
+        op = op.check(convEntry).check(memberEntry).check(headEntry)
+          .set(keys.conversation(convId), { ...conv, memberCount: conv.memberCount + 1 });
+        let head = headEntry.value;
+        if (head && conv.kind === "group") {
+          ({ message: system, head } = addSystemMessage(op, convId, head, {
+            action: "added",
+            actorId,
+            userId,
+          }, now));
+        }
+        // A new member sees the history, nothing unread (the system message included).
+        const start = head ? { seq: head.seq, n: headCount(head) } : START;
+        return addMemberOps(op, convId, userId, "member", start, now);
+      },
     );
-    if (logged) return logged;
+    if (logged) {
+      if (system) out.push(system);
+      return logged;
+    }
   }
 }
 
@@ -241,12 +287,15 @@ export async function removeMember(
   kv: Deno.Kv,
   convId: string,
   userId: string,
+  actorId = userId,
+  out: Message[] = [],
 ): Promise<LoggedEvent[] | null> {
   for (;;) {
-    const [convEntry, memberEntry] = await retry(() =>
-      kv.getMany<[ConversationRecord, MemberRecord]>([
+    const [convEntry, memberEntry, headEntry] = await retry(() =>
+      kv.getMany<[ConversationRecord, MemberRecord, Head]>([
         keys.conversation(convId),
         keys.member(convId, userId),
+        keys.head(convId),
       ])
     );
     const conv = convEntry.value;
@@ -262,8 +311,30 @@ export async function removeMember(
       if (rest[0]) successor = { userId: rest[0].key[2] as string, entry: rest[0] };
     }
     const events: LogEvent[] = [{ type: "member_removed", conversationId: convId, userId }];
+    const systems: Message[] = [];
     const logged = await appendEvents(kv, events, (op) => {
-      op = op.check(convEntry).check(memberEntry)
+      systems.length = 0; // built again when the log's head moved and the commit is retried
+      let head = headEntry.value;
+      if (head && conv.kind === "group") {
+        const left = actorId === userId;
+        const sys = addSystemMessage(
+          op,
+          convId,
+          head,
+          left ? { action: "left", actorId, userId } : { action: "removed", actorId, userId },
+        );
+        systems.push(sys.message);
+        head = sys.head;
+        if (successor) {
+          const owner = addSystemMessage(op, convId, head, {
+            action: "owner_changed",
+            actorId,
+            userId: successor.userId,
+          });
+          systems.push(owner.message);
+        }
+      }
+      op = op.check(convEntry).check(memberEntry).check(headEntry)
         .set(keys.conversation(convId), { ...conv, memberCount: Math.max(0, conv.memberCount - 1) })
         .delete(keys.member(convId, userId))
         .delete(keys.membership(userId, convId))
@@ -276,7 +347,10 @@ export async function removeMember(
       }
       return op;
     });
-    if (logged) return logged;
+    if (logged) {
+      out.push(...systems);
+      return logged;
+    }
   }
 }
 

@@ -68,7 +68,8 @@ Deno.test("createGroup makes the creator owner, drops duplicates and the owner f
     eq((await getConversation(kv, conv.id)).value, conv);
     eq(await listMemberships(kv, "bea"), [conv.id]);
     const { heads, cursors } = await headsAndCursors(kv, [conv.id], "bea");
-    equal(heads[0]?.seq, 0);
+    equal(heads[0]?.seq, 1, "the stream opens with the group's creation");
+    eq(heads[0]?.last?.system, { action: "created", actorId: "ann", title: "Team" });
     equal(cursors[0], 0, "a new member has nothing unread");
   });
 });
@@ -128,7 +129,13 @@ Deno.test("addMember joins at the current head (history visible, nothing unread)
       conversationId: conv.id,
       userId: "bea",
     }]);
-    equal((await headsAndCursors(kv, [conv.id], "bea")).cursors[0], 2);
+    // created (1), m1, m2, then the "added" system message (4), stored with the member.
+    equal((await headsAndCursors(kv, [conv.id], "bea")).cursors[0], 4);
+    eq((await headsAndCursors(kv, [conv.id], "bea")).heads[0]?.last?.system, {
+      action: "added",
+      actorId: "bea",
+      userId: "bea",
+    });
     equal(await addMember(kv, conv.id, "bea"), null, "already a member: a no-op");
     equal((await getConversation(kv, conv.id)).value?.memberCount, 2);
     equal((await getMember(kv, conv.id, "bea"))?.role, "member");

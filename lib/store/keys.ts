@@ -36,6 +36,10 @@
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
  * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
  * | ["blob_bytes"]                        | Deno.KvU64 (chunk bytes)   | store/blobs.ts (chunk commits) |
+ * | ["versions", convId, version]         | VersionRecord (target seq) | store/messages.ts, changes  |
+ * | ["reaction_sums", convId, seq]        | Reaction[] (first 50 ids)  | store/changes.ts            |
+ * | ["reactions", convId, seq, emoji, uid]| number (the change's seq)  | store/changes.ts            |
+ * | ["mentions", userId, convId, seq]     | true (unread mention)      | store/messages.ts, changes  |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -102,4 +106,18 @@ export const keys = {
   metricsPrefix: () => ["metrics"] as const,
   /** Bytes held in blob chunks, added and taken away in the commits that write and delete them. */
   blobBytes: () => ["blob_bytes"] as const,
+  /** The stream by version: one entry per message under its current version (sync reads a
+   * range of it); a change deletes the entry it supersedes. */
+  version: (convId: string, version: number) => ["versions", convId, version] as const,
+  versionsOf: (convId: string) => ["versions", convId] as const,
+  reactionSum: (convId: string, seq: number) => ["reaction_sums", convId, seq] as const,
+  reaction: (convId: string, seq: number, emoji: string, userId: string) =>
+    ["reactions", convId, seq, emoji, userId] as const,
+  reactionsOf: (convId: string, seq: number) => ["reactions", convId, seq] as const,
+  reactionsOfEmoji: (convId: string, seq: number, emoji: string) =>
+    ["reactions", convId, seq, emoji] as const,
+  mention: (userId: string, convId: string, seq: number) =>
+    ["mentions", userId, convId, seq] as const,
+  mentionsOf: (userId: string) => ["mentions", userId] as const,
+  mentionsIn: (userId: string, convId: string) => ["mentions", userId, convId] as const,
 };

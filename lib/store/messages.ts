@@ -3,13 +3,21 @@
  * conversation head (watched by other isolates) and read cursors.
  * @module
  */
-import type { Message, MessageKind } from "../protocol.ts";
+import {
+  LIMITS,
+  type Message,
+  type MessageKind,
+  type Reaction,
+  type ReplyTo,
+  type SystemEvent,
+  unchanged,
+} from "../protocol.ts";
 import { appendEvents } from "./events.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
-import type { Head, IdemRecord, MemberRecord } from "./records.ts";
+import type { CursorRecord, Head, IdemRecord, MemberRecord, VersionRecord } from "./records.ts";
 
-export type { Head, IdemRecord } from "./records.ts";
+export type { CursorRecord, Head, IdemRecord, VersionRecord } from "./records.ts";
 
 /** A message waiting for its sequence number. */
 export interface Draft {
@@ -17,6 +25,68 @@ export interface Draft {
   senderId: string;
   kind: MessageKind;
   body: string;
+  /** The message answered, its excerpt filled (the stored copy keeps none: see `forStorage`). */
+  replyTo?: ReplyTo | null;
+  /** Members named in the body (see `resolveMentions` in lib/chat). */
+  mentions?: string[];
+}
+
+/** The message counter of a head (heads from before it counted every seq as a message). */
+export const headCount = (h: Head): number => h.n ?? h.seq;
+
+/** A cursor as `{seq, n}` (a bare number is from before the counter: then n = seq). */
+export function readCursor(c: CursorRecord | null | undefined): { seq: number; n: number } | null {
+  if (c === null || c === undefined) return null;
+  return typeof c === "number" ? { seq: c, n: c } : c;
+}
+
+/**
+ * The copy of a message KV keeps: a reply's excerpt is filled when served, never stored, so a
+ * delete of the original leaves no copy of its body (contract part F); reactions live in their
+ * own keys.
+ */
+export function forStorage(m: Message): Message {
+  if (!m.replyTo?.excerpt && !m.reactions.length) return m;
+  return { ...m, replyTo: m.replyTo && { ...m.replyTo, excerpt: "" }, reactions: [] };
+}
+
+/** The text a reply quotes: the first 100 code points of the original's body. */
+export function excerptOf(m: Message | null): string {
+  if (!m || m.deleted) return "";
+  const body = m.body || m.attachment?.name || "";
+  if (body.length <= LIMITS.excerptMax) return body;
+  return [...body].slice(0, LIMITS.excerptMax).join("");
+}
+
+/**
+ * Adds a group change, as a `kind: "system"` message under the head's next seq, to `op` (the
+ * caller's commit, which must check `head`). Returns the message and the new head. System
+ * messages never count as unread (the head's counter stays).
+ */
+export function addSystemMessage(
+  op: Deno.AtomicOperation,
+  convId: string,
+  head: Head,
+  system: SystemEvent,
+  ts = Date.now(),
+): { message: Message; head: Head } {
+  const seq = head.seq + 1;
+  const message: Message = {
+    id: `system-${seq}`,
+    conversationId: convId,
+    seq,
+    senderId: system.actorId,
+    kind: "system",
+    body: "",
+    ts,
+    ...unchanged(seq),
+    system,
+  };
+  const next: Head = { seq, ts, last: message, n: headCount(head) };
+  op.set(keys.message(convId, seq), message)
+    .set(keys.version(convId, seq), seq satisfies VersionRecord)
+    .set(keys.head(convId), next);
+  return { message, head: next };
 }
 
 /** The outcome of committing a batch: stored messages, drafts that were already stored, and
@@ -124,11 +194,13 @@ export async function commitGroups(
     const ts = Date.now();
     let op = kv.atomic();
     let writes = 0;
+    const newHeads: (Head | null)[] = groups.map(() => null);
     const stored: Message[][] = groups.map((g, i) => {
       const head = heads[i]!;
       if (!head.value) throw new Error(`conversation ${g.convId} has no head`);
       if (pending[i].length === 0) return [];
       let seq = head.value.seq;
+      let n = headCount(head.value);
       const msgs = pending[i].map((d): Message => ({
         id: d.id,
         conversationId: g.convId,
@@ -137,6 +209,9 @@ export async function commitGroups(
         kind: d.kind,
         body: d.body,
         ts,
+        ...unchanged(seq),
+        replyTo: d.replyTo ?? null,
+        mentions: d.mentions ?? [],
       }));
       op = op.check(head);
       if (members) {
@@ -144,18 +219,25 @@ export async function commitGroups(
           op = op.check(members.get(memberCacheKey(g.convId, senderId))!);
         }
       }
-      const cursors = new Map<string, number>();
+      const cursors = new Map<string, CursorRecord>();
+      let last = msgs[0];
       for (const m of msgs) {
+        last = m.replyTo ? forStorage(m) : m;
         op = op.check({ key: keys.idem(g.convId, m.id), versionstamp: null })
-          .set(keys.message(g.convId, m.seq), m)
+          .set(keys.message(g.convId, m.seq), last)
+          .set(keys.version(g.convId, m.seq), m.seq satisfies VersionRecord)
           .set(
             keys.idem(g.convId, m.id),
             { seq: m.seq, ts, senderId: m.senderId } satisfies IdemRecord,
           );
-        cursors.set(m.senderId, m.seq);
+        for (const u of m.mentions) {
+          if (u !== m.senderId) op = op.set(keys.mention(u, g.convId, m.seq), true);
+        }
+        cursors.set(m.senderId, { seq: m.seq, n: ++n });
       }
-      for (const [userId, s] of cursors) op = op.set(keys.cursor(g.convId, userId), s);
-      op = op.set(keys.head(g.convId), { seq, ts, last: msgs[msgs.length - 1] } satisfies Head);
+      for (const [userId, c] of cursors) op = op.set(keys.cursor(g.convId, userId), c);
+      newHeads[i] = { seq, ts, last, n };
+      op = op.set(keys.head(g.convId), newHeads[i]!);
       writes++;
       return msgs;
     });
@@ -164,11 +246,7 @@ export async function commitGroups(
       return groups.map((g, i) => {
         const msgs = stored[i];
         const head: Deno.KvEntry<Head> = msgs.length && res
-          ? {
-            key: keys.head(g.convId),
-            value: { seq: msgs[msgs.length - 1].seq, ts, last: msgs[msgs.length - 1] },
-            versionstamp: res.versionstamp,
-          }
+          ? { key: keys.head(g.convId), value: newHeads[i]!, versionstamp: res.versionstamp }
           : heads[i] as Deno.KvEntry<Head>;
         return { stored: msgs, existing: existing[i], refused: refused[i], head };
       });
@@ -255,23 +333,162 @@ export async function messagesBetween(kv: Deno.Kv, convId: string, afterSeq: num
   return entries.map((e) => e.value);
 }
 
-/** The heads of conversations and one user's read cursor in each, in the order asked. */
-export async function headsAndCursors(kv: Deno.Kv, convIds: string[], userId: string) {
-  const [heads, cursors] = await Promise.all([
-    getMany<Head>(kv, convIds.map((c) => keys.head(c))),
-    getMany<number>(kv, convIds.map((c) => keys.cursor(c, userId))),
-  ]);
-  return { heads: heads.map((h) => h.value), cursors: cursors.map((c) => c.value) };
+/**
+ * Up to `limit` messages whose version is above `afterVersion`, in their current state,
+ * ascending by version, and whether more follow: what `sync` answers. One range read of the
+ * version index (one entry per message, under its current version) and the messages it names.
+ * A message changed while it is read carries a newer version than its entry: the page ends
+ * before it, and the next page (from the last version returned) finds it under its new entry.
+ */
+export async function messagesByVersion(
+  kv: Deno.Kv,
+  convId: string,
+  afterVersion: number,
+  limit: number,
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  if (afterVersion + 1 >= Number.MAX_SAFE_INTEGER) return { messages: [], hasMore: false };
+  for (let attempt = 0;; attempt++) {
+    const entries = await listAll<VersionRecord>(kv, {
+      start: keys.version(convId, afterVersion + 1),
+      end: [...keys.versionsOf(convId), Number.MAX_SAFE_INTEGER],
+    }, { limit: limit + 1 });
+    let hasMore = entries.length > limit;
+    const wanted = entries.slice(0, limit);
+    const read = await getMany<Message>(
+      kv,
+      wanted.map((e) => keys.message(convId, targetOf(e.value))),
+    );
+    const messages: Message[] = [];
+    for (let j = 0; j < wanted.length; j++) {
+      const m = read[j].value;
+      const version = wanted[j].key[2] as number;
+      if (!m) continue;
+      if ((m.version ?? m.seq) !== version) {
+        hasMore = true;
+        break;
+      }
+      messages.push(m);
+    }
+    if (messages.length || !hasMore || attempt >= 5) return { messages, hasMore };
+  }
 }
 
-/** All read cursors of a conversation. */
-export async function listCursors(kv: Deno.Kv, convId: string): Promise<Map<string, number>> {
-  const entries = await listAll<number>(kv, { prefix: keys.cursorsOf(convId) });
-  return new Map(entries.map((e) => [e.key[2] as string, e.value]));
+/** The message seq a version entry names. */
+export const targetOf = (v: VersionRecord): number => typeof v === "number" ? v : v.seq;
+
+/**
+ * One position of a conversation's stream, as the realtime engine delivers it: a new message
+ * (`seq` is its own), a change (`seq` is the change's, `message` the target after it, `changeId`
+ * the client's id), or a position whose change a later one superseded (`message` null: nothing
+ * to deliver, but the position is passed).
+ */
+export interface StreamItem {
+  seq: number;
+  message: Message | null;
+  changeId?: string;
 }
 
 /**
- * Moves a member's read cursor forward to `seq` (clamped to the head) and logs a receipt.
+ * The stream positions afterSeq < seq <= upTo (what an isolate missed), every one of them:
+ * positions with no version entry any more were superseded by a later change, whose entry
+ * delivers the message's state. The caller knows `upTo` is committed (the head said so).
+ */
+export async function streamBetween(
+  kv: Deno.Kv,
+  convId: string,
+  afterSeq: number,
+  upTo: number,
+): Promise<StreamItem[]> {
+  if (upTo <= afterSeq) return [];
+  const entries = await listAll<VersionRecord>(kv, {
+    start: keys.version(convId, afterSeq + 1),
+    end: keys.version(convId, upTo + 1),
+  });
+  const read = await getMany<Message>(
+    kv,
+    entries.map((e) => keys.message(convId, targetOf(e.value))),
+  );
+  const byVersion = new Map<number, StreamItem>();
+  entries.forEach((e, j) => {
+    const v = e.key[2] as number;
+    byVersion.set(v, {
+      seq: v,
+      message: read[j].value,
+      ...(typeof e.value === "number" ? {} : { changeId: e.value.id }),
+    });
+  });
+  const items: StreamItem[] = [];
+  for (let seq = afterSeq + 1; seq <= upTo; seq++) {
+    items.push(byVersion.get(seq) ?? { seq, message: null });
+  }
+  return items;
+}
+
+/**
+ * Messages as the contract serves them: reactions from their own keys, reply excerpts from the
+ * originals' current state, and the change fields of messages stored before changes existed.
+ * Reads only for messages that need it (replies) plus one read per message for reactions.
+ */
+export async function present(kv: Deno.Kv, convId: string, msgs: Message[]): Promise<Message[]> {
+  if (!msgs.length) return msgs;
+  const live = msgs.filter((m) => !m.deleted && m.kind !== "system");
+  const replies = [...new Set(msgs.flatMap((m) => m.replyTo ? [m.replyTo.seq] : []))];
+  const [sums, originals] = await Promise.all([
+    getMany<Reaction[]>(kv, live.map((m) => keys.reactionSum(convId, m.seq))),
+    getMany<Message>(kv, replies.map((seq) => keys.message(convId, seq))),
+  ]);
+  const reactions = new Map(live.map((m, j) => [m.seq, sums[j].value]));
+  const excerpts = new Map(replies.map((seq, j) => [seq, excerptOf(originals[j].value)]));
+  return msgs.map((m) => {
+    const base = m.version === undefined ? { ...unchanged(m.seq), ...m } : m;
+    const r = reactions.get(m.seq);
+    if (!r && !m.replyTo) return base;
+    return {
+      ...base,
+      reactions: r ?? [],
+      replyTo: m.replyTo && { ...m.replyTo, excerpt: excerpts.get(m.replyTo.seq) ?? "" },
+    };
+  });
+}
+
+/** The heads of conversations and one user's read cursor (its seq) in each, in the order asked. */
+export async function headsAndCursors(kv: Deno.Kv, convIds: string[], userId: string) {
+  const { heads, cursors } = await headsAndCounters(kv, convIds, userId);
+  return { heads, cursors: cursors.map((c) => c?.seq ?? null) };
+}
+
+/** The heads of conversations and one user's cursors (`{seq, n}`) in each, in the order asked. */
+export async function headsAndCounters(kv: Deno.Kv, convIds: string[], userId: string) {
+  const [heads, cursors] = await Promise.all([
+    getMany<Head>(kv, convIds.map((c) => keys.head(c))),
+    getMany<CursorRecord>(kv, convIds.map((c) => keys.cursor(c, userId))),
+  ]);
+  return { heads: heads.map((h) => h.value), cursors: cursors.map((c) => readCursor(c.value)) };
+}
+
+/** The seqs of a user's unread mentions, by conversation (what is left above their cursors). */
+export async function mentionsOf(kv: Deno.Kv, userId: string): Promise<Map<string, number[]>> {
+  const entries = await listAll<true>(kv, { prefix: keys.mentionsOf(userId) });
+  const out = new Map<string, number[]>();
+  for (const e of entries) {
+    const convId = e.key[2] as string;
+    const list = out.get(convId) ?? [];
+    list.push(e.key[3] as number);
+    out.set(convId, list);
+  }
+  return out;
+}
+
+/** All read cursors of a conversation (their seqs). */
+export async function listCursors(kv: Deno.Kv, convId: string): Promise<Map<string, number>> {
+  const entries = await listAll<CursorRecord>(kv, { prefix: keys.cursorsOf(convId) });
+  return new Map(entries.map((e) => [e.key[2] as string, readCursor(e.value)!.seq]));
+}
+
+/**
+ * Moves a member's read cursor forward to `seq` (clamped to the head) and logs a receipt. The
+ * cursor keeps the head's message counter at its position, so `unread` counts messages only;
+ * the user's mentions at or below it stop being unread (their entries go in the same commit).
  * Returns the new cursor, or null when it did not move.
  */
 export async function advanceCursor(
@@ -282,16 +499,36 @@ export async function advanceCursor(
   connectionId: string | null,
 ): Promise<{ seq: number; eventSeq: number } | null> {
   for (;;) {
-    const [cursor, head] = await retry(() =>
-      kv.getMany<[number, Head]>([keys.cursor(convId, userId), keys.head(convId)])
+    const [cursorEntry, head] = await retry(() =>
+      kv.getMany<[CursorRecord, Head]>([keys.cursor(convId, userId), keys.head(convId)])
     );
-    if (cursor.value === null) return null; // no longer a member
+    const cursor = readCursor(cursorEntry.value);
+    if (cursor === null) return null; // no longer a member
     const target = Math.min(seq, head.value?.seq ?? 0);
-    if (target <= cursor.value) return null;
+    if (target <= cursor.seq) return null;
+    let n = head.value ? headCount(head.value) : 0;
+    if (head.value && target < head.value.seq) {
+      // Messages above the new position are still unread: count them off the head's counter.
+      const above = await listAll<Message>(kv, {
+        start: keys.message(convId, target + 1),
+        end: keys.message(convId, head.value.seq + 1),
+      });
+      n -= above.filter((e) => e.value.kind !== "system").length;
+    }
+    const mentions = await listAll<true>(kv, {
+      start: keys.mention(userId, convId, 0),
+      end: keys.mention(userId, convId, target + 1),
+    }, { limit: 500 });
     const logged = await appendEvents(
       kv,
       [{ type: "receipt", conversationId: convId, userId, seq: target, connectionId }],
-      (op) => op.check(cursor).set(keys.cursor(convId, userId), target),
+      (op) => {
+        // The counter at a position never changes once the head passed it: no head check.
+        op = op.check(cursorEntry)
+          .set(keys.cursor(convId, userId), { seq: target, n } satisfies CursorRecord);
+        for (const m of mentions) op = op.delete(m.key);
+        return op;
+      },
     );
     if (logged) return { seq: target, eventSeq: logged[0].seq };
   }

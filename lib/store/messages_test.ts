@@ -1,5 +1,5 @@
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
-import { createGroup } from "./conversations.ts";
+import { createDirect } from "./conversations.ts";
 import { eventsHead, readEvents } from "./events.ts";
 import {
   advanceCursor,
@@ -22,9 +22,10 @@ const draft = (senderId: string, id: string, body = id) => ({
   body,
 });
 
-/** A group of ann (owner) and bea with `n` messages from ann, m1..mn. */
-async function seeded(kv: Deno.Kv, n: number) {
-  const conv = await createGroup(kv, "ann", "Team", ["bea"]);
+/** A direct conversation of ann and bea with `n` messages from ann, m1..mn (a direct one
+ * records no group changes, so its stream holds the messages alone). */
+async function seeded(kv: Deno.Kv, n: number, first = "ann") {
+  const { conversation: conv } = await createDirect(kv, first, "bea");
   if (n) {
     await commitMessages(
       kv,
@@ -92,7 +93,7 @@ Deno.test("concurrent commits to one conversation never share or skip a seq", as
 Deno.test("commitGroups stores several conversations in one go, each under its own seqs", async () => {
   await withKv(async (kv) => {
     const a = await seeded(kv, 2);
-    const b = await seeded(kv, 0);
+    const b = await seeded(kv, 0, "cid");
     const [ra, rb] = await commitGroups(kv, [
       { convId: a, drafts: [draft("ann", "a3")] },
       { convId: b, drafts: [draft("bea", "b1"), draft("ann", "b2")] },
@@ -185,7 +186,7 @@ Deno.test("advanceCursor moves forward only, clamps to the head and logs a recei
 Deno.test("headsAndCursors answers in the order asked, null where nothing exists", async () => {
   await withKv(async (kv) => {
     const a = await seeded(kv, 2);
-    const b = await seeded(kv, 0);
+    const b = await seeded(kv, 0, "cid");
     await advanceCursor(kv, a, "bea", 1, null);
     const { heads, cursors } = await headsAndCursors(kv, [b, "missing", a], "bea");
     eq(heads.map((h) => h?.seq ?? null), [0, null, 2]);

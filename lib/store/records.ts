@@ -44,17 +44,37 @@ export interface MemberRecord {
 
 /** The newest state of a conversation: what other isolates watch to learn of new messages. */
 export interface Head {
+  /** The stream's last seq (messages, changes and group changes). */
   seq: number;
+  /** The newest message's time: changes do not move it (it is `lastActivityTs`). */
   ts: number;
+  /** The newest message in its current state (its reply excerpt and reactions left out). */
   last: Message | null;
+  /** How many messages other than system ones the stream holds: `unread` is this minus the
+   * reader's cursor's `n`. Absent on heads from before it (then every seq was a message). */
+  n?: number;
 }
 
-/** What the idempotency index remembers of a stored message: enough to repeat its ack. */
+/**
+ * A read cursor: the stream position read up to, and the message counter (`Head.n`) there.
+ * A bare number is a cursor from before the counter (every seq was then a message).
+ */
+export type CursorRecord = number | { seq: number; n: number };
+
+/** What the idempotency index remembers of a stored message or change: enough to repeat its
+ * ack. `op` and `target` mark a change (absent for a message). */
 export interface IdemRecord {
   seq: number;
   ts: number;
   senderId: string;
+  op?: "edit" | "delete" | "react";
+  target?: number;
 }
+
+/** An entry of the version index: the seq of the message a version belongs to, and for a
+ * change its client id (so the acting connection is left out of the `update`, whichever path
+ * delivers it). A message's own entry is its seq alone. */
+export type VersionRecord = number | { seq: number; id: string };
 
 /** Events every isolate must see, whatever BroadcastChannel does. */
 export type LogEvent =

@@ -33,7 +33,7 @@ Deno.test("a group of five gets every message on every member's connection, and 
     for (let i = 0; i < 5; i++) {
       const ack = await clients[i].sendMessage(convId, `hello from ${i}`);
       eq(ack.type, "ack");
-      eq(ack.seq, i + 1);
+      eq(ack.seq, i + 2, "after the group's creation (seq 1)");
     }
     // Everyone sees the other four members' messages; the sender's other device sees its own.
     for (let i = 0; i < 5; i++) {
@@ -44,14 +44,14 @@ Deno.test("a group of five gets every message on every member's connection, and 
       );
     }
     const second = await secondDevice.waitCount((f) => f.type === "message", 5);
-    eq(second.map((f) => f.message.seq), [1, 2, 3, 4, 5]);
+    eq(second.map((f) => f.message.seq), [2, 3, 4, 5, 6]);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await srv.close();
   }
 });
 
-Deno.test("20 concurrent senders of 50 messages each get seq 1..1000 with no gap or duplicate, and every member sees the same order", async () => {
+Deno.test("20 concurrent senders of 50 messages each get seq 2..1001 with no gap or duplicate, and every member sees the same order", async () => {
   const srv = await startServer();
   const clients: WsClient[] = [];
   try {
@@ -75,7 +75,8 @@ Deno.test("20 concurrent senders of 50 messages each get seq 1..1000 with no gap
       return mine;
     }));
     const all = acks.flat().sort((a, b) => a - b);
-    eq(all, Array.from({ length: 1000 }, (_, i) => i + 1));
+    // seq 1 is the group's creation (a system message).
+    eq(all, Array.from({ length: 1000 }, (_, i) => i + 2));
     // Each member sees everyone else's messages (its own arrive as acks), in seq order.
     const views = await Promise.all(
       clients.map((c, i) =>
@@ -91,14 +92,14 @@ Deno.test("20 concurrent senders of 50 messages each get seq 1..1000 with no gap
     const history = await api(
       srv.url,
       "GET",
-      `/api/conversations/${convId}/messages?after=950&limit=100`,
+      `/api/conversations/${convId}/messages?after=951&limit=100`,
       {
         token: members[3].accessToken,
       },
     );
     eq(
       history.body.messages.map((m: { seq: number }) => m.seq),
-      Array.from({ length: 50 }, (_, i) => 951 + i),
+      Array.from({ length: 50 }, (_, i) => 952 + i),
     );
   } finally {
     await Promise.all(clients.map((c) => c.close()));
@@ -132,14 +133,18 @@ Deno.test("resending an id over another connection or over HTTP returns the firs
       body: { id: crypto.randomUUID(), body: "over http" },
     });
     eq(fresh.status, 201);
-    eq(fresh.body.seq, 2);
+    eq(fresh.body.seq, 3, "after the creation (1) and the first message");
     const stolen = await b.sendMessage(convId, "mine now", id);
     eq(stolen.type, "error");
     eq(stolen.error.code, "conflict");
     const history = await api(srv.url, "GET", `/api/conversations/${convId}/messages`, {
       token: bob.accessToken,
     });
-    eq(history.body.messages.map((m: { body: string }) => m.body), ["once", "over http"]);
+    eq(
+      history.body.messages.filter((m: { kind: string }) => m.kind !== "system")
+        .map((m: { body: string }) => m.body),
+      ["once", "over http"],
+    );
     await b.waitCount((f) => f.type === "message", 2);
     eq(b.messages().length, 2, "the receiver got each message once");
   } finally {
@@ -156,16 +161,17 @@ Deno.test("a member offline during 100 messages gets all of them in order by syn
     const a = await WsClient.connect(srv.wsUrl, alice.accessToken);
     for (let i = 1; i <= 100; i++) await a.sendAcked(convId, `msg ${i}`);
     const b = await WsClient.connect(srv.wsUrl, bob.accessToken);
-    b.send({ type: "sync", conversationId: convId, afterSeq: 0, reqId: "s1" });
+    // From seq 1, the group's creation, which the conversation list already showed.
+    b.send({ type: "sync", conversationId: convId, afterSeq: 1, reqId: "s1" });
     const page = await b.next((f) => f.type === "messages" && f.reqId === "s1");
     eq(page.hasMore, false);
     eq(
       page.messages.map((m: { body: string }) => m.body),
       Array.from({ length: 100 }, (_, i) => `msg ${i + 1}`),
     );
-    b.send({ type: "sync", conversationId: convId, afterSeq: 40, limit: 10, reqId: "s2" });
+    b.send({ type: "sync", conversationId: convId, afterSeq: 41, limit: 10, reqId: "s2" });
     const part = await b.next((f) => f.type === "messages" && f.reqId === "s2");
-    eq(part.messages.map((m: { seq: number }) => m.seq), [41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
+    eq(part.messages.map((m: { seq: number }) => m.seq), [42, 43, 44, 45, 46, 47, 48, 49, 50, 51]);
     eq(part.hasMore, true);
     const list = await api(srv.url, "GET", "/api/conversations", { token: bob.accessToken });
     eq(list.body.conversations[0].unread, 100);
@@ -200,7 +206,7 @@ Deno.test("the 31st message of a burst is rate limited and not stored; a resend 
     const history = await api(srv.url, "GET", `/api/conversations/${convId}/messages?limit=100`, {
       token: bob.accessToken,
     });
-    eq(history.body.messages.length, 30);
+    eq(history.body.messages.filter((m: { kind: string }) => m.kind !== "system").length, 30);
     ok(!history.body.messages.some((m: { id: string }) => m.id === ids[30]));
     const http = await api(srv.url, "POST", `/api/conversations/${convId}/messages`, {
       token: alice.accessToken,
