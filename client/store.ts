@@ -403,7 +403,8 @@ export class ChatStore extends ChatState {
     this.#outbox.add(convId, body, undefined, replyTo);
   }
 
-  /** Uploads files (picked, dropped or pasted) and sends each as an image or file message. */
+  /** Uploads files (picked, dropped or pasted); each goes as an image or file message when the
+   * composer's Send releases it, with the composer's text as the caption (client/uploads.ts). */
   attach(convId: string, files: Iterable<File>): void {
     this.thread(convId).marker.value = null;
     this.atBottom = true;

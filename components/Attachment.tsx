@@ -185,6 +185,13 @@ export function Uploading(
               <button type="button" class={button} onClick={props.onCancel}>Cancel</button>
             </div>
           )}
+        {u.ready && !u.queued && !u.failed
+          ? (
+            <p data-testid="upload-ready" class="text-xs text-slate-600">
+              Ready. Add a caption if you like, then Send.
+            </p>
+          )
+          : null}
       </div>
     </li>
   );

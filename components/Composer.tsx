@@ -117,8 +117,11 @@ export function Composer(props: { id: string }) {
     el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
   }, [text]);
 
+  // Files attached here wait for Send; the text then is the caption of the first (part A).
+  const attached = store.uploads.attached(props.id).length > 0;
+
   const submit = () => {
-    if (!text.trim()) return;
+    if (!text.trim() && !attached) return;
     if (over > 0) {
       setRefused(true);
       return;
@@ -131,7 +134,8 @@ export function Composer(props: { id: string }) {
       return;
     }
     store.atBottom = true;
-    store.send(props.id, text);
+    if (attached) store.uploads.send(props.id, text.trim() ? text : "");
+    else store.send(props.id, text);
     update("");
     area.current?.focus();
   };
@@ -189,7 +193,7 @@ export function Composer(props: { id: string }) {
           rows={1}
           aria-invalid={over > 0 ? "true" : undefined}
           aria-describedby={length >= COUNT_FROM ? "composer-count" : undefined}
-          placeholder="Write a message…"
+          placeholder={attached ? "Add a caption…" : "Write a message…"}
           value={text}
           aria-autocomplete="list"
           aria-controls={picking ? "mention-picker" : undefined}
@@ -304,7 +308,7 @@ export function Composer(props: { id: string }) {
         <button
           type="submit"
           data-testid="send"
-          disabled={live && (!text.trim() || over > 0)}
+          disabled={live && ((!text.trim() && !attached) || over > 0)}
           class="min-h-11 rounded-xl bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50"
         >
           {editing ? "Save" : "Send"}

@@ -21,7 +21,7 @@
 import { AggregatorRegistry, Counter, Histogram, Registry } from "prom-client";
 import { type FixedHistogram, hot, LATENCY_BUCKETS } from "./metrics_hot.ts";
 import { log } from "./log.ts";
-import { readMetricsSnapshots, writeMetricsSnapshot } from "./store/metrics.ts";
+import { readBlobBytes, readMetricsSnapshots, writeMetricsSnapshot } from "./store/metrics.ts";
 
 /** One metric family as prom-client's JSON has it (what snapshots hold). */
 interface Value {
@@ -244,6 +244,17 @@ export async function renderMetrics(
     age.values.push({ value: (now - snap.ts) / 1000, labels: { isolate: iso } });
   }
   sets.push([age]);
+  // One value for the whole store, kept in KV by the blob store's own commits: served once,
+  // without an `isolate` label (summing it over isolates would count it once per isolate).
+  sets.push([
+    scalar(
+      "parley_attachment_bytes",
+      "Bytes of attachments and previews stored in KV (chunks, including uploads in progress " +
+        "and deleted ones not yet swept)",
+      "gauge",
+      await readBlobBytes(kv),
+    ),
+  ]);
   return await AggregatorRegistry.aggregate(sets as never).metrics();
 }
 

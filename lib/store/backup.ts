@@ -25,6 +25,7 @@ import { keys } from "./keys.ts";
 import { isTransient, retry } from "./kv.ts";
 import type { Head, IdemRecord } from "./messages.ts";
 import { readSchemaVersion, SCHEMA_VERSION } from "./schema.ts";
+import { recountBlobBytes } from "./metrics.ts";
 
 /** The first line of an export. */
 export interface BackupHeader {
@@ -265,6 +266,8 @@ export async function importStore(
       (await retry(() => kv.get<Head>(keys.head(convId)))).value?.seq ?? 0;
     if (e.value.seq > seq) await retry(() => kv.delete(e.key));
   }
+  // The byte counter of the blob store, like the heads, may be older than the chunks after it.
+  await recountBlobBytes(kv);
   await retry(() => kv.set(keys.schemaVersion(), header.schemaVersion ?? SCHEMA_VERSION));
   return { header, imported, expiredSkipped, headsRaised };
 }

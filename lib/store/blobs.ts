@@ -14,6 +14,11 @@
  * chunk, in many commits after the manifest's, and a crash between them leaves a manifest
  * whose chunks then expire under it. A record per blob costs one key and fails safe.
  *
+ * Accounting: `["blob_bytes"]` holds the bytes in chunks (uploads in progress and removed blobs
+ * not yet swept included), added in the commit that writes them and taken away in the commit that
+ * deletes them, so it is exact at every commit and the same for every isolate (`/metrics` serves
+ * it as `parley_attachment_bytes`).
+ *
  * Memory: at most one batch (512 KiB) per upload, one chunk per download.
  * @module
  */
@@ -29,6 +34,13 @@ const CHUNKS_PER_COMMIT = 8;
 export const UPLOAD_MAX_MS = 60 * 60 * 1000;
 /** When an unfinished upload's chunks may be collected: well after it must have ended. */
 const PENDING_GRACE_MS = 2 * UPLOAD_MAX_MS;
+/** Chunks deleted per commit: a commit may carry at most 100 checks, one per chunk here. */
+const COLLECT_BATCH = 100;
+
+/** `Deno.KvU64` sums wrap at 2^64, so adding 2^64 − n takes n away. */
+function subtract(n: number): bigint {
+  return ((1n << 64n) - BigInt(n)) % (1n << 64n);
+}
 
 export interface BlobManifest {
   id: string;
@@ -111,6 +123,7 @@ export class KvBlobStore implements BlobStore {
         await opts.accept?.(bytes, op);
         if (gcStamp === null) op.set(gcKey, { reason: "upload" });
         batch.forEach((c, i) => op.set(keys.blobChunk(id, index + i), c));
+        op.sum(keys.blobBytes(), BigInt(bytes));
         const res = await retry(() => op.commit());
         if (res.ok) {
           gcStamp ??= res.versionstamp;
@@ -223,16 +236,27 @@ export class KvBlobStore implements BlobStore {
     return swept;
   }
 
-  /** Deletes every chunk of `id`, then its collection record. */
+  /**
+   * Deletes every chunk of `id`, then its collection record. Each commit takes the chunks'
+   * bytes off `["blob_bytes"]` and checks that those chunks are still there, so two isolates
+   * sweeping the same blob cannot subtract its bytes twice (the loser lists again).
+   */
   async #collect(id: string, gcKey: Deno.KvKey): Promise<void> {
     for (;;) {
-      const batch: Deno.KvKey[] = [];
+      const batch: Deno.KvEntry<Uint8Array>[] = [];
       for await (
-        const e of this.kv.list({ prefix: keys.blobChunksOf(id) }, { limit: 500 })
-      ) batch.push(e.key);
+        const e of this.kv.list<Uint8Array>({ prefix: keys.blobChunksOf(id) }, {
+          limit: COLLECT_BATCH,
+        })
+      ) batch.push(e);
       if (batch.length === 0) break;
       const op = this.kv.atomic();
-      for (const k of batch) op.delete(k);
+      let bytes = 0;
+      for (const e of batch) {
+        op.check(e).delete(e.key);
+        bytes += e.value.byteLength;
+      }
+      op.sum(keys.blobBytes(), subtract(bytes));
       await retry(() => op.commit());
     }
     await retry(() => this.kv.delete(gcKey));

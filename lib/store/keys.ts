@@ -35,6 +35,7 @@
  * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
  * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
+ * | ["blob_bytes"]                        | Deno.KvU64 (chunk bytes)   | store/blobs.ts (chunk commits) |
  * | ["versions", convId, version]         | VersionRecord (target seq) | store/messages.ts, changes  |
  * | ["reaction_sums", convId, seq]        | Reaction[] (first 50 ids)  | store/changes.ts            |
  * | ["reactions", convId, seq, emoji, uid]| number (the change's seq)  | store/changes.ts            |
@@ -103,6 +104,8 @@ export const keys = {
   metaPrefix: () => ["meta"] as const,
   metricsPart: (isolateId: string, part: number) => ["metrics", isolateId, part] as const,
   metricsPrefix: () => ["metrics"] as const,
+  /** Bytes held in blob chunks, added and taken away in the commits that write and delete them. */
+  blobBytes: () => ["blob_bytes"] as const,
   /** The stream by version: one entry per message under its current version (sync reads a
    * range of it); a change deletes the entry it supersedes. */
   version: (convId: string, version: number) => ["versions", convId, version] as const,

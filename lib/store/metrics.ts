@@ -63,3 +63,31 @@ export async function readMetricsSnapshots(
   }
   return out;
 }
+
+/**
+ * Bytes the blob store holds (the `["blob_bytes"]` counter that its chunk commits keep), read
+ * at scrape time: one KV read, the same whichever isolate answers. A value that wrapped below
+ * zero (more taken away than was ever counted: chunks from before the counter) reads as its
+ * signed value, so such a store shows up as negative instead of as 16 EiB.
+ */
+export async function readBlobBytes(kv: Deno.Kv): Promise<number> {
+  const entry = await retry(() => kv.get<Deno.KvU64>(keys.blobBytes()));
+  return Number(BigInt.asIntN(64, entry.value?.value ?? 0n));
+}
+
+/**
+ * Sets `["blob_bytes"]` to the bytes actually in chunks, by listing every chunk (it reads every
+ * value once, so it belongs in an import or a repair, not a request). Import calls it because an
+ * export taken while the server runs may hold a counter that is older than the chunks after it.
+ * Uploads running meanwhile could be missed, so run it with no server writing.
+ */
+export async function recountBlobBytes(kv: Deno.Kv): Promise<number> {
+  let bytes = 0n;
+  for await (
+    const e of kv.list<Uint8Array>({ prefix: keys.blobChunksOf("").slice(0, 1) }, {
+      batchSize: 100,
+    })
+  ) bytes += BigInt(e.value.byteLength);
+  await retry(() => kv.set(keys.blobBytes(), new Deno.KvU64(bytes)));
+  return Number(bytes);
+}

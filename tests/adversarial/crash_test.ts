@@ -16,6 +16,7 @@ import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { type Account, api, register } from "../helpers/server.ts";
 import { report, Rng, seedFrom } from "./seed.ts";
 import { freePort, root } from "../helpers/net.ts";
+import { spawnServer } from "../helpers/logsink.ts";
 
 const SEED = seedFrom("CRASH_SEED");
 const CLIENTS = 30;
@@ -31,7 +32,7 @@ class Server {
   }
   async start() {
     for (let attempt = 0; attempt < 20; attempt++) {
-      this.child = new Deno.Command(Deno.execPath(), {
+      this.child = spawnServer({
         args: [
           "serve",
           "--parallel",
@@ -50,9 +51,7 @@ class Server {
           DENO_JOBS: "2",
           REGISTER_LIMIT_PER_HOUR: "1000",
         },
-        stdout: "null",
-        stderr: "inherit",
-      }).spawn();
+      }).child;
       for (let i = 0; i < 150; i++) {
         try {
           const res = await fetch(`${this.url}/health`);

@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { sampleImages } from "../../lib/attachments/testing.ts";
+import { api } from "../helpers/server.ts";
 import { browserTest, createDirect, openChat, shot } from "./browser.ts";
 
 /** Pastes a file into the message box, as the browser does for a copied image. */
@@ -20,6 +21,12 @@ async function pasteFile(page: Page, bytes: Uint8Array, name: string, type: stri
   );
 }
 
+/** Waits until every attached file is up and waits for Send (the composer then asks for a caption). */
+async function attachedAndReady(page: Page, name: string) {
+  await page.getByTestId("upload").filter({ hasText: name }).getByTestId("upload-ready").waitFor();
+  await page.locator('[data-testid="composer"][placeholder="Add a caption…"]').waitFor();
+}
+
 browserTest(
   "one user pastes an image and attaches a PDF; the other sees the preview, opens the viewer, downloads the file",
   async (env) => {
@@ -31,6 +38,11 @@ browserTest(
 
     const photo = (await sampleImages(1000, 600)).jpeg;
     await pasteFile(alice.page, photo, "image.jpg", "image/jpeg");
+    // The photo goes up at once, but its message waits for Send, with a caption typed meanwhile.
+    await attachedAndReady(alice.page, "image.jpg");
+    const caption = "The view from the roof, 7 pm";
+    await alice.page.getByTestId("composer").fill(caption);
+    await alice.page.getByTestId("composer").press("Enter");
     // Sent (acked): the list's preview says "Photo".
     const item = alice.page.locator(`[data-testid="conversation-item"][data-id="${convId}"]`);
     await item.getByTestId("conversation-preview").filter({ hasText: "You: Photo" }).waitFor();
@@ -41,6 +53,22 @@ browserTest(
       mimeType: "application/pdf",
       buffer: Buffer.from(pdf),
     });
+    // No caption this time: Send is enabled by the attachment alone.
+    await attachedAndReady(alice.page, "report.pdf");
+    await alice.page.getByTestId("send").click();
+    await alice.page.getByTestId("upload").waitFor({ state: "detached" });
+    await alice.page.locator('[data-testid="composer"][placeholder="Write a message…"]').waitFor();
+
+    // The caption is the image message's body (contract part A), the PDF has none.
+    await item.getByTestId("conversation-preview").filter({ hasText: "You: report.pdf" }).waitFor();
+    const history = await api(env.server.url, "GET", `/api/conversations/${convId}/messages`, {
+      token: alice.accessToken,
+    });
+    const sent = history.body.messages.filter((m: { kind: string }) => m.kind !== "system");
+    assertEquals(
+      sent.map((m: { kind: string; body: string }) => [m.kind, m.body]).slice(-2),
+      [["image", caption], ["file", ""]],
+    );
 
     // Bob, at phone width, sees the photo's preview at its aspect ratio, then the file.
     const img = bob.page.getByTestId("image-attachment").locator("img");
@@ -59,6 +87,9 @@ browserTest(
       `aspect ${box.width}×${box.height}`,
     );
     assert(box.width <= 390);
+    // The caption shows under the photo, in the same message.
+    await bob.page.locator("li", { has: bob.page.getByTestId("image-attachment") })
+      .getByTestId("message-body").filter({ hasText: caption }).waitFor();
     const row = bob.page.getByTestId("file-attachment");
     await row.getByTestId("file-name").filter({ hasText: "report.pdf" }).waitFor();
     assertEquals(await row.getByTestId("file-size").textContent(), `${pdf.length} B`);
@@ -96,6 +127,8 @@ browserTest(
       el.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true }));
       el.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true }));
     });
+    await attachedAndReady(alice.page, "dropped.txt");
+    await alice.page.getByTestId("send").click();
     await bob.page.getByTestId("file-name").filter({ hasText: "dropped.txt" }).waitFor();
     await item.getByTestId("conversation-preview").filter({ hasText: "You: dropped.txt" })
       .waitFor();
@@ -152,9 +185,13 @@ browserTest(
       buffer: Buffer.from("hello"),
     });
     await upload.filter({ hasText: "A file may be at most 10 MiB." }).waitFor();
+    // Send while it has failed: once retried, it goes by itself, with the caption.
+    await page.getByTestId("composer").fill("my notes");
+    await page.getByTestId("send").click();
     await upload.getByRole("button", { name: "Retry" }).click();
     await page.getByTestId("file-attachment").getByTestId("file-name")
       .filter({ hasText: "notes.txt" }).waitFor();
+    await page.getByTestId("message-body").filter({ hasText: "my notes" }).waitFor();
     await upload.waitFor({ state: "detached" });
     await page.getByTestId("message-status").filter({ hasText: "Sent" }).waitFor();
     assertEquals(alice.errors.filter((e) => !/413/.test(e)), []);

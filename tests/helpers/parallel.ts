@@ -2,13 +2,14 @@
  * The real server under `deno serve --parallel` (two isolates) on a temporary KV file, for
  * tests of what must hold across isolates.
  */
+import { spawnServer } from "./logsink.ts";
 import { freePort, root } from "./net.ts";
 
 /** Starts two isolates on one KV file with `env` on top of test defaults. */
 export async function startParallel(env: Record<string, string> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "parley-parallel-" });
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
+  const { child, drained } = spawnServer({
     args: ["serve", "--parallel", "-A", "--port", String(port), "--host", "127.0.0.1", "main.ts"],
     cwd: root,
     env: {
@@ -19,9 +20,7 @@ export async function startParallel(env: Record<string, string> = {}) {
       REGISTER_LIMIT_PER_HOUR: "1000",
       ...env,
     },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  });
   const url = `http://127.0.0.1:${port}`;
   // Each isolate listens once it is up; fresh connections (no keep-alive) reach either.
   const isolates = new Set<string>();
@@ -39,6 +38,7 @@ export async function startParallel(env: Record<string, string> = {}) {
     async stop() {
       child.kill("SIGTERM");
       const status = await child.status;
+      await drained;
       await Deno.remove(dir, { recursive: true });
       return status;
     },

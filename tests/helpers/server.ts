@@ -4,13 +4,11 @@
  * file) KV, and small real clients for HTTP and WebSocket.
  */
 import { type Config, loadConfig } from "../../lib/config.ts";
-import { setLogLevel } from "../../lib/log.ts";
 import type { Message, ServerFrame, User } from "../../lib/protocol.ts";
 import { createRuntime, type Runtime } from "../../lib/runtime.ts";
 import { openKv } from "../../lib/store/kv.ts";
 import { createApp } from "../../routes/mod.ts";
-
-setLogLevel(Deno.env.get("TEST_LOG_LEVEL") ?? "error");
+import { asServer, nextServerTag, recordCookie, recordSecret, recordSecretsIn } from "./logsink.ts";
 
 export interface TestServer {
   url: string;
@@ -35,9 +33,15 @@ export async function startServer(
     ...env,
   });
   const kv = opts.kv ?? await openKv(config.kvPath);
-  const rt = await createRuntime(config, kv);
+  // Its log lines (and those of the timers and watchers it starts) name this server in the
+  // run's collected logs (tests/helpers/logsink.ts).
+  const tag = nextServerTag();
+  const rt = await asServer(tag, () => createRuntime(config, kv));
   const app = createApp(rt);
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req, info) => asServer(tag, () => app.fetch(req, info)),
+  );
   const url = `http://127.0.0.1:${server.addr.port}`;
   return {
     url,
@@ -89,6 +93,9 @@ export async function api(
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.cookie) headers.cookie = opts.cookie;
+  recordSecret("accessToken", opts.token);
+  recordCookie(opts.cookie);
+  recordSecretsIn(opts.body);
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(base + path, {
     method,
@@ -103,6 +110,8 @@ export async function api(
   } catch {
     body = text;
   }
+  recordSecretsIn(body);
+  recordCookie(res.headers.get("set-cookie"));
   return { status: res.status, body, headers: res.headers };
 }
 
@@ -134,17 +143,21 @@ export async function postForm(
   const origin = opts.origin === undefined ? srv.url : opts.origin;
   if (origin) headers.origin = origin;
   if (opts.cookie) headers.cookie = opts.cookie;
+  recordCookie(opts.cookie);
+  recordSecretsIn(fields);
   const res = await fetch(srv.url + path, {
     method: "POST",
     headers,
     body: new URLSearchParams(fields),
     redirect: "manual",
   });
+  recordCookie(res.headers.get("set-cookie"));
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
 /** GETs a page, optionally with a cookie, without following redirects. */
 export async function getPage(srv: { url: string }, path: string, cookie?: string) {
+  recordCookie(cookie);
   const res = await fetch(srv.url + path, {
     headers: cookie ? { cookie } : {},
     redirect: "manual",
@@ -199,6 +212,7 @@ export class WsClient {
     token: string,
     opts: { headers?: Record<string, string>; readyTimeoutMs?: number } = {},
   ) {
+    recordSecret("accessToken", token);
     const c = new WsClient(
       `${wsUrl}?token=${encodeURIComponent(token)}`,
       opts.headers ? { headers: opts.headers } : undefined,

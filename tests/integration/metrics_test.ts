@@ -8,6 +8,7 @@ import { createRuntime } from "../../lib/runtime.ts";
 import { openKv } from "../../lib/store/kv.ts";
 import { createApp } from "../../routes/mod.ts";
 import { api, directPair, register, startServer, withServer, WsClient } from "../helpers/server.ts";
+import { spawnServer } from "../helpers/logsink.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -67,6 +68,62 @@ Deno.test("/metrics answers a loopback scraper with what the server did", async 
     match(m.text, /# TYPE parley_kv_commit_retries_total counter/);
     await ws.close();
   });
+});
+
+/** POSTs `body` as an attachment of `convId`; returns the status. */
+async function uploadFile(
+  url: string,
+  token: string,
+  convId: string,
+  body: Uint8Array | ReadableStream<Uint8Array>,
+): Promise<number> {
+  const res = await fetch(`${url}/api/conversations/${convId}/attachments?name=notes.txt`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" },
+    body: body as BodyInit,
+  }).catch((err: Error) => err);
+  if (res instanceof Error) return 0; // the server may answer 413 and close before all is sent
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** A body of `total` bytes streamed without a Content-Length. */
+function streamedBody(total: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (sent >= total) return c.close();
+      const n = Math.min(16 * 1024, total - sent);
+      c.enqueue(new Uint8Array(n).fill(0x61));
+      sent += n;
+    },
+  });
+}
+
+Deno.test("parley_attachment_bytes follows the bytes stored: upload, refusal mid-stream, sweep", async () => {
+  await withServer(async (srv) => {
+    const { alice, convId } = await directPair(srv.url);
+    const bytes = async () => {
+      const text = (await scrape(srv.url)).text;
+      match(text, /# TYPE parley_attachment_bytes gauge/);
+      ok(!/parley_attachment_bytes\{/.test(text), "one value for the store, not one per isolate");
+      return value(text, "parley_attachment_bytes");
+    };
+    equal(await bytes(), 0);
+    equal(await uploadFile(srv.url, alice.accessToken, convId, new Uint8Array(70_000)), 201);
+    equal(await bytes(), 70_000);
+    // Past the limit while streaming, after one 512 KiB commit of chunks: those are collected.
+    const refused = await uploadFile(srv.url, alice.accessToken, convId, streamedBody(1_000_000));
+    ok(refused === 413 || refused === 0, `refused (${refused})`);
+    for (let i = 0; i < 100 && await bytes() !== 70_000; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    equal(await bytes(), 70_000, "the refused upload's chunks are no longer counted");
+    // The upload no message referred to is deleted after a day, and its chunks swept.
+    const late = Date.now() + 25 * 3600 * 1000;
+    equal((await srv.rt.attachments.sweep(late)).attachments, 1);
+    equal(await bytes(), 0);
+  }, { ATTACHMENT_MAX_BYTES: "600000" });
 });
 
 Deno.test("/metrics is a 404 through a proxy, or without the token when one is set", async () => {
@@ -158,7 +215,7 @@ Deno.test({
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (l.addr as Deno.NetAddr).port;
     l.close();
-    const child = new Deno.Command(Deno.execPath(), {
+    const { child, drained } = spawnServer({
       args: ["serve", "--parallel", "-A", "--port", String(port), "--host", "127.0.0.1", "main.ts"],
       cwd: root,
       env: {
@@ -167,9 +224,7 @@ Deno.test({
         DENO_JOBS: "2",
         METRICS_INTERVAL_MS: "1000",
       },
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
+    });
     const url = `http://127.0.0.1:${port}`;
     // A new connection per probe: a kept-alive one stays with the isolate that accepted it.
     const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
@@ -205,6 +260,7 @@ Deno.test({
       client.close();
       child.kill("SIGTERM");
       await child.status;
+      await drained;
       await Deno.remove(dir, { recursive: true });
     }
   },

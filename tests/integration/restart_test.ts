@@ -10,9 +10,10 @@
 import { deepStrictEqual as eq, equal, ok } from "node:assert/strict";
 import { api, register } from "../helpers/server.ts";
 import { freePort, root } from "../helpers/net.ts";
+import { spawnServer } from "../helpers/logsink.ts";
 
 function launch(port: number, kvPath: string) {
-  return new Deno.Command(Deno.execPath(), {
+  return spawnServer({
     args: ["run", "-A", "scripts/serve.ts"],
     cwd: root,
     env: {
@@ -24,10 +25,7 @@ function launch(port: number, kvPath: string) {
       LOG_LEVEL: "error",
       REGISTER_LIMIT_PER_HOUR: "0",
     },
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  }).child;
 }
 
 async function waitReady(url: string) {
