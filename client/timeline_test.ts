@@ -22,6 +22,7 @@ const member = (id: string, lastReadSeq: number): Member => ({
   id,
   username: id,
   displayName: id.toUpperCase(),
+  avatarUrl: null,
   role: "member",
   online: false,
   lastReadSeq,

@@ -36,6 +36,9 @@ export interface User {
   id: string;
   username: string;
   displayName: string;
+  /** `/api/users/:id/avatar?v=<hash>` (immutable: a new picture is a new URL), or null for
+   * none, when clients show initials. */
+  avatarUrl: string | null;
 }
 
 export interface UserWithPresence extends User {
@@ -113,6 +116,8 @@ export type ServerFrame =
   | { type: "receipt"; conversationId: string; userId: string; seq: number }
   | { type: "typing"; conversationId: string; userId: string }
   | { type: "presence"; userId: string; online: boolean; lastSeen: number | null }
+  /** A profile (name, avatar) changed: sent to everyone sharing a conversation with the user. */
+  | { type: "user"; user: User }
   | { type: "conversation"; conversation: Conversation }
   | { type: "removed"; conversationId: string }
   | { type: "pong"; ts: number; reqId?: string }

@@ -7,9 +7,11 @@
 import type { ConversationKind, Message, Role, User } from "../protocol.ts";
 
 /** What KV holds for a user; `passwordHash` never leaves the server. */
-export interface UserRecord extends User {
+export interface UserRecord extends Omit<User, "avatarUrl"> {
   passwordHash: string;
   createdAt: number;
+  /** The avatar's blob and a short content hash (the URL's `v`), when the user has one. */
+  avatar?: { blobId: string; hash: string; type: string } | null;
 }
 
 /** A server-side session, with its credentials stored only as hashes. */

@@ -12,7 +12,17 @@ export type { UserRecord } from "./records.ts";
 
 /** The public face of a user record. */
 export function publicUser(record: UserRecord): User {
-  return { id: record.id, username: record.username, displayName: record.displayName };
+  return {
+    id: record.id,
+    username: record.username,
+    displayName: record.displayName,
+    avatarUrl: record.avatar ? avatarPath(record.id, record.avatar.hash) : null,
+  };
+}
+
+/** Where a user's avatar is served; the hash makes each picture its own, immutable URL. */
+export function avatarPath(userId: string, hash: string): string {
+  return `/api/users/${encodeURIComponent(userId)}/avatar?v=${hash}`;
 }
 
 /**
