@@ -146,7 +146,25 @@ export const LIMITS = {
   attachmentNameMax: 255,
   /** Longest side of an image preview, in pixels. */
   previewMaxSide: 720,
+  /** The largest avatar upload, in bytes (2 MiB), and the side it is stored at, at most. */
+  avatarMaxBytes: 2 * 1024 * 1024,
+  avatarMaxSide: 256,
 } as const;
+
+/** A signed-in device as `GET /api/me/sessions` lists it. */
+export interface SessionInfo {
+  id: string;
+  /** The session making this request. */
+  current: boolean;
+  createdTs: number;
+  lastUsedTs: number;
+  userAgent: string | null;
+  /** A name for the device, from the user agent ("Firefox on Windows"). */
+  device: string;
+}
+
+/** The name shown for the author of messages whose account was deleted. */
+export const DELETED_ACCOUNT = "Deleted account";
 
 /**
  * What an attachment's `name` may not contain: control characters (C0, DEL, C1) and the marks,

@@ -15,6 +15,8 @@ import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
 import { ensureSchema } from "./store/schema.ts";
 import { buildUserWordIndex } from "./store/users.ts";
+import { AccountService } from "./people/accounts.ts";
+import { buildUserSessionIndex } from "./store/sessions.ts";
 
 export interface Runtime {
   config: Config;
@@ -24,6 +26,8 @@ export interface Runtime {
   chat: ChatService;
   realtime: Realtime;
   attachments: AttachmentService;
+  /** A person's own account: profile, avatar, password, sessions, deletion, export, blocks. */
+  accounts: AccountService;
   /** What `/metrics` reads from this runtime when it renders or snapshots. */
   gauges: GaugeSource[];
   /** Closes sockets (1001), stops the engine; the caller closes KV. */
@@ -50,6 +54,10 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
   // Users from before the search word index get their entries (once; a no-op after).
   await buildUserWordIndex(kv);
+  // Sessions from before the per-user index get their entries (once; a no-op after).
+  await buildUserSessionIndex(kv);
+  // Avatars share the blob store and the preview worker with attachments.
+  const accounts = new AccountService(kv, attachments.blobs, attachments.previews, realtime);
   await realtime.start();
   // Unreferenced uploads and abandoned chunks: every isolate sweeps now and then (the sweep is
   // idempotent, so isolates that overlap only repeat each other's reads).
@@ -78,10 +86,17 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     config,
     kv,
     isolateId,
-    auth: new AuthService(kv, signer, config.sessionTtlSec, config.registrationsPerHour),
+    auth: new AuthService(
+      kv,
+      signer,
+      config.sessionTtlSec,
+      config.registrationsPerHour,
+      config.sessionMaxSec,
+    ),
     chat,
     realtime,
     attachments,
+    accounts,
     gauges,
     close: async () => {
       clearInterval(sweeper);

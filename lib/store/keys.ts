@@ -35,6 +35,10 @@
  * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
  * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
+ * | ["user_sessions", userId, sessionId]  | {createdAt} (expiring)     | store/sessions.ts (atomic)  |
+ * | ["meta", "user_sessions_built"]       | true, once index is built  | store/sessions.ts, at start |
+ * | ["blocks", blockerId, blockedId]      | {at}                       | store/blocks.ts (atomic)    |
+ * | ["blocked_by", blockedId, blockerId]  | {at} (reverse of blocks)   | store/blocks.ts (atomic)    |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -99,4 +103,13 @@ export const keys = {
   metaPrefix: () => ["meta"] as const,
   metricsPart: (isolateId: string, part: number) => ["metrics", isolateId, part] as const,
   metricsPrefix: () => ["metrics"] as const,
+  /** A user's sessions, so they can be listed and revoked without scanning every session. */
+  userSession: (userId: string, sessionId: string) => ["user_sessions", userId, sessionId] as const,
+  userSessionsOf: (userId: string) => ["user_sessions", userId] as const,
+  userSessionsBuilt: () => ["meta", "user_sessions_built"] as const,
+  block: (blockerId: string, blockedId: string) => ["blocks", blockerId, blockedId] as const,
+  blocksOf: (blockerId: string) => ["blocks", blockerId] as const,
+  blockedBy: (blockedId: string, blockerId: string) =>
+    ["blocked_by", blockedId, blockerId] as const,
+  blockedByOf: (blockedId: string) => ["blocked_by", blockedId] as const,
 };
