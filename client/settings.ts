@@ -6,6 +6,8 @@
  * @module
  */
 
+import { ApiError, putAvatar } from "./api.ts";
+
 /** The side of the square sent to the server (it stores at most 256 px; 512 keeps it sharp). */
 const SIDE = 512;
 
@@ -47,15 +49,15 @@ function enhance(form: HTMLFormElement): void {
     if (button) button.disabled = true;
     try {
       const square = await cropSquare(file).catch(() => file);
-      const res = await fetch("/api/me/avatar", { method: "PUT", body: square });
-      if (res.ok) {
-        location.assign("/settings?done=avatar");
-        return;
-      }
-      const body = await res.json().catch(() => null);
-      showError(form, body?.error?.message ?? "The picture could not be saved.");
-    } catch {
-      showError(form, "The picture could not be saved. Check your connection and try again.");
+      await putAvatar(square);
+      location.assign("/settings?done=avatar");
+    } catch (err) {
+      showError(
+        form,
+        err instanceof ApiError
+          ? err.message
+          : "The picture could not be saved. Check your connection and try again.",
+      );
     } finally {
       if (button) button.disabled = false;
     }

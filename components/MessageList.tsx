@@ -29,6 +29,46 @@ export function MessageText(props: { body: string }) {
   );
 }
 
+/** A blocked user's message in a group, folded away until the reader asks to see it. */
+function BlockedBubble(props: { id: string; seq: number }) {
+  const [shown, setShown] = useState(false);
+  const store = useStore();
+  const m = shown
+    ? store.heldThread(store.openId.value ?? "")?.messages.value.find((x) => x.seq === props.seq)
+    : undefined;
+  return (
+    <li
+      data-testid="message-blocked"
+      data-seq={props.seq}
+      data-id={props.id}
+      class="flex justify-start px-4 py-0.5"
+    >
+      {m
+        ? (
+          <div
+            dir="auto"
+            class="max-w-[80%] rounded-2xl bg-slate-100 px-3 py-2 text-[15px] text-slate-700 [overflow-wrap:anywhere] whitespace-pre-wrap"
+          >
+            <MessageText body={m.body} />
+          </div>
+        )
+        : (
+          <p class="px-1 text-sm text-slate-500 italic">
+            Message from a blocked user,{" "}
+            <button
+              type="button"
+              data-testid="show-blocked"
+              class="font-medium text-indigo-700 underline not-italic focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+              onClick={() => setShown(true)}
+            >
+              show
+            </button>
+          </p>
+        )}
+    </li>
+  );
+}
+
 function Bubble(
   props: {
     mine: boolean;
@@ -184,6 +224,9 @@ export function MessageList(props: { id: string }) {
         return <Divider key="new" label="New messages" accent testid="new-marker" />;
       case "message": {
         const m = r.message;
+        if (conv?.kind === "group" && !r.mine && store.blocked.value.has(m.senderId)) {
+          return <BlockedBubble key={m.id + m.seq} id={m.id} seq={m.seq} />;
+        }
         return (
           <Bubble
             key={m.id + m.seq}

@@ -3,7 +3,15 @@
  * what their sockets no longer hear (the blocker's presence and typing, also in groups).
  */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { api, directPair, register, withServer, WsClient } from "../helpers/server.ts";
+import {
+  api,
+  directPair,
+  getPage,
+  postForm,
+  register,
+  withServer,
+  WsClient,
+} from "../helpers/server.ts";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -138,5 +146,42 @@ Deno.test("blocks refuse oneself (400) and unknown users (404), need sign-in, an
     equal(forged.status, 403);
     const list = await api(srv.url, "GET", "/api/me/blocks", { token: a.accessToken });
     deepStrictEqual(list.body.users, []);
+  });
+});
+
+Deno.test("a direct chat starts by username from a plain form; a blocked user's form is refused on the page", async () => {
+  await withServer(async (srv) => {
+    const [alice, bob, carol] = await Promise.all([
+      register(srv.url),
+      register(srv.url),
+      register(srv.url),
+    ]);
+    const page = await getPage(srv, "/chat", alice.cookie);
+    ok(page.text.includes('action="/chat/direct"'));
+    const started = await postForm(srv, "/chat/direct", { username: `@${bob.user.username}` }, {
+      cookie: alice.cookie,
+    });
+    equal(started.status, 303);
+    const list = await api(srv.url, "GET", "/api/conversations", { token: alice.accessToken });
+    equal(list.body.conversations.length, 1);
+    equal(started.headers.get("location"), `/chat/${list.body.conversations[0].id}`);
+
+    const unknown = await postForm(srv, "/chat/direct", { username: "nobody_here_at_all" }, {
+      cookie: alice.cookie,
+    });
+    equal(unknown.status, 400);
+    ok(unknown.text.includes("There is no user"));
+
+    await api(srv.url, "PUT", `/api/me/blocks/${carol.user.id}`, { token: alice.accessToken });
+    const refused = await postForm(srv, "/chat/direct", { username: alice.user.username }, {
+      cookie: carol.cookie,
+    });
+    equal(refused.status, 400);
+    ok(refused.text.includes("they have blocked you"));
+    const forged = await postForm(srv, "/chat/direct", { username: bob.user.username }, {
+      cookie: carol.cookie,
+      origin: "https://evil.example",
+    });
+    equal(forged.status, 403);
   });
 });
