@@ -4,7 +4,7 @@
  * the realtime engine sends them in `conversation` frames, so both show the same thing.
  * @module
  */
-import type { Conversation } from "../protocol.ts";
+import { type Conversation, DELETED_ACCOUNT } from "../protocol.ts";
 import { getConversation, getMember } from "../store/conversations.ts";
 import { headsAndCursors } from "../store/messages.ts";
 import { lookupPresence } from "../store/presence.ts";
@@ -36,7 +36,7 @@ export async function conversationViews(
     return {
       id: c.id,
       kind: c.kind,
-      title: c.kind === "direct" ? (peer?.displayName ?? "Deleted user") : c.title,
+      title: c.kind === "direct" ? (peer?.displayName ?? DELETED_ACCOUNT) : c.title,
       peer,
       lastMessage: head.last,
       lastSeq: head.seq,

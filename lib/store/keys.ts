@@ -35,7 +35,7 @@
  * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
  * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
- * | ["user_sessions", userId, sessionId]  | {createdAt} (expiring)     | store/sessions.ts (atomic)  |
+ * | ["user_sessions", userId, sessionId]  | {createdAt, expiresAt} (ex)| store/sessions.ts (atomic)  |
  * | ["meta", "user_sessions_built"]       | true, once index is built  | store/sessions.ts, at start |
  * | ["blocks", blockerId, blockedId]      | {at}                       | store/blocks.ts (atomic)    |
  * | ["blocked_by", blockedId, blockerId]  | {at} (reverse of blocks)   | store/blocks.ts (atomic)    |

@@ -72,9 +72,10 @@ function nextExpiry(now: number, ttlSec: number, maxExpiresAt: number | undefine
 function putSession(op: Deno.AtomicOperation, session: SessionRecord): Deno.AtomicOperation {
   const expireIn = Math.max(1, session.expiresAt - Date.now());
   return op.set(keys.session(session.id), session, { expireIn })
-    .set(keys.userSession(session.userId, session.id), { createdAt: session.createdAt }, {
-      expireIn,
-    });
+    .set(keys.userSession(session.userId, session.id), {
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+    }, { expireIn });
 }
 
 /**
@@ -270,9 +271,11 @@ export async function buildUserSessionIndex(kv: Deno.Kv): Promise<number> {
     const s = e.value;
     if (s.expiresAt <= now) continue;
     await retry(() =>
-      kv.atomic().check(e).set(keys.userSession(s.userId, s.id), { createdAt: s.createdAt }, {
-        expireIn: s.expiresAt - now,
-      }).commit()
+      kv.atomic().check(e).set(
+        keys.userSession(s.userId, s.id),
+        { createdAt: s.createdAt, expiresAt: s.expiresAt },
+        { expireIn: s.expiresAt - now },
+      ).commit()
     );
     built++;
   }
