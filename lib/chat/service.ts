@@ -38,7 +38,7 @@ import { SharedRateLimiter } from "./ratelimit.ts";
 import { type Ack, Sending } from "./send.ts";
 import { conversationView, conversationViews } from "./views.ts";
 import { refuseIfBlocked } from "./blocking.ts";
-import { blocks } from "../store/blocks.ts";
+import { blockersAmong, blocks } from "../store/blocks.ts";
 
 export type { Ack } from "./send.ts";
 
@@ -99,10 +99,13 @@ export class ChatService {
       listCursors(this.kv, convId),
     ]);
     const ids = records.map((r) => r.userId);
-    const [users, presence] = await Promise.all([
+    const [users, presence, blockers] = await Promise.all([
       getUsers(this.kv, ids),
       lookupPresence(this.kv, ids),
+      blockersAmong(this.kv, userId, ids),
     ]);
+    // Members who block the caller show them no presence (contract part C).
+    for (const id of blockers) presence.set(id, { online: false, lastSeen: null });
     const byId = new Map(users.map((u) => [u.id, u]));
     const rank: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
     const members: Member[] = records.flatMap((r) => {

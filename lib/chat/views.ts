@@ -8,6 +8,7 @@ import { type Conversation, DELETED_ACCOUNT } from "../protocol.ts";
 import { getConversation, getMember } from "../store/conversations.ts";
 import { headsAndCursors } from "../store/messages.ts";
 import { lookupPresence } from "../store/presence.ts";
+import { blockersAmong } from "../store/blocks.ts";
 import type { ConversationRecord } from "../store/records.ts";
 import { getUsers, publicUser } from "../store/users.ts";
 
@@ -20,10 +21,13 @@ export async function conversationViews(
   const { heads, cursors } = await headsAndCursors(kv, convs.map((c) => c.id), userId);
   const peerIds = convs.map((c) => c.pair?.find((id) => id !== userId) ?? null);
   const wanted = [...new Set(peerIds.filter((p): p is string => !!p))];
-  const [peers, presence] = await Promise.all([
+  const [peers, presence, blockers] = await Promise.all([
     getUsers(kv, wanted),
     lookupPresence(kv, wanted),
+    blockersAmong(kv, userId, wanted),
   ]);
+  // A peer who blocks the viewer shows no presence to them (contract part C).
+  for (const id of blockers) presence.set(id, { online: false, lastSeen: null });
   const peerById = new Map(peers.map((p) => [p.id, p]));
   return convs.map((c, i) => {
     const head = heads[i] ?? { seq: 0, ts: c.createdAt, last: null };

@@ -63,3 +63,23 @@ export async function forgetBlocks(kv: Deno.Kv, userId: string): Promise<void> {
     await retry(() => op.commit());
   }
 }
+
+/**
+ * Of `userIds`, those who block `viewerId`: whose presence the viewer must not see. Read in
+ * batches of ten keys (KV's `getMany` limit).
+ */
+export async function blockersAmong(
+  kv: Deno.Kv,
+  viewerId: string,
+  userIds: string[],
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < userIds.length; i += 10) {
+    const batch = userIds.slice(i, i + 10);
+    const entries = await retry(() => kv.getMany(batch.map((u) => keys.block(u, viewerId))));
+    entries.forEach((e, j) => {
+      if (e.value !== null) out.add(batch[j]);
+    });
+  }
+  return out;
+}

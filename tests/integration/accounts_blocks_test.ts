@@ -185,3 +185,41 @@ Deno.test("a direct chat starts by username from a plain form; a blocked user's 
     equal(forged.status, 403);
   });
 });
+
+Deno.test("the list and the members show a blocked user the blocker as offline", async () => {
+  await withServer(async (srv) => {
+    const { alice, bob, convId } = await directPair(srv.url);
+    const carol = await register(srv.url);
+    const group = await api(srv.url, "POST", "/api/conversations", {
+      token: carol.accessToken,
+      body: { kind: "group", title: "G", memberIds: [alice.user.id, bob.user.id] },
+    });
+    const wa = await WsClient.connect(srv.wsUrl, alice.accessToken);
+    try {
+      const online = async (token: string) => {
+        const list = await api(srv.url, "GET", "/api/conversations", { token });
+        const direct = list.body.conversations.find((c: { id: string }) => c.id === convId);
+        const detail = await api(
+          srv.url,
+          "GET",
+          `/api/conversations/${group.body.conversation.id}`,
+          { token },
+        );
+        const member = detail.body.members.find((m: { id: string }) => m.id === alice.user.id);
+        return [direct?.peer.online ?? null, member.online];
+      };
+      deepStrictEqual(await online(bob.accessToken), [true, true]);
+      await api(srv.url, "PUT", `/api/me/blocks/${bob.user.id}`, { token: alice.accessToken });
+      deepStrictEqual(await online(bob.accessToken), [false, false]);
+      const seenByCarol = await api(
+        srv.url,
+        "GET",
+        `/api/conversations/${group.body.conversation.id}`,
+        { token: carol.accessToken },
+      );
+      ok(seenByCarol.body.members.find((m: { id: string }) => m.id === alice.user.id).online);
+    } finally {
+      await wa.close();
+    }
+  });
+});
