@@ -27,11 +27,15 @@ export function Avatar(
     group?: boolean;
     small?: boolean;
     large?: boolean;
+    /** A 20 px avatar, beside a name. */
+    tiny?: boolean;
     url?: string | null;
   },
 ) {
   const size = props.large
     ? "h-16 w-16 text-xl"
+    : props.tiny
+    ? "h-5 w-5 text-[9px]"
     : props.small
     ? "h-8 w-8 text-xs"
     : "h-10 w-10 text-sm";

@@ -5,6 +5,7 @@ import { type Row, timeline, unseenCount } from "../client/timeline.ts";
 import type { Attachment } from "../lib/protocol.ts";
 import { FileAttachment, ImageAttachment, Uploading } from "./Attachment.tsx";
 import { useStore } from "./context.ts";
+import { Avatar } from "./Avatar.tsx";
 
 /** A message body as text, with http(s) links made clickable; never parsed as HTML. */
 export function MessageText(props: { body: string }) {
@@ -73,6 +74,9 @@ function Bubble(
   props: {
     mine: boolean;
     sender?: string;
+    /** The sender's id and picture, beside their name (groups). */
+    senderId?: string;
+    senderAvatar?: string | null;
     body: string;
     ts: number;
     status?: ComponentChildren;
@@ -98,7 +102,21 @@ function Bubble(
     >
       <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
-          ? <span class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500">{props.sender}</span>
+          ? (
+            <span class="mt-2 mb-0.5 flex items-center gap-1.5 px-1 text-xs font-medium text-slate-500">
+              {props.senderId
+                ? (
+                  <Avatar
+                    name={props.sender}
+                    seed={props.senderId}
+                    url={props.senderAvatar}
+                    tiny
+                  />
+                )
+                : null}
+              <span>{props.sender}</span>
+            </span>
+          )
           : null}
         {a
           ? (
@@ -234,6 +252,10 @@ export function MessageList(props: { id: string }) {
             seq={m.seq}
             mine={r.mine}
             sender={r.sender}
+            senderId={r.sender ? m.senderId : undefined}
+            senderAvatar={r.sender
+              ? members?.find((x) => x.id === m.senderId)?.avatarUrl
+              : undefined}
             body={m.body}
             attachment={m.attachment}
             ts={m.ts}
