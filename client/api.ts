@@ -12,6 +12,7 @@ import type {
   ErrorBody,
   Member,
   Message,
+  User,
   UserWithPresence,
 } from "../lib/protocol.ts";
 
@@ -184,6 +185,16 @@ export function uploadFile(
     xhr.send(file);
   });
   return { done, abort: () => xhr.abort() };
+}
+
+/** A user by id (a message's author who left), or null when the account was deleted. */
+export async function getUserById(id: string): Promise<User | null> {
+  try {
+    return (await call<{ user: User }>("GET", `/api/users/${encodeURIComponent(id)}`)).user;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
 }
 
 /** Blocks (`on`) or unblocks a user for the signed-in user. */

@@ -25,6 +25,8 @@ export interface ChatProps {
   form?: { sendId: string; draft?: string; notice?: string };
   /** Ids of the users the signed-in user blocks. */
   blocked?: string[];
+  /** Authors of the page's messages who are not members, by id (null: a deleted account). */
+  authors?: Record<string, User | null>;
 }
 
 /** The messages and members the client holds for one conversation. */
@@ -47,6 +49,8 @@ export class ChatState {
   readonly me: User;
   /** The signed-in user's profile as it changes (the live `user` frame). */
   readonly profile = signal<User | null>(null);
+  /** Authors of held messages who are not members: a user, or null for a deleted account. */
+  readonly authors = signal<ReadonlyMap<string, User | null>>(new Map());
   /** Users the signed-in user blocks: in groups their messages are folded away. */
   readonly blocked = signal<ReadonlySet<string>>(new Set());
   readonly conversations = signal<Conversation[]>([]);
@@ -68,6 +72,7 @@ export class ChatState {
   constructor(props: ChatProps) {
     this.me = { ...props.me };
     this.blocked.value = new Set(props.blocked ?? []);
+    this.authors.value = new Map(Object.entries(props.authors ?? {}));
     this.conversations.value = [...props.conversations].sort(r.byActivity);
     this.openId.value = props.openId;
     this.form = props.form && props.openId ? { ...props.form, conversationId: props.openId } : null;

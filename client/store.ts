@@ -6,7 +6,7 @@
  * REST API go through actions.ts and api.ts, the socket through connection.ts.
  * @module
  */
-import type { Message, ServerFrame } from "../lib/protocol.ts";
+import { DELETED_ACCOUNT, type Message, type ServerFrame } from "../lib/protocol.ts";
 import { ChatActions } from "./actions.ts";
 import * as api from "./api.ts";
 import { Connection } from "./connection.ts";
@@ -181,6 +181,24 @@ export class ChatStore extends ChatState {
       if (!this.atBottom && live && t.marker.value === null) t.marker.value = top - 1;
       this.markRead();
     }
+  }
+
+  #asked = new Set<string>();
+
+  /**
+   * The name of a message's author who is not a member: kept while the account exists,
+   * "Deleted account" after. Unknown ones are fetched once (undefined until then).
+   */
+  authorName(id: string): string | undefined {
+    const known = this.authors.value;
+    if (known.has(id)) return known.get(id)?.displayName ?? DELETED_ACCOUNT;
+    if (!this.#asked.has(id) && typeof document !== "undefined") {
+      this.#asked.add(id);
+      api.getUserById(id).then((u) => {
+        this.authors.value = new Map(this.authors.value).set(id, u);
+      }, () => this.#asked.delete(id));
+    }
+    return undefined;
   }
 
   /** Asks for what follows what the client holds; the answer loops while `hasMore`. */

@@ -36,6 +36,8 @@ export interface TimelineInput {
   pending: Outgoing[];
   /** The members with their read cursors (null: not loaded yet). */
   members: Member[] | null;
+  /** The name of an author who is not a member (left, or "Deleted account"), if known. */
+  authorName?: (id: string) => string | undefined;
   /** The "New messages" line goes after this seq (null: no line). */
   marker: number | null;
   meId: string;
@@ -90,7 +92,9 @@ export function timeline(input: TimelineInput): Row[] {
       kind: "message",
       message: m,
       mine,
-      sender: showSender ? names.get(m.senderId) ?? "Former member" : undefined,
+      sender: showSender
+        ? names.get(m.senderId) ?? input.authorName?.(m.senderId) ?? "Former member"
+        : undefined,
       meta,
       status: mine && m.seq === lastMine
         ? readState(m.seq, meId, input.kind ?? "direct", members)

@@ -229,6 +229,7 @@ export function MessageList(props: { id: string }) {
     pending,
     members,
     marker,
+    authorName: (id) => store.authorName(id),
     meId: me,
     kind: conv?.kind,
     local,

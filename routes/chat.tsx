@@ -13,7 +13,7 @@ import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { parse, SendInput } from "../lib/validate.ts";
 import { listBlocked } from "../lib/store/blocks.ts";
-import { getUserByName } from "../lib/store/users.ts";
+import { getUserByName, getUsers, publicUser } from "../lib/store/users.ts";
 import { type Env, principalOf } from "./context.ts";
 import { formFields, page } from "./pages.tsx";
 
@@ -64,6 +64,12 @@ export function chatRoutes(rt: Runtime) {
       rt.chat.detail(me.id, openId),
     ]);
     const form = { sendId: crypto.randomUUID(), draft: opts.draft, notice: opts.notice };
+    // Authors who are no longer members keep their name; a deleted account shows as such.
+    const memberIds = new Set(detail.members.map((m) => m.id));
+    const others = [...new Set(history.messages.map((m) => m.senderId))]
+      .filter((id) => !memberIds.has(id));
+    const found = new Map((await getUsers(rt.kv, others)).map((u) => [u.id, publicUser(u)]));
+    const authors = Object.fromEntries(others.map((id) => [id, found.get(id) ?? null]));
     return page(
       c,
       <ChatPage
@@ -75,6 +81,7 @@ export function chatRoutes(rt: Runtime) {
         members={detail.members}
         form={form}
         blocked={blocked}
+        authors={authors}
       />,
       opts.status,
     );

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
 import type { Runtime } from "../lib/runtime.ts";
+import { getUser, publicUser } from "../lib/store/users.ts";
 import { DeleteAccountInput, parse, PasswordChangeInput, ProfileInput } from "../lib/validate.ts";
 import { clearSessionCookie, clientAddr, type Env, jsonBody, requireAuth } from "./context.ts";
 
@@ -89,17 +90,25 @@ export function meRoutes(rt: Runtime) {
 /** `GET /api/users/:id/avatar?v=HASH`: the stored picture, cached for good (a new picture is
  * a new URL). Served like an attachment image: never sniffed or run by the browser. */
 export function avatarRoutes(rt: Runtime) {
-  return new Hono<Env>().get("/:id/avatar", requireAuth(rt), async (c) => {
-    const found = await rt.accounts.avatar(c.req.param("id") ?? "", c.req.query("v"));
-    if (!found) throw new AppError("not_found", "That user has no such picture.");
-    c.header("Content-Type", found.type);
-    c.header("Content-Length", String(found.manifest.size));
-    c.header("Cache-Control", "private, max-age=31536000, immutable");
-    c.header("ETag", `"${found.hash}"`);
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("Content-Security-Policy", "default-src 'none'; sandbox");
-    c.header("Content-Disposition", "inline");
-    if (c.req.header("if-none-match") === `"${found.hash}"`) return c.body(null, 304);
-    return c.body(rt.accounts.read(found.manifest));
-  });
+  return new Hono<Env>()
+    // A message's author who is no longer a member (their name and picture stay while the
+    // account exists; a deleted one is 404, shown as "Deleted account").
+    .get("/:id", requireAuth(rt), async (c) => {
+      const user = await getUser(rt.kv, c.req.param("id") ?? "");
+      if (!user) throw new AppError("not_found", "That user does not exist.");
+      return c.json({ user: publicUser(user) });
+    })
+    .get("/:id/avatar", requireAuth(rt), async (c) => {
+      const found = await rt.accounts.avatar(c.req.param("id") ?? "", c.req.query("v"));
+      if (!found) throw new AppError("not_found", "That user has no such picture.");
+      c.header("Content-Type", found.type);
+      c.header("Content-Length", String(found.manifest.size));
+      c.header("Cache-Control", "private, max-age=31536000, immutable");
+      c.header("ETag", `"${found.hash}"`);
+      c.header("X-Content-Type-Options", "nosniff");
+      c.header("Content-Security-Policy", "default-src 'none'; sandbox");
+      c.header("Content-Disposition", "inline");
+      if (c.req.header("if-none-match") === `"${found.hash}"`) return c.body(null, 304);
+      return c.body(rt.accounts.read(found.manifest));
+    });
 }

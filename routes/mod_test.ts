@@ -38,6 +38,8 @@ const EXPECTED = [
   "GET    /api/me/blocks",
   "PUT    /api/me/blocks/:userId",
   "DELETE /api/me/blocks/:userId",
+  "GET    /api/users/:id (middleware)",
+  "GET    /api/users/:id",
   "GET    /api/users/:id/avatar (middleware)",
   "GET    /api/users/:id/avatar",
   "ALL    /api/users/* (middleware)",

@@ -10,6 +10,7 @@ import type { UserRecord } from "../../lib/store/records.ts";
 import {
   api,
   directPair,
+  getPage,
   postForm,
   register,
   uniqueName,
@@ -169,5 +170,48 @@ Deno.test("GET /api/me/export streams JSON lines: the profile, each conversation
     const bodies = lines.filter((l) => l.type === "message").map((l) => l.message.body);
     deepStrictEqual(bodies, ["mine one", "mine two"]);
     equal((await fetch(srv.url + "/api/me/export")).status, 401);
+  });
+});
+
+Deno.test("a former member keeps their name on their messages; a deleted account's are shown as such", async () => {
+  await withServer(async (srv) => {
+    const [owner, leaver, doomed] = await Promise.all([
+      register(srv.url),
+      register(srv.url),
+      register(srv.url, uniqueName("doomed"), "password123"),
+    ]);
+    const group = await api(srv.url, "POST", "/api/conversations", {
+      token: owner.accessToken,
+      body: { kind: "group", title: "Authors", memberIds: [leaver.user.id, doomed.user.id] },
+    });
+    const id = group.body.conversation.id;
+    for (const who of [leaver, doomed]) {
+      const sent = await api(srv.url, "POST", `/api/conversations/${id}/messages`, {
+        token: who.accessToken,
+        body: { id: crypto.randomUUID(), body: `from ${who.user.username}` },
+      });
+      equal(sent.status, 201);
+    }
+    await api(srv.url, "DELETE", `/api/conversations/${id}/members/${leaver.user.id}`, {
+      token: leaver.accessToken,
+    });
+    await api(srv.url, "DELETE", "/api/me", {
+      token: doomed.accessToken,
+      body: { password: "password123" },
+    });
+    const former = await api(srv.url, "GET", `/api/users/${leaver.user.id}`, {
+      token: owner.accessToken,
+    });
+    equal(former.status, 200);
+    equal(former.body.user.displayName, leaver.user.displayName);
+    equal(
+      (await api(srv.url, "GET", `/api/users/${doomed.user.id}`, { token: owner.accessToken }))
+        .status,
+      404,
+    );
+    // The page, as rendered without JavaScript, names both authors.
+    const page = await getPage(srv, `/chat/${id}`, owner.cookie);
+    ok(page.text.includes(leaver.user.displayName));
+    ok(page.text.includes("Deleted account"));
   });
 });
