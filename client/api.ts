@@ -188,3 +188,24 @@ export function uploadFile(
 export function setSettings(id: string, settings: { muted?: boolean }): Promise<void> {
   return call("PATCH", `${conv(id)}/settings`, settings);
 }
+
+/** Blocks (`on`) or unblocks a user for the signed-in user. */
+export async function setBlocked(userId: string, on: boolean): Promise<void> {
+  await call(on ? "PUT" : "DELETE", `/api/me/blocks/${encodeURIComponent(userId)}`);
+}
+
+/** Uploads a new avatar (the settings page crops it to a square first). */
+export async function putAvatar(image: Blob): Promise<void> {
+  const res = await fetch("/api/me/avatar", {
+    method: "PUT",
+    credentials: "same-origin",
+    body: image,
+  });
+  if (res.ok) return;
+  const data = await res.json().catch(() => null);
+  throw new ApiError(
+    res.status,
+    data?.error?.code ?? "internal",
+    data?.error?.message ?? "The picture could not be saved.",
+  );
+}

@@ -6,7 +6,13 @@
  * effects, so every rule here runs under `deno test`.
  * @module
  */
-import { type Conversation, type Member, type Message, unchanged } from "../lib/protocol.ts";
+import {
+  type Conversation,
+  type Member,
+  type Message,
+  unchanged,
+  type User,
+} from "../lib/protocol.ts";
 import { applyMessages, type Conv, type Msg, withNewMentions } from "./changes.ts";
 import type { Outgoing } from "./outbox.ts";
 
@@ -138,6 +144,31 @@ export function withPeerPresence(
   if (!list.some((c) => c.peer?.id === userId)) return list;
   return list.map((c) =>
     c.peer?.id === userId ? { ...c, peer: { ...c.peer, online, lastSeen } } : c
+  );
+}
+
+/**
+ * The list with a user's new profile (name, avatar) on their direct conversation: its peer, and
+ * its title, which is the peer's name. The same array when the user is no one's peer.
+ */
+export function withPeerProfile(list: Conversation[], user: User): Conversation[] {
+  if (!list.some((c) => c.peer?.id === user.id)) return list;
+  return list.map((c) =>
+    c.peer?.id === user.id
+      ? {
+        ...c,
+        title: user.displayName,
+        peer: { ...c.peer, displayName: user.displayName, avatarUrl: user.avatarUrl },
+      }
+      : c
+  );
+}
+
+/** Members with one member's new profile; the same array when they are not among them. */
+export function withMemberProfile(members: Member[], user: User): Member[] {
+  if (!members.some((m) => m.id === user.id)) return members;
+  return members.map((m) =>
+    m.id === user.id ? { ...m, displayName: user.displayName, avatarUrl: user.avatarUrl } : m
   );
 }
 

@@ -30,6 +30,7 @@ const member = (id: string, lastReadSeq = 0): Member => ({
   id,
   username: id,
   displayName: id.toUpperCase(),
+  avatarUrl: null,
   role: "member",
   online: false,
   lastReadSeq,
@@ -116,7 +117,14 @@ Deno.test("a conversation frame built before a message we show does not undo it"
 });
 
 Deno.test("presence frames reach a direct chat's peer and the members lists", () => {
-  const peer = { id: "ann", username: "ann", displayName: "Ann", online: false, lastSeen: 1 };
+  const peer = {
+    id: "ann",
+    username: "ann",
+    displayName: "Ann",
+    avatarUrl: null,
+    online: false,
+    lastSeen: 1,
+  };
   const list = [conv("a", { peer }), conv("b")];
   const after = r.withPeerPresence(list, "ann", true, null);
   eq(after[0].peer, { ...peer, online: true, lastSeen: null });

@@ -32,6 +32,8 @@ export interface ChatProps {
    * form sends with (fresh per page, so submitting the same form twice stores one message),
    * what it held when a send was refused, and why. */
   form?: { sendId: string; draft?: string; notice?: string };
+  /** Ids of the users the signed-in user blocks. */
+  blocked?: string[];
 }
 
 /** The messages and members the client holds for one conversation. */
@@ -60,6 +62,10 @@ export class Thread {
 
 export class ChatState {
   readonly me: User;
+  /** The signed-in user's profile as it changes (the live `user` frame). */
+  readonly profile = signal<User | null>(null);
+  /** Users the signed-in user blocks: in groups their messages are folded away. */
+  readonly blocked = signal<ReadonlySet<string>>(new Set());
   readonly conversations = signal<Conversation[]>([]);
   readonly openId = signal<string | null>(null);
   readonly status = signal<ConnectionState>("connecting");
@@ -85,7 +91,8 @@ export class ChatState {
   readonly #threads = new Map<string, Thread>();
 
   constructor(props: ChatProps) {
-    this.me = props.me;
+    this.me = { ...props.me };
+    this.blocked.value = new Set(props.blocked ?? []);
     this.conversations.value = [...props.conversations].sort(r.byActivity);
     this.openId.value = props.openId;
     this.form = props.form && props.openId ? { ...props.form, conversationId: props.openId } : null;

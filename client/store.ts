@@ -207,6 +207,17 @@ export class ChatStore extends ChatState {
           }
         }
         return;
+      case "user":
+        if (f.user.id === this.me.id) {
+          this.me.displayName = f.user.displayName;
+          this.me.avatarUrl = f.user.avatarUrl;
+          this.profile.value = f.user;
+        }
+        this.conversations.value = r.withPeerProfile(this.conversations.value, f.user);
+        for (const t of this.threads()) {
+          if (t.members.value) t.members.value = r.withMemberProfile(t.members.value, f.user);
+        }
+        return;
       case "conversation": {
         const c = f.conversation;
         this.upsert(c);

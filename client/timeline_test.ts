@@ -23,6 +23,7 @@ const member = (id: string, lastReadSeq: number): Member => ({
   id,
   username: id,
   displayName: id.toUpperCase(),
+  avatarUrl: null,
   role: "member",
   online: false,
   lastReadSeq,
@@ -131,7 +132,7 @@ Deno.test("a sender who left keeps their current name; a deleted account says so
   const messages = [msg(1, "gone", T0), msg(2, ME, T0 + 1), msg(3, "erased", T0 + 2)];
   const members = [member(ME, 3)];
   const authors = new Map([
-    ["gone", { id: "gone", username: "grace", displayName: "Grace Hopper" }],
+    ["gone", { id: "gone", username: "grace", displayName: "Grace Hopper", avatarUrl: null }],
     ["erased", null],
   ]);
   eq(rows({ messages, members, kind: "group", authors }), [
@@ -209,7 +210,12 @@ Deno.test("group changes are lines in order with the messages, and break a sende
     msg(6, ME, T0 + 5),
   ];
   const members = [member("ann", 6), member(ME, 6)];
-  const authors = new Map([["gone", { id: "gone", username: "g", displayName: "Grace" }]]);
+  const authors = new Map([["gone", {
+    id: "gone",
+    username: "g",
+    displayName: "Grace",
+    avatarUrl: null,
+  }]]);
   eq(rows({ messages, members, kind: "group", authors }), [
     "— Yesterday —",
     "· ANN created the group “Crew” ·",

@@ -15,20 +15,52 @@ function colour(seed: string): string {
   return COLOURS[Math.abs(h) % COLOURS.length];
 }
 
-/** A round initials avatar; `online` adds a presence dot (undefined: no dot at all). */
+/**
+ * A round avatar: the user's picture when they have one (`url`), else their initials on a
+ * colour of their own; `online` adds a presence dot (undefined: no dot at all).
+ */
 export function Avatar(
-  props: { name: string; seed: string; online?: boolean; group?: boolean; small?: boolean },
+  props: {
+    name: string;
+    seed: string;
+    online?: boolean;
+    group?: boolean;
+    small?: boolean;
+    large?: boolean;
+    /** A 20 px avatar, beside a name. */
+    tiny?: boolean;
+    url?: string | null;
+  },
 ) {
-  const size = props.small ? "h-8 w-8 text-xs" : "h-10 w-10 text-sm";
+  const size = props.large
+    ? "h-16 w-16 text-xl"
+    : props.tiny
+    ? "h-5 w-5 text-[9px]"
+    : props.small
+    ? "h-8 w-8 text-xs"
+    : "h-10 w-10 text-sm";
+  const shape = props.group ? "rounded-xl" : "rounded-full";
   return (
     <span class={`relative inline-flex shrink-0 ${size}`} aria-hidden="true">
-      <span
-        class={`flex h-full w-full items-center justify-center ${
-          props.group ? "rounded-xl" : "rounded-full"
-        } font-semibold ${colour(props.seed)}`}
-      >
-        {initials(props.name)}
-      </span>
+      {props.url
+        ? (
+          <img
+            src={props.url}
+            alt=""
+            data-testid="avatar-image"
+            class={`h-full w-full object-cover ${shape}`}
+          />
+        )
+        : (
+          <span
+            data-testid="avatar-initials"
+            class={`flex h-full w-full items-center justify-center ${shape} font-semibold ${
+              colour(props.seed)
+            }`}
+          >
+            {initials(props.name)}
+          </span>
+        )}
       {props.online === undefined ? null : (
         <span
           data-testid="presence-dot"

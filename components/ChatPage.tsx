@@ -1,5 +1,6 @@
 import type { ChatProps } from "../client/store.ts";
 import Chat from "../islands/Chat.tsx";
+import { Avatar } from "./Avatar.tsx";
 import { Island } from "./Island.tsx";
 import { Layout, Logo } from "./Layout.tsx";
 
@@ -35,6 +36,14 @@ export function ChatPage(props: ChatProps) {
               <strong data-testid="me" class="font-medium text-slate-900">{me.displayName}</strong>
               <span class="ml-1 hidden text-slate-500 sm:inline">@{me.username}</span>
             </span>
+            <a
+              href="/settings"
+              data-testid="settings-link"
+              class="flex min-h-11 items-center gap-2 rounded-lg px-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:min-h-0"
+            >
+              <Avatar name={me.displayName} seed={me.id} url={me.avatarUrl} small />
+              <span>Settings</span>
+            </a>
             <form method="post" action="/logout">
               <button
                 type="submit"

@@ -5,9 +5,9 @@ import { type Conversation, type Message, unchanged } from "../lib/protocol.ts";
 import { ChatPage } from "./ChatPage.tsx";
 
 const T0 = Date.UTC(2025, 2, 4, 12);
-const ada = { id: "ada", username: "ada", displayName: "Ada Owner" };
-const bob = { id: "bob", username: "bob", displayName: "Bob Leaver" };
-const cy = { id: "cy", username: "cy", displayName: "Cy Newcomer" };
+const ada = { id: "ada", username: "ada", displayName: "Ada Owner", avatarUrl: null };
+const bob = { id: "bob", username: "bob", displayName: "Bob Leaver", avatarUrl: null };
+const cy = { id: "cy", username: "cy", displayName: "Cy Newcomer", avatarUrl: null };
 
 const message = (seq: number, over: Partial<Message>): Message => ({
   id: `m${seq}`,

@@ -8,6 +8,7 @@ import { Conversation } from "./Conversation.tsx";
 import { useStore } from "./context.ts";
 import { GroupInfo } from "./GroupInfo.tsx";
 import { NewConversation } from "./NewConversation.tsx";
+import { StartDirect } from "./StartDirect.tsx";
 import { Sidebar } from "./Sidebar.tsx";
 
 export function ChatShell() {
@@ -59,6 +60,7 @@ export function ChatShell() {
                   <div>
                     <h1 class="text-xl font-semibold">Pick a conversation</h1>
                     <p class="mt-2 text-slate-500">Or start a new one with “New chat”.</p>
+                    <StartDirect />
                   </div>
                 )
                 : <Welcome />}
@@ -90,6 +92,7 @@ export function Welcome() {
       >
         Find people
       </button>
+      <StartDirect />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { Composer } from "./Composer.tsx";
 import { useStore } from "./context.ts";
 import { MessageList } from "./MessageList.tsx";
 import { plainClick } from "./Sidebar.tsx";
+import { setBlocked } from "../client/api.ts";
 
 function Typing(props: { id: string }) {
   const store = useStore();
@@ -112,6 +113,7 @@ export function Conversation(props: { id: string }) {
           seed={conv.id}
           group={conv.kind === "group"}
           online={conv.kind === "direct" ? !!conv.peer?.online : undefined}
+          url={conv.peer?.avatarUrl}
         />
         <div class="min-w-0 flex-1">
           <h1 class="truncate font-semibold text-slate-900" data-testid="conversation-heading">
@@ -122,6 +124,7 @@ export function Conversation(props: { id: string }) {
           </p>
         </div>
         <MuteButton id={conv.id} />
+        {conv.kind === "direct" && conv.peer ? <BlockButton userId={conv.peer.id} /> : null}
         {conv.kind === "group" && !live
           ? (
             // Before the script runs (or without it) the dialog cannot open: leaving is a page.
@@ -163,5 +166,33 @@ export function Conversation(props: { id: string }) {
         ? <ImageViewer attachment={viewing} onClose={() => store.viewer.value = null} />
         : null}
     </div>
+  );
+}
+
+/** Blocks or unblocks a direct conversation's peer (they can then no longer write here). */
+function BlockButton(props: { userId: string }) {
+  const store = useStore();
+  const blocked = store.blocked.value.has(props.userId);
+  const toggle = async () => {
+    try {
+      await setBlocked(props.userId, !blocked);
+      const next = new Set(store.blocked.value);
+      if (blocked) next.delete(props.userId);
+      else next.add(props.userId);
+      store.blocked.value = next;
+    } catch (err) {
+      store.notice.value = err instanceof Error ? err.message : "That did not work.";
+    }
+  };
+  return (
+    <button
+      type="button"
+      data-testid="block-user"
+      aria-pressed={blocked}
+      onClick={toggle}
+      class="min-h-11 shrink-0 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 md:min-h-0 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+    >
+      {blocked ? "Unblock" : "Block"}
+    </button>
   );
 }

@@ -108,7 +108,13 @@ export function UserSearch(
       <ul class="mt-2 divide-y divide-slate-100" data-testid="user-results">
         {shown.map((u) => (
           <li key={u.id} class="flex items-center gap-3 py-2" data-testid="user-result">
-            <Avatar name={u.displayName} seed={u.id} online={u.online} small />
+            <Avatar
+              name={u.displayName}
+              seed={u.id}
+              online={u.online}
+              small
+              url={u.avatarUrl}
+            />
             <span class="min-w-0 flex-1">
               <span class="block truncate text-sm font-medium">{u.displayName}</span>
               <span class="block truncate text-xs text-slate-500">@{u.username}</span>

@@ -96,7 +96,13 @@ function Body(props: { id: string }) {
               class="flex flex-wrap items-center gap-x-3 gap-y-1.5 py-2"
               data-testid="member"
             >
-              <Avatar name={m.displayName} seed={m.id} online={m.online} small />
+              <Avatar
+                name={m.displayName}
+                seed={m.id}
+                online={m.online}
+                small
+                url={m.avatarUrl}
+              />
               <span class="min-w-0 flex-1 basis-36">
                 <span class="block truncate text-sm font-medium">
                   {m.displayName}

@@ -8,6 +8,7 @@ import { FileAttachment, ImageAttachment, Uploading } from "./Attachment.tsx";
 import { useStore } from "./context.ts";
 import { Confirm, type Confirmation } from "./Dialog.tsx";
 import { Edited, MessageActions, Reactions, ReplyQuote } from "./MessageChanges.tsx";
+import { Avatar } from "./Avatar.tsx";
 
 /** Text with the `@username`s of members highlighted (ours more strongly). */
 function Mentioned(props: { text: string; names?: Map<string, string>; meId?: string }) {
@@ -57,10 +58,53 @@ export function MessageText(props: { body: string; names?: Map<string, string>; 
   );
 }
 
+/** A blocked user's message in a group, folded away until the reader asks to see it. */
+function BlockedBubble(props: { id: string; seq: number }) {
+  const [shown, setShown] = useState(false);
+  const store = useStore();
+  const m = shown
+    ? store.heldThread(store.openId.value ?? "")?.messages.value.find((x) => x.seq === props.seq)
+    : undefined;
+  return (
+    <li
+      data-testid="message-blocked"
+      data-seq={props.seq}
+      data-id={props.id}
+      class="flex justify-start px-4 py-0.5"
+    >
+      {m
+        ? (
+          <div
+            dir="auto"
+            class="max-w-[80%] rounded-2xl bg-slate-100 px-3 py-2 text-[15px] text-slate-700 [overflow-wrap:anywhere] whitespace-pre-wrap"
+          >
+            <MessageText body={m.body} />
+          </div>
+        )
+        : (
+          <p class="px-1 text-sm text-slate-500 italic">
+            Message from a blocked user,{" "}
+            <button
+              type="button"
+              data-testid="show-blocked"
+              class="font-medium text-indigo-700 underline not-italic focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+              onClick={() => setShown(true)}
+            >
+              show
+            </button>
+          </p>
+        )}
+    </li>
+  );
+}
+
 function Bubble(
   props: {
     mine: boolean;
     sender?: string;
+    /** The sender's id and picture, beside their name (groups). */
+    senderId?: string;
+    senderAvatar?: string | null;
     body: string;
     ts: number;
     status?: ComponentChildren;
@@ -103,11 +147,18 @@ function Bubble(
       <div class={`flex max-w-[80%] min-w-0 flex-col ${props.mine ? "items-end" : "items-start"}`}>
         {props.sender
           ? (
-            <span
-              data-testid="message-sender"
-              class="mt-2 mb-0.5 px-1 text-xs font-medium text-slate-500"
-            >
-              {props.sender}
+            <span class="mt-2 mb-0.5 flex items-center gap-1.5 px-1 text-xs font-medium text-slate-500">
+              {props.senderId
+                ? (
+                  <Avatar
+                    name={props.sender}
+                    seed={props.senderId}
+                    url={props.senderAvatar}
+                    tiny
+                  />
+                )
+                : null}
+              <span data-testid="message-sender">{props.sender}</span>
             </span>
           )
           : null}
@@ -151,8 +202,10 @@ function Bubble(
                     : "border border-slate-200 bg-white text-slate-900"
                 }`}
               >
-                {/* Exactly the body's text: client/chat.ts reads it back from here (the page
-                  sends each body once, in the markup, not again in the island's props). */}
+                {
+                  /* Exactly the body's text: client/chat.ts reads it back from here (the page
+                  sends each body once, in the markup, not again in the island's props). */
+                }
                 <span data-text>
                   <MessageText body={props.body} names={props.names} meId={store.me.id} />
                 </span>
@@ -346,6 +399,9 @@ export function MessageList(props: { id: string }) {
         );
       case "message": {
         const m = r.message;
+        if (conv?.kind === "group" && !r.mine && store.blocked.value.has(m.senderId)) {
+          return <BlockedBubble key={m.id + m.seq} id={m.id} seq={m.seq} />;
+        }
         return (
           <Bubble
             key={m.id + m.seq}
@@ -353,6 +409,10 @@ export function MessageList(props: { id: string }) {
             seq={m.seq}
             mine={r.mine}
             sender={r.sender}
+            senderId={r.sender ? m.senderId : undefined}
+            senderAvatar={r.sender
+              ? members?.find((x) => x.id === m.senderId)?.avatarUrl
+              : undefined}
             body={m.body}
             attachment={m.attachment}
             ts={m.ts}

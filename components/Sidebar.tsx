@@ -45,7 +45,13 @@ function Item(props: { c: Conversation; active: boolean }) {
           active ? "bg-indigo-50" : "hover:bg-slate-50"
         }`}
       >
-        <Avatar name={c.title} seed={c.id} online={online} group={c.kind === "group"} />
+        <Avatar
+          name={c.title}
+          seed={c.id}
+          online={online}
+          group={c.kind === "group"}
+          url={c.peer?.avatarUrl}
+        />
         <span class="min-w-0 flex-1">
           <span class="flex items-baseline justify-between gap-2">
             <span

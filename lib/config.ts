@@ -19,6 +19,9 @@ export interface Config {
   heartbeatTimeoutMs: number;
   accessTokenTtlSec: number;
   sessionTtlSec: number;
+  /** The longest a session may live however active it is (SESSION_MAX_SEC): sliding renewals
+   * stop there. */
+  sessionMaxSec: number;
   /** Accounts one client address may create per hour (0: no limit). */
   registrationsPerHour: number;
   /** Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none). */
@@ -95,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 60_000),
     accessTokenTtlSec: int("ACCESS_TOKEN_TTL_SEC", 15 * 60),
     sessionTtlSec: int("SESSION_TTL_SEC", 30 * 24 * 3600),
+    sessionMaxSec: int("SESSION_MAX_SEC", 180 * 24 * 3600),
     registrationsPerHour: int("REGISTER_LIMIT_PER_HOUR", 30),
     trustProxyHops: Math.floor(int("TRUST_PROXY_HOPS", 0)),
     attachmentMaxBytes: Math.floor(int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),

@@ -36,6 +36,9 @@ export interface User {
   id: string;
   username: string;
   displayName: string;
+  /** `/api/users/:id/avatar?v=<hash>` (immutable: a new picture is a new URL), or null for
+   * none, when clients show initials. */
+  avatarUrl: string | null;
 }
 
 export interface UserWithPresence extends User {
@@ -198,6 +201,8 @@ export type ServerFrame =
   | { type: "receipt"; conversationId: string; userId: string; seq: number }
   | { type: "typing"; conversationId: string; userId: string }
   | { type: "presence"; userId: string; online: boolean; lastSeen: number | null }
+  /** A profile (name, avatar) changed: sent to everyone sharing a conversation with the user. */
+  | { type: "user"; user: User }
   | { type: "conversation"; conversation: Conversation }
   | { type: "removed"; conversationId: string }
   | { type: "pong"; ts: number; reqId?: string }
@@ -235,7 +240,25 @@ export const LIMITS = {
   /** `replyTo.excerpt`, in code points. */
   excerptMax: 100,
   mentionsMax: 50,
+  /** The largest avatar upload, in bytes (2 MiB), and the side it is stored at, at most. */
+  avatarMaxBytes: 2 * 1024 * 1024,
+  avatarMaxSide: 256,
 } as const;
+
+/** A signed-in device as `GET /api/me/sessions` lists it. */
+export interface SessionInfo {
+  id: string;
+  /** The session making this request. */
+  current: boolean;
+  createdTs: number;
+  lastUsedTs: number;
+  userAgent: string | null;
+  /** A name for the device, from the user agent ("Firefox on Windows"). */
+  device: string;
+}
+
+/** The name shown for the author of messages whose account was deleted. */
+export const DELETED_ACCOUNT = "Deleted account";
 
 /**
  * What an attachment's `name` may not contain: control characters (C0, DEL, C1) and the marks,

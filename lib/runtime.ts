@@ -14,6 +14,8 @@ import { type GaugeSource, startPublisher } from "./metrics.ts";
 import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
 import { ensureSchema } from "./store/schema.ts";
+import { AccountService } from "./people/accounts.ts";
+import { buildUserSessionIndex } from "./store/sessions.ts";
 
 export interface Runtime {
   config: Config;
@@ -23,6 +25,8 @@ export interface Runtime {
   chat: ChatService;
   realtime: Realtime;
   attachments: AttachmentService;
+  /** A person's own account: profile, avatar, password, sessions, deletion, export, blocks. */
+  accounts: AccountService;
   /** What `/metrics` reads from this runtime when it renders or snapshots. */
   gauges: GaugeSource[];
   /** Closes sockets (1001), stops the engine; the caller closes KV. */
@@ -47,6 +51,10 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   const realtime = new Realtime(kv, config, isolateId, (u, c) => conversationView(kv, u, c));
   const chat = new ChatService(kv, realtime);
   const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
+  // Sessions from before the per-user index get their entries (once; a no-op after).
+  await buildUserSessionIndex(kv);
+  // Avatars share the blob store and the preview worker with attachments.
+  const accounts = new AccountService(kv, attachments.blobs, attachments.previews, realtime);
   await realtime.start();
   // Unreferenced uploads and abandoned chunks: every isolate sweeps now and then (the sweep is
   // idempotent, so isolates that overlap only repeat each other's reads).
@@ -75,10 +83,17 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
     config,
     kv,
     isolateId,
-    auth: new AuthService(kv, signer, config.sessionTtlSec, config.registrationsPerHour),
+    auth: new AuthService(
+      kv,
+      signer,
+      config.sessionTtlSec,
+      config.registrationsPerHour,
+      config.sessionMaxSec,
+    ),
     chat,
     realtime,
     attachments,
+    accounts,
     gauges,
     close: async () => {
       clearInterval(sweeper);

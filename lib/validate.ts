@@ -164,3 +164,44 @@ export function fieldErrors(
   }
   return out;
 }
+
+/** `PATCH /api/me`: a display name of 1 to 64 characters (blank is refused, not reset). */
+export const ProfileInput = v.object({
+  displayName: v.pipe(
+    v.string("displayName must be text."),
+    wellFormed("displayName"),
+    v.trim(),
+    v.minLength(1, "displayName is required."),
+    v.maxLength(
+      LIMITS.displayNameMax,
+      `displayName must be at most ${LIMITS.displayNameMax} characters.`,
+    ),
+  ),
+});
+/** `POST /api/me/password`: the current password is only compared, so only its length is capped. */
+export const PasswordChangeInput = v.object({
+  currentPassword: v.pipe(
+    v.string("currentPassword must be text."),
+    v.minLength(1, "currentPassword is required."),
+    v.maxLength(LIMITS.passwordMax, "currentPassword is too long."),
+  ),
+  newPassword: v.pipe(
+    v.string("newPassword must be text."),
+    v.minLength(
+      LIMITS.passwordMin,
+      `newPassword must be at least ${LIMITS.passwordMin} characters.`,
+    ),
+    v.maxLength(
+      LIMITS.passwordMax,
+      `newPassword must be at most ${LIMITS.passwordMax} characters.`,
+    ),
+  ),
+});
+/** `DELETE /api/me`: the password, as a last confirmation. */
+export const DeleteAccountInput = v.object({
+  password: v.pipe(
+    v.string("password must be text."),
+    v.minLength(1, "password is required."),
+    v.maxLength(LIMITS.passwordMax, "password is too long."),
+  ),
+});

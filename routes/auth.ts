@@ -30,13 +30,21 @@ export function authRoutes(rt: Runtime) {
   return new Hono<Env>()
     .post("/register", async (c) => {
       const input = parse(RegisterInput, await jsonBody(c));
-      const grant = await rt.auth.register(input, clientAddr(c, rt.config.trustProxyHops));
+      const grant = await rt.auth.register(
+        input,
+        clientAddr(c, rt.config.trustProxyHops),
+        c.req.header("user-agent"),
+      );
       setSessionCookie(c, grant, ttl);
       return c.json({ user: grant.user, ...tokens(grant) }, 201);
     })
     .post("/login", async (c) => {
       const input = parse(LoginInput, await jsonBody(c));
-      const grant = await rt.auth.login(input, clientAddr(c, rt.config.trustProxyHops));
+      const grant = await rt.auth.login(
+        input,
+        clientAddr(c, rt.config.trustProxyHops),
+        c.req.header("user-agent"),
+      );
       setSessionCookie(c, grant, ttl);
       return c.json({ user: grant.user, ...tokens(grant) });
     })
@@ -59,12 +67,4 @@ export function authRoutes(rt: Runtime) {
       clearSessionCookie(c);
       return c.body(null, 204);
     });
-}
-
-export function meRoutes(rt: Runtime) {
-  return new Hono<Env>().get(
-    "/",
-    requireAuth(rt),
-    (c) => c.json({ user: c.get("principal").user }),
-  );
 }

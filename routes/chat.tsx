@@ -8,10 +8,12 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { ChatNotFound, ChatPage, LeavePage } from "../components/ChatPage.tsx";
-import { type PageError, pageError, type PageStatus } from "../lib/errors.ts";
+import { AppError, type PageError, pageError, type PageStatus } from "../lib/errors.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { parse, SendInput } from "../lib/validate.ts";
+import { listBlocked } from "../lib/store/blocks.ts";
+import { getUserByName } from "../lib/store/users.ts";
 import { type Env, principalOf } from "./context.ts";
 import { formFields, page } from "./pages.tsx";
 
@@ -34,7 +36,10 @@ export function chatRoutes(rt: Runtime) {
     const principal = await principalOf(rt, c);
     if (!principal) return c.redirect("/login", 302);
     const me = principal.user;
-    const conversations = await rt.chat.listConversations(me.id);
+    const [conversations, blocked] = await Promise.all([
+      rt.chat.listConversations(me.id),
+      listBlocked(rt.kv, me.id),
+    ]);
     c.header("Cache-Control", "no-store");
     if (openId === null) {
       return page(
@@ -46,7 +51,10 @@ export function chatRoutes(rt: Runtime) {
           messages={[]}
           hasMore={false}
           members={null}
+          blocked={blocked}
+          form={opts.notice ? { sendId: crypto.randomUUID(), notice: opts.notice } : undefined}
         />,
+        opts.status,
       );
     }
     // Membership is the list itself: a conversation not in it is "not found", never revealed.
@@ -67,6 +75,7 @@ export function chatRoutes(rt: Runtime) {
         users={history.users}
         members={detail.members}
         form={form}
+        blocked={blocked}
       />,
       opts.status,
     );
@@ -87,6 +96,24 @@ export function chatRoutes(rt: Runtime) {
 
   return new Hono<Env>()
     .get("/", (c) => show(c, null))
+    // Starting a direct chat by username, for a page whose script did not run.
+    .post("/direct", async (c) => {
+      const principal = await principalOf(rt, c);
+      if (!principal) return c.redirect("/login", 303);
+      const name = ((await formFields(c)).username ?? "").trim().replace(/^@/, "");
+      try {
+        const other = name ? await getUserByName(rt.kv, name) : null;
+        if (!other) {
+          throw new AppError("not_found", `There is no user "${name}".`, { field: "username" });
+        }
+        const { conversation } = await rt.chat.createDirect(principal.user.id, other.id);
+        return c.redirect(`/chat/${encodeURIComponent(conversation.id)}`, 303);
+      } catch (err) {
+        const e = pageError(err);
+        if (!e) throw err;
+        return show(c, null, { notice: e.message, status: 400 });
+      }
+    })
     .get("/:id", (c) => {
       const before = Number(c.req.query("before"));
       return show(c, c.req.param("id"), {

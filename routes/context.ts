@@ -38,7 +38,22 @@ export async function principalOf(
   if (token) return await rt.auth.fromAccessToken(token);
   if (c.req.header("authorization") !== undefined) return null;
   const cookie = getCookie(c, SESSION_COOKIE);
-  return cookie ? await rt.auth.fromCookie(cookie) : null;
+  const principal = cookie ? await rt.auth.fromCookie(cookie) : null;
+  // The session slid forward: so does the cookie's own lifetime in the browser.
+  if (cookie && principal?.renewedForSec) renewCookie(c, cookie, principal.renewedForSec);
+  return principal;
+}
+
+function renewCookie(c: Context, token: string, maxAgeSec: number): void {
+  const https = new URL(c.req.url).protocol === "https:" ||
+    c.req.header("x-forwarded-proto") === "https";
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: https,
+    path: "/",
+    maxAge: maxAgeSec,
+  });
 }
 
 /**

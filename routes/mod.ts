@@ -12,7 +12,8 @@ import { log, securityEvent } from "../lib/log.ts";
 import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import { attachmentRoutes, UPLOAD_PATH } from "./attachments.ts";
-import { authRoutes, meRoutes } from "./auth.ts";
+import { authRoutes } from "./auth.ts";
+import { AVATAR_PATH, avatarRoutes, meRoutes } from "./me.ts";
 import { limitBody } from "./body.ts";
 import { chatRoutes } from "./chat.tsx";
 import { compressPages } from "./compress.ts";
@@ -22,6 +23,7 @@ import { healthRoutes } from "./health.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { observe } from "./observe.ts";
 import { pageRoutes } from "./pages.tsx";
+import { AVATAR_FORM_PATH, settingsRoutes } from "./settings.tsx";
 import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";
 
@@ -93,8 +95,13 @@ export function createApp(rt: Runtime): Hono<Env> {
   // Every body is bounded, forms as well as JSON (a form's largest honest field is a message).
   // Uploads have their own, larger limit, enforced while they stream (routes/attachments.ts).
   const bounded = limitBody(LIMITS.jsonBodyMaxBytes);
+  // An avatar posted by the settings form: the picture's limit plus room for the form around it.
+  const avatarForm = limitBody(LIMITS.avatarMaxBytes + LIMITS.jsonBodyMaxBytes);
   app.use("*", function bodyLimitExceptUploads(c, next) {
     if (c.req.method === "POST" && UPLOAD_PATH.test(c.req.path)) return next();
+    // Avatars (2 MiB) are bounded while they are read (lib/people/accounts.ts).
+    if (c.req.method === "PUT" && AVATAR_PATH.test(c.req.path)) return next();
+    if (c.req.method === "POST" && AVATAR_FORM_PATH.test(c.req.path)) return avatarForm(c, next);
     return bounded(c, next);
   });
 
@@ -102,12 +109,14 @@ export function createApp(rt: Runtime): Hono<Env> {
   app.route("/", metricsRoutes(rt));
   app.route("/api/auth", authRoutes(rt));
   app.route("/api/me", meRoutes(rt));
+  app.route("/api/users", avatarRoutes(rt));
   app.route("/api/users", userRoutes(rt));
   app.route("/api", attachmentRoutes(rt));
   app.route("/api/conversations", conversationRoutes(rt));
   app.route("/api/ws", wsRoutes(rt));
   app.route("/", pageRoutes(rt));
   app.route("/chat", chatRoutes(rt));
+  app.route("/settings", settingsRoutes(rt));
   app.route("/static", staticRoutes(BUILD_DIR));
 
   app.notFound((c) => {

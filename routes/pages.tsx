@@ -78,7 +78,11 @@ export function pageRoutes(rt: Runtime) {
       }
       try {
         const input = parse(RegisterInput, raw);
-        const grant = await rt.auth.register(input, clientAddr(c, rt.config.trustProxyHops));
+        const grant = await rt.auth.register(
+          input,
+          clientAddr(c, rt.config.trustProxyHops),
+          c.req.header("user-agent"),
+        );
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);
       } catch (err) {
@@ -99,7 +103,11 @@ export function pageRoutes(rt: Runtime) {
           username: fields.username ?? "",
           password: fields.password ?? "",
         });
-        const grant = await rt.auth.login(input, clientAddr(c, rt.config.trustProxyHops));
+        const grant = await rt.auth.login(
+          input,
+          clientAddr(c, rt.config.trustProxyHops),
+          c.req.header("user-agent"),
+        );
         setSessionCookie(c, grant, ttl);
         return c.redirect("/chat", 303);
       } catch (err) {

@@ -38,6 +38,8 @@ export function wsRoutes(rt: Runtime) {
     // 60 s silence rule (close 4002) is enforced by the engine instead.
     // Read before upgrading: the request's connection info is gone after.
     const addr = clientAddr(c, rt.config.trustProxyHops);
+    // A connecting socket is the session in use: `lastUsedTs` and its sliding expiry.
+    await rt.auth.touch(principal.sessionId);
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0 });
     serveSocket(
       socket,

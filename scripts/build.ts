@@ -18,7 +18,7 @@ const out = `${root}_build`;
 const deno = Deno.execPath();
 
 /** Browser entry points, bundled with code splitting. */
-export const ENTRIES = ["client/chat.ts"];
+export const ENTRIES = ["client/chat.ts", "client/settings.ts"];
 
 async function run(args: string[]): Promise<void> {
   const { code, stderr } = await new Deno.Command(deno, {

@@ -42,16 +42,25 @@ export class PreviewMaker {
     this.#inProcess = opts.inProcess ?? false;
   }
 
-  make(bytes: Uint8Array, image: SniffedImage): Promise<PreviewResult | null> {
+  /** `maxSide` is the preview's longest side (avatars are smaller than message previews). */
+  make(
+    bytes: Uint8Array,
+    image: SniffedImage,
+    maxSide = PREVIEW_MAX_SIDE,
+  ): Promise<PreviewResult | null> {
     if (image.width * image.height > DECODE_MAX_PIXELS) return Promise.resolve(null);
-    const job = this.#queue.then(() => this.#run(bytes, image));
+    const job = this.#queue.then(() => this.#run(bytes, image, maxSide));
     this.#queue = job.catch(() => {});
     return job;
   }
 
-  async #run(bytes: Uint8Array, image: SniffedImage): Promise<PreviewResult | null> {
+  async #run(
+    bytes: Uint8Array,
+    image: SniffedImage,
+    maxSide: number,
+  ): Promise<PreviewResult | null> {
     const id = this.#nextId++;
-    const req: PreviewRequest = { id, bytes, ...image, maxSide: PREVIEW_MAX_SIDE };
+    const req: PreviewRequest = { id, bytes, ...image, maxSide };
     let worker: Worker | null = null;
     if (!this.#inProcess) {
       try {

@@ -12,7 +12,9 @@ import {
   revokeSession,
   rotateSession,
   sessionFromCookie,
+  type SessionRecord,
   type SessionSecrets,
+  touchSession,
 } from "../store/sessions.ts";
 import {
   createUser,
@@ -39,6 +41,9 @@ export interface Grant {
 export interface Principal {
   user: User;
   sessionId: string;
+  /** Set when this request renewed a cookie session (its sliding lifetime): the edge sends
+   * the cookie again with this many seconds to live. */
+  renewedForSec?: number;
 }
 
 export class AuthService {
@@ -48,7 +53,16 @@ export class AuthService {
     private sessionTtlSec: number,
     /** Accounts one client address may create per hour; 0 = no limit. */
     private registrationsPerHour: number,
+    /** The longest a session lives however often it is renewed (SESSION_MAX_SEC). */
+    private sessionMaxSec?: number,
   ) {}
+
+  #newSession(userId: string, userAgent?: string | null) {
+    return createSession(this.kv, userId, this.sessionTtlSec, {
+      userAgent,
+      maxSec: this.sessionMaxSec,
+    });
+  }
 
   async #grant(user: User, sessionId: string, secrets: SessionSecrets): Promise<Grant> {
     const accessToken = await this.signer.sign({ userId: user.id, sessionId });
@@ -63,6 +77,7 @@ export class AuthService {
   async register(
     input: { username: string; password: string; displayName?: string },
     addr: string,
+    userAgent?: string | null,
   ) {
     // Counted before the (deliberately slow) password hash, so a flood costs us little.
     const wait = await reserveRegistration(this.kv, addr, this.registrationsPerHour);
@@ -76,7 +91,7 @@ export class AuthService {
     }
     const passwordHash = await hashPassword(input.password);
     const record = await createUser(this.kv, { ...input, passwordHash });
-    const { session, secrets } = await createSession(this.kv, record.id, this.sessionTtlSec);
+    const { session, secrets } = await this.#newSession(record.id, userAgent);
     return await this.#grant(publicUser(record), session.id, secrets);
   }
 
@@ -84,7 +99,11 @@ export class AuthService {
    * Signs in. Unknown user and wrong password get the same answer after the same work.
    * @throws AppError `rate_limited` past the throttle, `unauthorized` on bad credentials.
    */
-  async login(input: { username: string; password: string }, addr: string): Promise<Grant> {
+  async login(
+    input: { username: string; password: string },
+    addr: string,
+    userAgent?: string | null,
+  ): Promise<Grant> {
     const username = input.username.toLowerCase();
     // Counted before the check, so parallel guesses cannot all slip under the limit.
     const wait = await reserveLoginAttempt(this.kv, username, addr);
@@ -112,8 +131,17 @@ export class AuthService {
         log.warn("rehash failed", { error: String(err) })
       );
     }
-    const { session, secrets } = await createSession(this.kv, record.id, this.sessionTtlSec);
+    const { session, secrets } = await this.#newSession(record.id, userAgent);
     return await this.#grant(publicUser(record), session.id, secrets);
+  }
+
+  /**
+   * Notes that a session is in use (a socket connected): `lastUsedTs`, and a sliding expiry,
+   * written at most every five minutes.
+   */
+  async touch(sessionId: string): Promise<void> {
+    const session = await getSession(this.kv, sessionId);
+    if (session) await touchSession(this.kv, session, this.sessionTtlSec);
   }
 
   /** Rotates a session by its refresh token (JSON clients) or cookie (browsers). */
@@ -145,6 +173,15 @@ export class AuthService {
   async fromCookie(cookieToken: string): Promise<Principal | null> {
     const session = await sessionFromCookie(this.kv, cookieToken);
     const record = session && await getUser(this.kv, session.userId);
-    return record && session ? { user: publicUser(record), sessionId: session.id } : null;
+    if (!record || !session) return null;
+    // A browser session slides while in use (at most one write per five minutes).
+    const renewed: SessionRecord | null = await touchSession(this.kv, session, this.sessionTtlSec);
+    return {
+      user: publicUser(record),
+      sessionId: session.id,
+      ...(renewed
+        ? { renewedForSec: Math.max(1, Math.floor((renewed.expiresAt - Date.now()) / 1000)) }
+        : {}),
+    };
   }
 }

@@ -16,6 +16,7 @@ import { resolveMentions, resolveReply } from "./changes.ts";
 import type { RealtimePort } from "./port.ts";
 import { type Limiter, SharedRateLimiter } from "./ratelimit.ts";
 import { SendBatcher, type SendOutcome } from "./sender.ts";
+import { SendBlocks } from "./blocking.ts";
 
 /** The answer to a send: the contract's ack fields. */
 export interface Ack {
@@ -33,6 +34,7 @@ const ACK_CACHE = 50_000;
 export class Sending {
   #batcher: SendBatcher;
   #acks = new Map<string, { seq: number; ts: number; senderId: string }>();
+  #blocks: SendBlocks;
 
   /** @param limiter sends per user over the whole server: a burst of 30, then 10 a second
    * (tests pass their own). */
@@ -41,6 +43,7 @@ export class Sending {
     private realtime: RealtimePort,
     private limiter: Limiter = new SharedRateLimiter(kv, "send", 30, 10),
   ) {
+    this.#blocks = new SendBlocks(kv);
     this.#batcher = new SendBatcher(kv, (convId, msgs) => {
       for (const m of msgs) this.#rememberAck(convId, m.id, m);
       realtime.publishMessages(convId, msgs);
@@ -92,6 +95,7 @@ export class Sending {
     }
     const cached = this.#acks.get(convId + "\u0000" + input.id);
     if (cached) return this.#ackOf(convId, input.id, cached, senderId, true);
+    await this.#blocks.check(senderId, convId);
     const taken = this.limiter.take(senderId);
     // Mostly a number (tokens leased earlier): no extra turn of the event loop then.
     const wait = typeof taken === "number" ? taken : await taken;

@@ -47,6 +47,8 @@ import type { RealtimePort } from "./port.ts";
 import { SharedRateLimiter } from "./ratelimit.ts";
 import { type Ack, Sending } from "./send.ts";
 import { conversationView, conversationViews } from "./views.ts";
+import { refuseIfBlocked } from "./blocking.ts";
+import { blockersAmong, blocks } from "../store/blocks.ts";
 
 export type { Ack } from "./send.ts";
 export type { ChangeAck } from "./changes.ts";
@@ -115,10 +117,13 @@ export class ChatService {
       listCursors(this.kv, convId),
     ]);
     const ids = records.map((r) => r.userId);
-    const [users, presence] = await Promise.all([
+    const [users, presence, blockers] = await Promise.all([
       getUsers(this.kv, ids),
       lookupPresence(this.kv, ids),
+      blockersAmong(this.kv, userId, ids),
     ]);
+    // Members who block the caller show them no presence (contract part C).
+    for (const id of blockers) presence.set(id, { online: false, lastSeen: null });
     const byId = new Map(users.map((u) => [u.id, u]));
     const rank: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
     const members: Member[] = records.flatMap((r) => {
@@ -146,6 +151,12 @@ export class ChatService {
     if (!(await getUser(this.kv, otherId))) {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
+    await refuseIfBlocked(
+      this.kv,
+      otherId,
+      userId,
+      "You cannot start a conversation with this person: they have blocked you.",
+    );
     // Opening a direct chat that exists already puts nobody anywhere: only a new one counts.
     if (!(await findDirect(this.kv, userId, otherId))) await this.#place(userId);
     const { conversation, created } = await createDirect(this.kv, userId, otherId);
@@ -160,6 +171,12 @@ export class ChatService {
       const known = new Set(found.map((u) => u.id));
       const missing = wanted.find((id) => !known.has(id));
       throw new AppError("invalid_input", `memberIds: user ${missing} does not exist.`, {
+        field: "memberIds",
+      });
+    }
+    const blockers = await Promise.all(wanted.map((id) => blocks(this.kv, id, userId)));
+    if (blockers.some(Boolean)) {
+      throw new AppError("forbidden", "You cannot add someone who has blocked you to a group.", {
         field: "memberIds",
       });
     }
@@ -204,6 +221,12 @@ export class ChatService {
     if (!(await getUser(this.kv, userId))) {
       throw new AppError("not_found", "That user does not exist.", { field: "userId" });
     }
+    await refuseIfBlocked(
+      this.kv,
+      userId,
+      actorId,
+      "You cannot add someone who has blocked you to a group.",
+    );
     await this.#place(actorId);
     // Applied here at once (other isolates hear of it by channel and by the log's watch).
     const system: Message[] = [];

@@ -4,12 +4,13 @@
  * the realtime engine sends them in `conversation` frames, so both show the same thing.
  * @module
  */
-import type { Conversation, Message, Reaction } from "../protocol.ts";
+import { type Conversation, DELETED_ACCOUNT, type Message, type Reaction } from "../protocol.ts";
 import { getConversation, getMember } from "../store/conversations.ts";
 import { keys } from "../store/keys.ts";
 import { getMany } from "../store/kv.ts";
 import { excerptOf, headCount, headsAndCounters, mentionsOf } from "../store/messages.ts";
 import { lookupPresence } from "../store/presence.ts";
+import { blockersAmong } from "../store/blocks.ts";
 import type { ConversationRecord } from "../store/records.ts";
 import { getUsers, publicUser } from "../store/users.ts";
 
@@ -26,10 +27,13 @@ export async function conversationViews(
   const lasts = await lastMessages(kv, heads.map((h) => h?.last ?? null));
   const peerIds = convs.map((c) => c.pair?.find((id) => id !== userId) ?? null);
   const wanted = [...new Set(peerIds.filter((p): p is string => !!p))];
-  const [peers, presence] = await Promise.all([
+  const [peers, presence, blockers] = await Promise.all([
     getUsers(kv, wanted),
     lookupPresence(kv, wanted),
+    blockersAmong(kv, userId, wanted),
   ]);
+  // A peer who blocks the viewer shows no presence to them (contract part C).
+  for (const id of blockers) presence.set(id, { online: false, lastSeen: null });
   const peerById = new Map(peers.map((p) => [p.id, p]));
   return convs.map((c, i) => {
     const head = heads[i] ?? { seq: 0, ts: c.createdAt, last: null };
@@ -43,7 +47,7 @@ export async function conversationViews(
     return {
       id: c.id,
       kind: c.kind,
-      title: c.kind === "direct" ? (peer?.displayName ?? "Deleted user") : c.title,
+      title: c.kind === "direct" ? (peer?.displayName ?? DELETED_ACCOUNT) : c.title,
       peer,
       lastMessage: lasts[i],
       lastSeq: head.seq,

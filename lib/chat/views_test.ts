@@ -27,6 +27,7 @@ Deno.test("a direct chat is titled by the peer, with their presence, last messag
       id: bea.id,
       username: "bea",
       displayName: "Bea B.",
+      avatarUrl: null,
       online: true,
       lastSeen: null,
     });

@@ -8,9 +8,11 @@
 import type { RealtimePort } from "../chat/port.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
-import { CLOSE, type Message } from "../protocol.ts";
+import { CLOSE, DELETED_ACCOUNT, type Message } from "../protocol.ts";
 import { listMemberships } from "../store/conversations.ts";
 import type { StreamItem } from "../store/messages.ts";
+import { getUser, publicUser } from "../store/users.ts";
+import { BlockCache } from "./blocks.ts";
 import type { LoggedEvent } from "../store/records.ts";
 import { Broker, type BrokerEventHandler, type PresenceNote } from "./broker.ts";
 import { Drain } from "../drain.ts";
@@ -38,6 +40,8 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
   #exclude = new Map<string, string>();
   #removed = new RecentRemovals();
   #typing: Typing;
+  /** Who blocks whom, for presence and typing (a blocked user sees neither of the blocker). */
+  readonly blocks: BlockCache;
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
 
@@ -58,6 +62,10 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     });
     this.#refresh = new ConversationRefresher(this.hub, viewer, (c) => this.broker.ready(c));
     this.#typing = new Typing(this.hub, (c, u) => this.broker.publishTyping(c, u));
+    this.blocks = new BlockCache(kv);
+    const hides = (from: string, to: string) => this.blocks.hides(from, to);
+    this.presence.hides = hides;
+    this.#typing.hides = hides;
   }
 
   /** Starts following the event log, the heartbeat check and the presence refresh. */
@@ -92,6 +100,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     // another one of theirs opened; with none left, `disconnect` already said they left.
     if (!first || !this.hub.hasUser(conn.userId)) return;
     await this.presence.markOnline([conn.userId]);
+    await this.blocks.load(conn.userId);
     if (!this.hub.hasUser(conn.userId)) {
       // Gone while being marked online: `disconnect` may have run before that write landed.
       const lastSeen = await this.presence.markOffline(conn.userId);
@@ -112,6 +121,7 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
     if (!last || this.#closed) return;
     const lastSeen = await this.presence.markOffline(conn.userId);
     if (lastSeen !== null && !this.hub.hasUser(conn.userId)) {
+      await this.blocks.load(conn.userId).catch(() => {});
       await this.presence.announce(conn.userId, false, lastSeen, convIds, known);
     }
   }
@@ -153,7 +163,8 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
 
   /** A member is typing: other members' connections hear of it (at most once a second). */
   typing(userId: string, convId: string): void {
-    this.#typing.local(userId, convId);
+    if (this.blocks.ready(userId)) this.#typing.local(userId, convId);
+    else this.blocks.load(userId).then(() => this.#typing.local(userId, convId), () => {});
   }
 
   // ---- what the broker reports ---------------------------------------------------------------
@@ -173,11 +184,31 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
   }
 
   onTyping(convId: string, userId: string): void {
-    this.#typing.deliver(convId, userId);
+    if (this.blocks.ready(userId)) this.#typing.deliver(convId, userId);
+    else this.blocks.load(userId).then(() => this.#typing.deliver(convId, userId), () => {});
   }
 
   onPresence(note: PresenceNote): void {
-    this.presence.queue(note);
+    if (this.blocks.ready(note.userId)) this.presence.queue(note);
+    else this.blocks.load(note.userId).then(() => this.presence.queue(note), () => {});
+  }
+
+  /**
+   * Sends a user's new profile to this isolate's connections of everyone who shares a
+   * conversation with them (and their own), each once. A deleted account goes out as such.
+   */
+  async #userChanged(userId: string): Promise<void> {
+    const record = await getUser(this.kv, userId);
+    const user = record
+      ? publicUser(record)
+      : { id: userId, username: "", displayName: DELETED_ACCOUNT, avatarUrl: null };
+    const raw = JSON.stringify({ type: "user", user });
+    const recipients = new Set<string>();
+    if (this.hub.hasUser(userId)) recipients.add(userId);
+    // One range read per isolate per change; each local listener gets the frame once.
+    const convIds = record ? await listMemberships(this.kv, userId) : [];
+    for (const c of convIds) for (const u of this.hub.usersIn(c)) recipients.add(u);
+    for (const u of recipients) this.hub.toUser(u, raw);
   }
 
   onEvent({ event }: LoggedEvent): void {
@@ -216,6 +247,14 @@ export class Realtime implements RealtimePort, BrokerEventHandler {
       }
       case "conversation_changed":
         this.#refresh.queue(event.conversationId);
+        break;
+      case "user_changed":
+        this.#userChanged(event.userId).catch((err) =>
+          log.warn("profile fan-out failed", { error: String(err) })
+        );
+        break;
+      case "blocks_changed":
+        this.blocks.forget(event.userId);
         break;
     }
   }

@@ -39,6 +39,8 @@ export interface PresenceLinks {
 }
 
 export class Presence {
+  /** Whether `to` must not hear of `from` (a block); the engine sets it. */
+  hides: (from: string, to: string) => boolean = () => false;
   #meta = new Map<string, ConvMeta>();
   #pending = new Map<string, { frame: string; convIds: string[] }>();
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -145,7 +147,9 @@ export class Presence {
     for (const [userId, { frame, convIds }] of pending) {
       const recipients = new Set<string>();
       for (const c of convIds) {
-        for (const u of this.hub.usersIn(c)) if (u !== userId) recipients.add(u);
+        for (const u of this.hub.usersIn(c)) {
+          if (u !== userId && !this.hides(userId, u)) recipients.add(u);
+        }
       }
       for (const u of recipients) this.hub.toUser(u, frame);
     }

@@ -11,6 +11,8 @@ export const TYPING_INTERVAL_MS = 1000;
 const TYPING_KEPT = 10_000;
 
 export class Typing {
+  /** Whether `to` must not hear of `from` (a block); the engine sets it. */
+  hides: (from: string, to: string) => boolean = () => false;
   #last = new Map<string, number>();
 
   /** @param publish tells other isolates (the broker's channel). */
@@ -30,6 +32,8 @@ export class Typing {
   /** Tells the other local members of a conversation that `userId` is typing. */
   deliver(convId: string, userId: string): void {
     const raw = JSON.stringify({ type: "typing", conversationId: convId, userId });
-    for (const u of this.hub.usersIn(convId)) if (u !== userId) this.hub.toUser(u, raw);
+    for (const u of this.hub.usersIn(convId)) {
+      if (u !== userId && !this.hides(userId, u)) this.hub.toUser(u, raw);
+    }
   }
 }

@@ -9,6 +9,9 @@ import { AppError } from "../errors.ts";
 import { securityEvent } from "../log.ts";
 import { listMemberships, removeMember } from "./conversations.ts";
 import { keys } from "./keys.ts";
+import { eraseUserTraces } from "./accounts.ts";
+import { KvBlobStore } from "./blobs.ts";
+import { forgetBlocks } from "./blocks.ts";
 import { retry } from "./kv.ts";
 import { revokeSession, type SessionRecord } from "./sessions.ts";
 import { getUser, getUserByName, searchWords, type UserRecord } from "./users.ts";
@@ -118,8 +121,14 @@ export async function deleteUser(
       .delete(keys.userByName(user.username))
       .delete(keys.lastSeen(userId));
     for (const word of searchWords(user)) op.delete(keys.userByWord(word, userId));
+    // The avatar goes with the record (its chunks at the next sweep), as in self-deletion.
+    if (user.avatar) new KvBlobStore(kv).remove(op, user.avatar.blobId);
     const res = await retry(() => op.commit());
-    if (res.ok) break;
+    if (res.ok) {
+      await forgetBlocks(kv, userId);
+      await eraseUserTraces(kv, user);
+      break;
+    }
   }
   securityEvent("account_deleted", { userId, by: "admin" });
   return { revoked, conversations: convIds.length };

@@ -51,7 +51,7 @@ const SKIPPED = new Set([
   "meta",
 ]);
 /** Prefixes whose values carry an `expiresAt` that becomes `expireIn` again on import. */
-const EXPIRING = new Set<string>([keys.session("")[0]]);
+const EXPIRING = new Set<string>([keys.session("")[0], keys.userSession("", "")[0]]);
 
 const CONSISTENCY =
   "per entry, not a snapshot; import recomputes conversation heads from the messages it loads";

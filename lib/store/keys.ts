@@ -40,6 +40,10 @@
  * | ["reaction_sums", convId, seq]        | Reaction[] (first 50 ids)  | store/changes.ts            |
  * | ["reactions", convId, seq, emoji, uid]| number (the change's seq)  | store/changes.ts            |
  * | ["mentions", userId, convId, seq]     | true (unread mention)      | store/messages.ts, changes  |
+ * | ["user_sessions", userId, sessionId]  | {createdAt, expiresAt} (ex)| store/sessions.ts (atomic)  |
+ * | ["meta", "user_sessions_built"]       | true, once index is built  | store/sessions.ts, at start |
+ * | ["blocks", blockerId, blockedId]      | {at}                       | store/blocks.ts (atomic)    |
+ * | ["blocked_by", blockedId, blockerId]  | {at} (reverse of blocks)   | store/blocks.ts (atomic)    |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -120,4 +124,13 @@ export const keys = {
     ["mentions", userId, convId, seq] as const,
   mentionsOf: (userId: string) => ["mentions", userId] as const,
   mentionsIn: (userId: string, convId: string) => ["mentions", userId, convId] as const,
+  /** A user's sessions, so they can be listed and revoked without scanning every session. */
+  userSession: (userId: string, sessionId: string) => ["user_sessions", userId, sessionId] as const,
+  userSessionsOf: (userId: string) => ["user_sessions", userId] as const,
+  userSessionsBuilt: () => ["meta", "user_sessions_built"] as const,
+  block: (blockerId: string, blockedId: string) => ["blocks", blockerId, blockedId] as const,
+  blocksOf: (blockerId: string) => ["blocks", blockerId] as const,
+  blockedBy: (blockedId: string, blockerId: string) =>
+    ["blocked_by", blockedId, blockerId] as const,
+  blockedByOf: (blockedId: string) => ["blocked_by", blockedId] as const,
 };

@@ -7,9 +7,11 @@
 import type { ConversationKind, Message, Role, User } from "../protocol.ts";
 
 /** What KV holds for a user; `passwordHash` never leaves the server. */
-export interface UserRecord extends User {
+export interface UserRecord extends Omit<User, "avatarUrl"> {
   passwordHash: string;
   createdAt: number;
+  /** The avatar's blob and a short content hash (the URL's `v`), when the user has one. */
+  avatar?: { blobId: string; hash: string; type: string } | null;
 }
 
 /** A server-side session, with its credentials stored only as hashes. */
@@ -23,6 +25,12 @@ export interface SessionRecord {
   cookieHash: string;
   createdAt: number;
   expiresAt: number;
+  /** When the session was last seen in use (written at most every few minutes). */
+  lastUsedAt?: number;
+  /** The User-Agent it signed in with (shortened), to name the device in the sessions list. */
+  userAgent?: string;
+  /** The absolute end: sliding never takes `expiresAt` past it (SESSION_MAX_SEC). */
+  maxExpiresAt?: number;
 }
 
 export interface ConversationRecord {
@@ -88,7 +96,12 @@ export type LogEvent =
   }
   | { type: "member_added"; conversationId: string; userId: string }
   | { type: "member_removed"; conversationId: string; userId: string }
-  | { type: "conversation_changed"; conversationId: string };
+  | { type: "conversation_changed"; conversationId: string }
+  /** A profile changed: isolates send `{type: "user"}` to their members who share a
+   * conversation with the user. */
+  | { type: "user_changed"; userId: string }
+  /** A user's block list changed: isolates drop what they cached of it. */
+  | { type: "blocks_changed"; userId: string };
 
 /** An event of the log under its sequence number. */
 export interface LoggedEvent {

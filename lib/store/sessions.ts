@@ -57,24 +57,53 @@ async function freshSecrets(sessionId: string) {
   };
 }
 
-/** Starts a session for a user. */
+/** How often a session's `lastUsedAt` (and a sliding expiry) is written at most. */
+export const TOUCH_EVERY_MS = 5 * 60 * 1000;
+
+/** The longest a User-Agent is kept: enough to name a device, never a whole fingerprint. */
+const USER_AGENT_MAX = 256;
+
+/** When a session renewed now ends: `ttlSec` from now, but never past its absolute cap. */
+function nextExpiry(now: number, ttlSec: number, maxExpiresAt: number | undefined): number {
+  return Math.min(now + ttlSec * 1000, maxExpiresAt ?? Infinity);
+}
+
+/** Adds to `op` a session's record and its per-user index entry, expiring together. */
+function putSession(op: Deno.AtomicOperation, session: SessionRecord): Deno.AtomicOperation {
+  const expireIn = Math.max(1, session.expiresAt - Date.now());
+  return op.set(keys.session(session.id), session, { expireIn })
+    .set(keys.userSession(session.userId, session.id), {
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+    }, { expireIn });
+}
+
+/**
+ * Starts a session for a user. `maxSec` caps its whole life, however often it is renewed
+ * (SESSION_MAX_SEC); `userAgent` names the device in the user's sessions list.
+ */
 export async function createSession(
   kv: Deno.Kv,
   userId: string,
   ttlSec: number,
+  opts: { userAgent?: string | null; maxSec?: number } = {},
 ): Promise<{ session: SessionRecord; secrets: SessionSecrets }> {
   const id = crypto.randomUUID();
   const { secrets, refreshHash, cookieHash } = await freshSecrets(id);
   const now = Date.now();
+  const maxExpiresAt = opts.maxSec === undefined ? undefined : now + opts.maxSec * 1000;
   const session: SessionRecord = {
     id,
     userId,
     refreshHash,
     cookieHash,
     createdAt: now,
-    expiresAt: now + ttlSec * 1000,
+    expiresAt: nextExpiry(now, ttlSec, maxExpiresAt),
+    lastUsedAt: now,
+    ...(opts.userAgent ? { userAgent: opts.userAgent.slice(0, USER_AGENT_MAX) } : {}),
+    ...(maxExpiresAt === undefined ? {} : { maxExpiresAt }),
   };
-  await retry(() => kv.set(keys.session(id), session, { expireIn: ttlSec * 1000 }));
+  await retry(() => putSession(kv.atomic(), session).commit());
   return { session, secrets };
 }
 
@@ -135,29 +164,121 @@ export async function rotateSession(
       USED_REFRESH_KEPT,
     ),
     cookieHash,
-    expiresAt: Date.now() + ttlSec * 1000,
+    expiresAt: nextExpiry(Date.now(), ttlSec, session.maxExpiresAt),
+    lastUsedAt: Date.now(),
   };
-  const res = await retry(() =>
-    kv.atomic().check(entry).set(keys.session(session.id), next, { expireIn: ttlSec * 1000 })
-      .commit()
-  );
+  const res = await retry(() => putSession(kv.atomic().check(entry), next).commit());
   // A concurrent rotation won: this presentation used a token that is no longer current.
   if (!res.ok) return null;
   return { session: next, secrets };
 }
 
+/**
+ * Notes that a session is in use: writes `lastUsedAt` and slides `expiresAt` (up to its cap),
+ * but only when the last write is `TOUCH_EVERY_MS` old, so an active session costs one write
+ * per five minutes, not one per request. Returns the renewed record when it wrote, else null.
+ */
+export async function touchSession(
+  kv: Deno.Kv,
+  session: SessionRecord,
+  ttlSec: number,
+  now = Date.now(),
+): Promise<SessionRecord | null> {
+  if (now - (session.lastUsedAt ?? session.createdAt) < TOUCH_EVERY_MS) return null;
+  const entry = await retry(() => kv.get<SessionRecord>(keys.session(session.id)));
+  if (!entry.value || entry.value.expiresAt <= now) return null;
+  const next: SessionRecord = {
+    ...entry.value,
+    lastUsedAt: now,
+    expiresAt: nextExpiry(now, ttlSec, entry.value.maxExpiresAt),
+  };
+  // A rotation or revocation meanwhile wins; the touch is only a note.
+  const res = await retry(() => putSession(kv.atomic().check(entry), next).commit());
+  return res.ok ? next : null;
+}
+
+/** A user's live sessions, oldest first (one range read of the index, then the records). */
+export async function listUserSessions(kv: Deno.Kv, userId: string): Promise<SessionRecord[]> {
+  const ids: string[] = [];
+  for await (const e of kv.list({ prefix: keys.userSessionsOf(userId) })) {
+    ids.push(e.key[2] as string);
+  }
+  const now = Date.now();
+  const out: SessionRecord[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const entries = await retry(() =>
+      kv.getMany<SessionRecord[]>(ids.slice(i, i + 10).map((id) => keys.session(id)))
+    );
+    for (const e of entries) if (e.value && e.value.expiresAt > now) out.push(e.value);
+  }
+  return out.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/** Why a session was ended, as the `session_revoked` log line says. */
+export type RevokeReason =
+  | "logout"
+  | "refresh_reuse"
+  | "admin"
+  | "user"
+  | "password_changed"
+  | "account_deleted";
+
 /** Ends a session everywhere: its tokens stop working and every isolate closes its sockets. */
 export async function revokeSession(
   kv: Deno.Kv,
   sessionId: string,
-  reason: "logout" | "refresh_reuse" | "admin" = "logout",
+  reason: RevokeReason = "logout",
 ): Promise<void> {
   const entry = await retry(() => kv.get<SessionRecord>(keys.session(sessionId)));
   if (!entry.value) return;
-  securityEvent("session_revoked", { sessionId, userId: entry.value.userId, reason });
+  const userId = entry.value.userId;
+  securityEvent("session_revoked", { sessionId, userId, reason });
   await appendEvents(
     kv,
-    [{ type: "revoke", sessionId, userId: entry.value.userId }],
-    (op) => op.delete(keys.session(sessionId)),
+    [{ type: "revoke", sessionId, userId }],
+    (op) => op.delete(keys.session(sessionId)).delete(keys.userSession(userId, sessionId)),
   );
+}
+
+/** Revokes every session of a user but `keep` (null: all). Returns how many it ended. */
+export async function revokeUserSessions(
+  kv: Deno.Kv,
+  userId: string,
+  keep: string | null,
+  reason: RevokeReason,
+): Promise<number> {
+  let n = 0;
+  for await (const e of kv.list({ prefix: keys.userSessionsOf(userId) })) {
+    const id = e.key[2] as string;
+    if (id === keep) continue;
+    await revokeSession(kv, id, reason);
+    // An expired record leaves its index entry to KV's own expiry; drop it now all the same.
+    await retry(() => kv.delete(e.key));
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Writes the per-user index for sessions made before it existed; run at start. Idempotent,
+ * and skipped once done (a marker key), like the user word index.
+ */
+export async function buildUserSessionIndex(kv: Deno.Kv): Promise<number> {
+  if ((await retry(() => kv.get(keys.userSessionsBuilt()))).value) return 0;
+  let built = 0;
+  const now = Date.now();
+  for await (const e of kv.list<SessionRecord>({ prefix: keys.session("").slice(0, 1) })) {
+    const s = e.value;
+    if (s.expiresAt <= now) continue;
+    await retry(() =>
+      kv.atomic().check(e).set(
+        keys.userSession(s.userId, s.id),
+        { createdAt: s.createdAt, expiresAt: s.expiresAt },
+        { expireIn: s.expiresAt - now },
+      ).commit()
+    );
+    built++;
+  }
+  await retry(() => kv.set(keys.userSessionsBuilt(), true));
+  return built;
 }

@@ -12,7 +12,17 @@ export type { UserRecord } from "./records.ts";
 
 /** The public face of a user record. */
 export function publicUser(record: UserRecord): User {
-  return { id: record.id, username: record.username, displayName: record.displayName };
+  return {
+    id: record.id,
+    username: record.username,
+    displayName: record.displayName,
+    avatarUrl: record.avatar ? avatarPath(record.id, record.avatar.hash) : null,
+  };
+}
+
+/** Where a user's avatar is served; the hash makes each picture its own, immutable URL. */
+export function avatarPath(userId: string, hash: string): string {
+  return `/api/users/${encodeURIComponent(userId)}/avatar?v=${hash}`;
 }
 
 /**
@@ -150,4 +160,46 @@ export async function buildUserWordIndex(kv: Deno.Kv): Promise<number> {
   }
   await retry(() => kv.set(keys.userWordsBuilt(), true));
   return built;
+}
+
+/**
+ * Changes a user's record by `change` (a display name, an avatar, a password hash), keeping
+ * the search word index in step in the same commit; retried when a concurrent change lands
+ * first. Returns the new record and the old one.
+ * @throws AppError `not_found` when the user is gone.
+ */
+export async function updateUser(
+  kv: Deno.Kv,
+  userId: string,
+  change: (u: UserRecord) => UserRecord,
+): Promise<{ before: UserRecord; after: UserRecord }> {
+  for (;;) {
+    const entry = await retry(() => kv.get<UserRecord>(keys.user(userId)));
+    if (!entry.value) throw new AppError("not_found", "That account no longer exists.");
+    const before = entry.value;
+    const after = change(before);
+    const op = kv.atomic().check(entry).set(keys.user(userId), after);
+    const oldWords = new Set(searchWords(before));
+    const newWords = new Set(searchWords(after));
+    for (const w of oldWords) if (!newWords.has(w)) op.delete(keys.userByWord(w, userId));
+    for (const w of newWords) if (!oldWords.has(w)) op.set(keys.userByWord(w, userId), userId);
+    if ((await retry(() => op.commit())).ok) return { before, after };
+  }
+}
+
+/**
+ * Deletes a user's record and name indexes in one commit, guarded by the record read, so the
+ * username is free for the next sign-up. Returns the deleted record, or null when gone.
+ */
+export async function deleteUserRecord(kv: Deno.Kv, userId: string): Promise<UserRecord | null> {
+  for (;;) {
+    const entry = await retry(() => kv.get<UserRecord>(keys.user(userId)));
+    const user = entry.value;
+    if (!user) return null;
+    const op = kv.atomic().check(entry)
+      .delete(keys.user(userId))
+      .delete(keys.userByName(user.username));
+    for (const word of searchWords(user)) op.delete(keys.userByWord(word, userId));
+    if ((await retry(() => op.commit())).ok) return user;
+  }
 }

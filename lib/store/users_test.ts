@@ -76,7 +76,7 @@ Deno.test("searchUsers finds users by username prefix and by display-name prefix
     const al = await searchUsers(kv, "al", 20);
     deepStrictEqual(al.map((u) => u.id).sort(), [alice.id, bob.id].sort());
     for (const u of al) {
-      deepStrictEqual(Object.keys(u).sort(), ["displayName", "id", "username"]);
+      deepStrictEqual(Object.keys(u).sort(), ["avatarUrl", "displayName", "id", "username"]);
     }
 
     deepStrictEqual((await searchUsers(kv, "CAR", 20)).map((u) => u.id), [carol.id]);

@@ -380,6 +380,8 @@ browserTest(
       await ada.page.getByTestId("confirm-dialog").waitFor();
       found.push(...await axe(ada.page, `${scheme} confirm`));
       await ada.page.getByTestId("confirm-cancel").click();
+      await ada.page.goto(`${base}/settings`);
+      found.push(...await axe(ada.page, `${scheme} settings`));
     }
     assertEquals(found, []);
     assertEquals(ada.errors, []);

@@ -53,7 +53,12 @@ Deno.test("register answers 201 with the user and tokens, and /api/me accepts it
       body: { username: name, password: "password123", displayName: "  Reggie  " },
     });
     equal(res.status, 201, JSON.stringify(res.body));
-    deepStrictEqual(Object.keys(res.body.user).sort(), ["displayName", "id", "username"]);
+    deepStrictEqual(Object.keys(res.body.user).sort(), [
+      "avatarUrl",
+      "displayName",
+      "id",
+      "username",
+    ]);
     equal(res.body.user.username, name);
     equal(res.body.user.displayName, "Reggie");
     equal(typeof res.body.accessToken, "string");
