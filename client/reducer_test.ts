@@ -22,6 +22,8 @@ const conv = (id: string, over: Partial<Conversation> = {}): Conversation => ({
   lastReadSeq: 0,
   unread: 0,
   lastActivityTs: 0,
+  muted: false,
+  archived: false,
   ...over,
 });
 const member = (id: string, lastReadSeq = 0): Member => ({

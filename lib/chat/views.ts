@@ -6,9 +6,10 @@
  */
 import type { Conversation } from "../protocol.ts";
 import { getConversation, getMember } from "../store/conversations.ts";
+import { type ConvSettings, getSettings, stillArchived } from "../store/inbox.ts";
 import { headsAndCursors } from "../store/messages.ts";
 import { lookupPresence } from "../store/presence.ts";
-import type { ConversationRecord } from "../store/records.ts";
+import type { ConversationRecord, Head } from "../store/records.ts";
 import { getUsers, publicUser } from "../store/users.ts";
 
 /** A user's views of conversations, in the order given. */
@@ -17,7 +18,12 @@ export async function conversationViews(
   userId: string,
   convs: ConversationRecord[],
 ): Promise<Conversation[]> {
-  const { heads, cursors } = await headsAndCursors(kv, convs.map((c) => c.id), userId);
+  const ids = convs.map((c) => c.id);
+  const [{ heads, cursors }, settings] = await Promise.all([
+    headsAndCursors(kv, ids, userId),
+    getSettings(kv, ids, userId),
+  ]);
+  const marks = await listMarks(kv, userId, ids, settings, heads);
   const peerIds = convs.map((c) => c.pair?.find((id) => id !== userId) ?? null);
   const wanted = [...new Set(peerIds.filter((p): p is string => !!p))];
   const [peers, presence] = await Promise.all([
@@ -43,8 +49,25 @@ export async function conversationViews(
       lastReadSeq,
       unread: Math.max(0, head.seq - lastReadSeq),
       lastActivityTs: Math.max(head.ts, c.createdAt),
+      muted: marks[i].muted,
+      archived: marks[i].archived,
     };
   });
+}
+
+/** A user's `muted` and `archived` for each conversation (see store/inbox.ts), judged against
+ * the heads the views show. */
+function listMarks(
+  kv: Deno.Kv,
+  userId: string,
+  ids: string[],
+  settings: ConvSettings[],
+  heads: (Head | null)[],
+) {
+  return Promise.all(ids.map(async (id, i) => ({
+    muted: settings[i].muted,
+    archived: await stillArchived(kv, id, userId, settings[i], heads[i]),
+  })));
 }
 
 /** A user's view of one conversation, or null when they are not a member. */

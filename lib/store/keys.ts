@@ -35,6 +35,10 @@
  * | ["limit", name, subject]              | {tokens, at} (expiring)    | store/limits.ts             |
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
  * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
+ * | ["inbox", userId, activityTs, convId] | true (small conversations) | store/inbox.ts, in commits  |
+ * | ["big_groups", userId, convId]        | true (groups > 50 members) | store/inbox.ts              |
+ * | ["conv_settings", convId, userId]     | ConvSettings {muted, ...}  | store/inbox.ts              |
+ * | ["archived", userId, convId]          | true (archive view index)  | store/inbox.ts              |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -99,4 +103,15 @@ export const keys = {
   metaPrefix: () => ["meta"] as const,
   metricsPart: (isolateId: string, part: number) => ["metrics", isolateId, part] as const,
   metricsPrefix: () => ["metrics"] as const,
+  /** A user's direct chats and groups of at most 50 members by last activity: moved in the
+   * message's own commit (see store/inbox.ts). */
+  inbox: (userId: string, ts: number, convId: string) => ["inbox", userId, ts, convId] as const,
+  inboxOf: (userId: string) => ["inbox", userId] as const,
+  /** A user's groups of more than 50 members, read at query time (no write per message). */
+  bigGroup: (userId: string, convId: string) => ["big_groups", userId, convId] as const,
+  bigGroupsOf: (userId: string) => ["big_groups", userId] as const,
+  convSettings: (convId: string, userId: string) => ["conv_settings", convId, userId] as const,
+  convSettingsOf: (convId: string) => ["conv_settings", convId] as const,
+  archived: (userId: string, convId: string) => ["archived", userId, convId] as const,
+  archivedOf: (userId: string) => ["archived", userId] as const,
 };

@@ -47,6 +47,18 @@ export interface Head {
   seq: number;
   ts: number;
   last: Message | null;
+  /** The members of a conversation of at most 50 (absent when larger): the message commit,
+   * which checks the head anyway, moves each one's `inbox` entry from `ts` to its own ts.
+   * Every writer of a head must carry it over. */
+  inbox?: string[];
+}
+
+/** One member's settings of a conversation. */
+export interface ConvSettings {
+  muted: boolean;
+  /** The head's seq when archived, null when not archived. The conversation stays archived
+   * while no other member's message has a seq above it (or while muted). */
+  archivedSeq: number | null;
 }
 
 /** What the idempotency index remembers of a stored message: enough to repeat its ack. */
