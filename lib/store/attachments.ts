@@ -6,6 +6,7 @@
 import { AppError, notFound } from "../errors.ts";
 import type { Attachment, Message } from "../protocol.ts";
 import type { MemberRecord } from "./conversations.ts";
+import { moveInbox } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { listAll, retry } from "./kv.ts";
 import type { BlobStore, StagedBlob } from "./blobs.ts";
@@ -239,7 +240,7 @@ export async function commitAttachmentMessage(
       ts,
       attachment: toWire(rec),
     };
-    const newHead: Head = { seq, ts, last: message };
+    const newHead: Head = { ...head.value, seq, ts, last: message };
     const op = kv.atomic()
       .check(head)
       .check(member)
@@ -248,6 +249,7 @@ export async function commitAttachmentMessage(
       .set(keys.idem(convId, draft.id), { seq, ts, senderId: draft.senderId } satisfies IdemRecord)
       .set(keys.cursor(convId, draft.senderId), seq)
       .set(keys.head(convId), newHead);
+    moveInbox(op, convId, head.value, ts);
     claimAttachment(op, att as Deno.KvEntry<AttachmentRecord>, seq);
     const res = await retry(() => op.commit());
     if (res.ok) {

@@ -7,13 +7,16 @@
 import { AppError } from "../errors.ts";
 import { count, LIMITS, type Role } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
+import { indexedPerMember, joinIndex, leaveIndex, reindex } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
 import type { ConversationRecord, Head, LogEvent, LoggedEvent, MemberRecord } from "./records.ts";
 
 export type { ConversationRecord, MemberRecord } from "./records.ts";
 
-const MEMBERS_PER_COMMIT = 300;
+/** Members written per commit: four mutations each (member, membership, cursor, list index),
+ * under KV's 1,000 per commit. */
+const MEMBERS_PER_COMMIT = 240;
 
 /** Reads a conversation. */
 export async function getConversation(
@@ -99,13 +102,14 @@ export async function createDirect(
       conversationId: conv.id,
       userId,
     }));
+    const head: Head = { seq: 0, ts: now, last: null, inbox: [a, b] };
     const logged = await appendEvents(kv, events, (op) => {
       op = op.check({ key: keys.direct(a, b), versionstamp: null })
         .set(keys.direct(a, b), conv.id)
         .set(keys.conversation(conv.id), conv)
-        .set(keys.head(conv.id), { seq: 0, ts: now, last: null } satisfies Head);
-      op = addMemberOps(op, conv.id, a, "member", 0, now);
-      return addMemberOps(op, conv.id, b, "member", 0, now);
+        .set(keys.head(conv.id), head);
+      op = joinIndex(addMemberOps(op, conv.id, a, "member", 0, now), conv.id, a, head);
+      return joinIndex(addMemberOps(op, conv.id, b, "member", 0, now), conv.id, b, head);
     });
     if (logged) return { conversation: conv, created: true };
   }
@@ -131,10 +135,15 @@ export async function createGroup(
     createdBy: ownerId,
     memberCount: others.length + 1,
   };
+  // A small group lists its members in its head, for the message commit to move their list
+  // entries; a large one gives each member a big-group entry instead (store/inbox.ts).
+  const head: Head = indexedPerMember(conv.memberCount)
+    ? { seq: 0, ts: now, last: null, inbox: [ownerId, ...others] }
+    : { seq: 0, ts: now, last: null };
   for (let i = 0; i < others.length; i += MEMBERS_PER_COMMIT) {
     let op = kv.atomic();
     for (const userId of others.slice(i, i + MEMBERS_PER_COMMIT)) {
-      op = addMemberOps(op, conv.id, userId, "member", 0, now);
+      op = joinIndex(addMemberOps(op, conv.id, userId, "member", 0, now), conv.id, userId, head);
     }
     await retry(() => op.commit());
   }
@@ -149,9 +158,8 @@ export async function createGroup(
     const last = i + MEMBERS_PER_COMMIT >= events.length;
     await appendEvents(kv, slice, (op) => {
       if (!last) return op;
-      op = op.set(keys.conversation(conv.id), conv)
-        .set(keys.head(conv.id), { seq: 0, ts: now, last: null } satisfies Head);
-      return addMemberOps(op, conv.id, ownerId, "owner", 0, now);
+      op = op.set(keys.conversation(conv.id), conv).set(keys.head(conv.id), head);
+      return joinIndex(addMemberOps(op, conv.id, ownerId, "owner", 0, now), conv.id, ownerId, head);
     });
   }
   return conv;
@@ -202,8 +210,8 @@ export async function addMember(
     const logged = await appendEvents(
       kv,
       [{ type: "member_added", conversationId: convId, userId }],
-      (op) =>
-        addMemberOps(
+      (op) => {
+        op = addMemberOps(
           op.check(convEntry).check(memberEntry).check(headEntry)
             .set(keys.conversation(convId), { ...conv, memberCount: conv.memberCount + 1 }),
           convId,
@@ -211,7 +219,9 @@ export async function addMember(
           "member",
           headEntry.value?.seq ?? 0,
           now,
-        ),
+        );
+        return headEntry.value ? indexJoin(op, convId, userId, headEntry.value) : op;
+      },
     );
     if (logged) return logged;
   }
@@ -243,14 +253,21 @@ export async function removeMember(
   userId: string,
 ): Promise<LoggedEvent[] | null> {
   for (;;) {
-    const [convEntry, memberEntry] = await retry(() =>
-      kv.getMany<[ConversationRecord, MemberRecord]>([
+    const [convEntry, memberEntry, headEntry] = await retry(() =>
+      kv.getMany<[ConversationRecord, MemberRecord, Head]>([
         keys.conversation(convId),
         keys.member(convId, userId),
+        keys.head(convId),
       ])
     );
     const conv = convEntry.value;
     if (!conv || !memberEntry.value) return null;
+    // A group that falls to the threshold is indexed per member again: it needs everyone.
+    const head = headEntry.value;
+    const regain = head && !head.inbox && indexedPerMember(conv.memberCount - 1)
+      ? (await listAll(kv, { prefix: keys.membersOf(convId) }))
+        .map((e) => e.key[2] as string).filter((id) => id !== userId)
+      : null;
     let successor: { userId: string; entry: Deno.KvEntry<MemberRecord> } | null = null;
     if (memberEntry.value.role === "owner") {
       const rest = (await listAll<MemberRecord>(kv, { prefix: keys.membersOf(convId) }))
@@ -268,6 +285,16 @@ export async function removeMember(
         .delete(keys.member(convId, userId))
         .delete(keys.membership(userId, convId))
         .delete(keys.cursor(convId, userId));
+      op = leaveIndex(op.check(headEntry), convId, userId, head);
+      if (head?.inbox) {
+        op = op.set(keys.head(convId), {
+          ...head,
+          inbox: head.inbox.filter((id) => id !== userId),
+        });
+      } else if (head && regain) {
+        const next = reindex(op, convId, regain, head, true);
+        op = next.op.set(keys.head(convId), next.head);
+      }
       if (successor) {
         op = op.check(successor.entry).set(keys.member(convId, successor.userId), {
           ...successor.entry.value,
@@ -284,4 +311,16 @@ export async function removeMember(
 export async function getConversations(kv: Deno.Kv, ids: string[]) {
   const entries = await getMany<ConversationRecord>(kv, ids.map(keys.conversation));
   return entries.flatMap((e) => (e.value ? [e.value] : []));
+}
+
+/** The list index of a member joining: their own entry, the head's list of members, and the
+ * re-indexing of everyone when the group grows past `INBOX_MAX_MEMBERS`. */
+function indexJoin(op: Deno.AtomicOperation, convId: string, userId: string, head: Head) {
+  if (!head.inbox) return joinIndex(op, convId, userId, head);
+  const members = [...head.inbox.filter((id) => id !== userId), userId];
+  if (indexedPerMember(members.length)) {
+    return joinIndex(op, convId, userId, head).set(keys.head(convId), { ...head, inbox: members });
+  }
+  const next = reindex(op, convId, members, head, false);
+  return next.op.set(keys.head(convId), next.head);
 }

@@ -5,6 +5,7 @@
  */
 import type { Message, MessageKind } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
+import { inboxMutations, moveInbox } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
 import type { Head, IdemRecord, MemberRecord } from "./records.ts";
@@ -121,6 +122,23 @@ export async function commitGroups(
       let j = 0;
       heads = heads.map((h) => h ?? read[j++]);
     }
+    if (groups.length > 1 && mutationsOf(groups, pending, heads) > MAX_MUTATIONS) {
+      // Heads read since the batch was taken list more members than it allowed for: one
+      // conversation per commit keeps each under KV's limit.
+      const out: BatchResult[] = [];
+      for (const [i, g] of groups.entries()) {
+        const known = heads[i] ? new Map([[g.convId, heads[i] as Deno.KvEntry<Head>]]) : undefined;
+        const [r] = await commitGroups(
+          kv,
+          [{ convId: g.convId, drafts: pending[i] }],
+          known,
+          members,
+        );
+        for (const [id, rec] of existing[i]) r.existing.set(id, rec);
+        out.push({ ...r, refused: [...refused[i], ...r.refused] });
+      }
+      return out;
+    }
     const ts = Date.now();
     let op = kv.atomic();
     let writes = 0;
@@ -155,7 +173,8 @@ export async function commitGroups(
         cursors.set(m.senderId, m.seq);
       }
       for (const [userId, s] of cursors) op = op.set(keys.cursor(g.convId, userId), s);
-      op = op.set(keys.head(g.convId), { seq, ts, last: msgs[msgs.length - 1] } satisfies Head);
+      op = moveInbox(op, g.convId, head.value, ts)
+        .set(keys.head(g.convId), { ...head.value, seq, ts, last: msgs[msgs.length - 1] });
       writes++;
       return msgs;
     });
@@ -166,7 +185,12 @@ export async function commitGroups(
         const head: Deno.KvEntry<Head> = msgs.length && res
           ? {
             key: keys.head(g.convId),
-            value: { seq: msgs[msgs.length - 1].seq, ts, last: msgs[msgs.length - 1] },
+            value: {
+              ...heads[i]!.value!,
+              seq: msgs[msgs.length - 1].seq,
+              ts,
+              last: msgs[msgs.length - 1],
+            },
             versionstamp: res.versionstamp,
           }
           : heads[i] as Deno.KvEntry<Head>;
@@ -184,6 +208,24 @@ export async function commitGroups(
     }
     if (attempt > 1000) throw new Error("send could not commit after many attempts");
   }
+}
+
+/** KV's limit of mutations in one commit. */
+export const MAX_MUTATIONS = 1000;
+
+/** The mutations a group commit would make: per message its value and idempotency entry, per
+ * conversation its head, a cursor per sender and the list index moves. */
+function mutationsOf(
+  groups: ConversationDrafts[],
+  pending: Draft[][],
+  heads: (Deno.KvEntryMaybe<Head> | undefined)[],
+): number {
+  return groups.reduce(
+    (n, _, i) =>
+      n + 2 * pending[i].length + 1 + new Set(pending[i].map((d) => d.senderId)).size +
+      inboxMutations(heads[i]?.value),
+    0,
+  );
 }
 
 /** Reads the member entries `members` lacks; moves drafts of non-members to `refused`. */
