@@ -14,7 +14,10 @@ import * as r from "./reducer.ts";
 /** What the server renders into the page and the island hydrates from. */
 export interface ChatProps {
   me: User;
+  /** The first page of the list (and the open conversation, wherever it stands). */
   conversations: Conversation[];
+  /** Where the list's next page starts (`GET /api/conversations?cursor=`), null at its end. */
+  nextCursor?: string | null;
   openId: string | null;
   messages: Message[];
   hasMore: boolean;

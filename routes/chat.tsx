@@ -34,7 +34,9 @@ export function chatRoutes(rt: Runtime) {
     const principal = await principalOf(rt, c);
     if (!principal) return c.redirect("/login", 302);
     const me = principal.user;
-    const conversations = await rt.chat.listConversations(me.id);
+    // The first page of the list; the island loads more as it scrolls.
+    const list = await rt.chat.listConversations(me.id);
+    const conversations = list.conversations;
     c.header("Cache-Control", "no-store");
     if (openId === null) {
       return page(
@@ -42,6 +44,7 @@ export function chatRoutes(rt: Runtime) {
         <ChatPage
           me={me}
           conversations={conversations}
+          nextCursor={list.nextCursor}
           openId={null}
           messages={[]}
           hasMore={false}
@@ -49,8 +52,13 @@ export function chatRoutes(rt: Runtime) {
         />,
       );
     }
-    // Membership is the list itself: a conversation not in it is "not found", never revealed.
-    if (!conversations.some((x) => x.id === openId)) return page(c, <ChatNotFound />, 404);
+    // A conversation the user is not in is "not found", never revealed. One further down the
+    // list (or archived) is shown all the same, and held beside the first page.
+    if (!conversations.some((x) => x.id === openId)) {
+      const view = await rt.chat.view(me.id, openId);
+      if (!view) return page(c, <ChatNotFound />, 404);
+      conversations.push(view);
+    }
     const [history, detail] = await Promise.all([
       rt.chat.history(me.id, openId, { before: opts.before, limit: LIMITS.pageDefault }),
       rt.chat.detail(me.id, openId),
@@ -61,6 +69,7 @@ export function chatRoutes(rt: Runtime) {
       <ChatPage
         me={me}
         conversations={conversations}
+        nextCursor={list.nextCursor}
         openId={openId}
         messages={history.messages}
         hasMore={history.hasMore}
