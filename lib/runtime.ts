@@ -15,6 +15,7 @@ import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
 import { ensureSchema } from "./store/schema.ts";
 import { buildUserWordIndex } from "./store/users.ts";
+import { buildListIndex } from "./store/inbox.ts";
 
 export interface Runtime {
   config: Config;
@@ -50,6 +51,8 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
   // Users from before the search word index get their entries (once; a no-op after).
   await buildUserWordIndex(kv);
+  // Conversations from before the list index get their entries (once; a no-op after).
+  await buildListIndex(kv);
   await realtime.start();
   // Unreferenced uploads and abandoned chunks: every isolate sweeps now and then (the sweep is
   // idempotent, so isolates that overlap only repeat each other's reads).

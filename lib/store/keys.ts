@@ -39,6 +39,7 @@
  * | ["big_groups", userId, convId]        | true (groups > 50 members) | store/inbox.ts              |
  * | ["conv_settings", convId, userId]     | ConvSettings {muted, ...}  | store/inbox.ts              |
  * | ["archived", userId, convId]          | true (archive view index)  | store/inbox.ts              |
+ * | ["meta", "list_index_built"]          | true, once index is built  | store/inbox.ts, at start    |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -114,4 +115,7 @@ export const keys = {
   convSettingsOf: (convId: string) => ["conv_settings", convId] as const,
   archived: (userId: string, convId: string) => ["archived", userId, convId] as const,
   archivedOf: (userId: string) => ["archived", userId] as const,
+  /** Set once every conversation has its list index (built at start for older data). */
+  listIndexBuilt: () => ["meta", "list_index_built"] as const,
+  conversationsPrefix: () => ["conversations"] as const,
 };
