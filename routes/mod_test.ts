@@ -45,6 +45,7 @@ const EXPECTED = [
   "GET    /api/conversations/:id/messages",
   "POST   /api/conversations/:id/messages",
   "POST   /api/conversations/:id/read",
+  "PATCH  /api/conversations/:id/settings",
   "GET    /api/ws",
   "GET    /",
   "GET    /login",
