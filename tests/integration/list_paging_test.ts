@@ -38,13 +38,18 @@ async function groups(kv: Deno.Kv, alice: Account, bob: Account, n: number) {
   return out;
 }
 
-const say = (kv: Deno.Kv, convId: string, who: Account, body = "hi") =>
-  commitMessages(kv, convId, [{
+/** A message in the store, a few milliseconds after whatever came before (order by time). */
+async function say(kv: Deno.Kv, convId: string, who: Account, body = "hi") {
+  await tick();
+  await commitMessages(kv, convId, [{
     id: crypto.randomUUID(),
     senderId: who.user.id,
     kind: "text",
     body,
   }]);
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 3));
 
 Deno.test("the list comes in pages, most recent activity first, disjoint and complete", async () => {
   await withServer(async (srv) => {
