@@ -56,6 +56,14 @@ export class ChatState {
   readonly dialog = signal<"new" | "info" | null>(null);
   /** The image open full size in the viewer, if any. */
   readonly viewer = signal<Attachment | null>(null);
+  /** The list's pages: where the next one starts (null: none left), for the main list and
+   * the archived one (undefined: no archived page loaded yet). */
+  readonly listCursor = signal<string | null>(null);
+  readonly archivedCursor = signal<string | null | undefined>(undefined);
+  /** The sidebar shows the archived conversations instead of the others. */
+  readonly showArchived = signal(false);
+  /** A page of the list is on its way. */
+  readonly loadingMore = signal(false);
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
   /** The server's form state for the conversation the page opened with (see `ChatProps`). */
@@ -65,6 +73,7 @@ export class ChatState {
   constructor(props: ChatProps) {
     this.me = props.me;
     this.conversations.value = [...props.conversations].sort(r.byActivity);
+    this.listCursor.value = props.nextCursor ?? null;
     this.openId.value = props.openId;
     this.form = props.form && props.openId ? { ...props.form, conversationId: props.openId } : null;
     this.notice.value = props.form?.notice ?? null;
