@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual as eq, ok } from "node:assert/strict";
 import { createGroup } from "../../lib/store/conversations.ts";
-import { browserTest, createDirect, openChat, postMessage } from "./browser.ts";
+import { browserTest, createDirect, openChat, postMessage, shot } from "./browser.ts";
 
 browserTest(
   "scrolling the list loads the next pages until every conversation is there",
@@ -19,6 +19,7 @@ browserTest(
     await openChat(alice.page, env.server.url);
     const items = alice.page.getByTestId("conversation-item");
     eq(await items.count(), 50);
+    await shot(alice.page, "list-first-page");
     for (let i = 0; i < 20 && (await items.count()) < 130; i++) {
       await alice.page.getByRole("navigation", { name: "Conversations" }).evaluate((el) =>
         el.scrollTop = el.scrollHeight
