@@ -263,10 +263,11 @@ async function defaultPage(
     for (const [i, c] of batch.entries()) {
       if (seen.has(c.id)) continue;
       const head = c.big ? bigHeads[bigIds.indexOf(c.id)].value : headOf.get(c.id) ?? null;
-      // An entry whose time is not the head's is one a commit is moving right now: the
-      // conversation rose above this page, and its other entry is where it stands.
-      if (!c.big && head?.ts !== c.ts) continue;
-      if (!members[i].value) continue;
+      // Entries move atomically, so a conversation has one; a scan that overlaps a move may
+      // meet both its old and new entry, and takes the first (the newer). An entry whose time
+      // is not its head's (a head writer that moved the time without the entries) still lists
+      // the conversation, at the entry's place, rather than losing it.
+      if (!head || !members[i].value) continue;
       if (await stillArchived(kv, c.id, userId, settings[i], head)) continue;
       seen.add(c.id);
       out.push(c);
@@ -357,8 +358,7 @@ const ENTRIES_PER_COMMIT = 500;
  * Builds the list index of one conversation from its members and head: per-member entries and
  * the head's list of members when small, big-group entries when large. Checks the head and the
  * conversation record, so a membership change in between makes it read again. Entries at other
- * times (left by a restore) are ignored by the list, which only trusts an entry at the head's
- * time of a member.
+ * times (left in a store a restore wrote into) are not looked for.
  */
 export async function indexConversation(kv: Deno.Kv, convId: string): Promise<void> {
   for (;;) {
