@@ -56,6 +56,7 @@ browserTest(
     await alice.page.getByTestId("archived-view").click();
     await item(withBob).waitFor();
     eq(await alice.page.getByTestId("conversation-item").count(), 1);
+    await shot(alice.page, "list-archived-view");
     await openChat(alice.page, env.server.url);
     ok(!(await item(withBob).isVisible()));
     await alice.page.getByTestId("archived-view").click();
