@@ -112,9 +112,9 @@ export function Sidebar() {
           data-testid="archived-view"
           aria-pressed={archivedView}
           onClick={() => store.showArchivedList(!archivedView)}
-          class="min-h-11 rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:min-h-0"
+          class="min-h-11 whitespace-nowrap rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:min-h-0"
         >
-          {archivedView ? "Back to chats" : "Archived"}
+          Archived
         </button>
         <ThemeSwitch />
         <button
