@@ -9,6 +9,7 @@
 import type {
   Attachment,
   Conversation,
+  ConversationPage,
   ErrorBody,
   HistoryPage,
   Member,
@@ -74,9 +75,24 @@ export async function sessionAlive(): Promise<boolean> {
   return res.status !== 401;
 }
 
-/** Every conversation of the signed-in user, with its summary. */
-export function listConversations(): Promise<{ conversations: Conversation[] }> {
-  return call("GET", "/api/conversations");
+/** One page of the signed-in user's conversations (the archived ones with `archived`), most
+ * recent activity first; `cursor` is the previous page's `nextCursor`. */
+export function listConversations(
+  opts: { cursor?: string | null; archived?: boolean } = {},
+): Promise<ConversationPage> {
+  const q = new URLSearchParams();
+  if (opts.cursor) q.set("cursor", opts.cursor);
+  if (opts.archived) q.set("archived", "1");
+  const query = q.size ? `?${q}` : "";
+  return call("GET", `/api/conversations${query}`);
+}
+
+/** Sets the signed-in user's `muted` and `archived` for a conversation. */
+export function setSettings(
+  id: string,
+  patch: { muted?: boolean; archived?: boolean },
+): Promise<void> {
+  return call("PATCH", `${conv(id)}/settings`, patch);
 }
 
 /** One conversation with its members (roles, presence, read cursors). */
@@ -181,12 +197,6 @@ export function uploadFile(
     xhr.send(file);
   });
   return { done, abort: () => xhr.abort() };
-}
-
-/** A member's own settings for a conversation (contract part D): `muted` stops its
- * notifications and its count in the title. */
-export function setSettings(id: string, settings: { muted?: boolean }): Promise<void> {
-  return call("PATCH", `${conv(id)}/settings`, settings);
 }
 
 /** Blocks (`on`) or unblocks a user for the signed-in user. */

@@ -33,6 +33,7 @@ const conv = (over: Partial<Conv> = {}): Conv => ({
   unread: 0,
   lastActivityTs: 0,
   muted: false,
+  archived: false,
   unreadMentions: 0,
   ...over,
 });

@@ -24,6 +24,8 @@ const conv = (id: string, over: Partial<Conversation> = {}): Conversation => ({
   unread: 0,
   lastActivityTs: 0,
   unreadMentions: 0,
+  muted: false,
+  archived: false,
   ...over,
 });
 const member = (id: string, lastReadSeq = 0): Member => ({

@@ -17,7 +17,10 @@ import { referencedIds } from "./system.ts";
 /** What the server renders into the page and the island hydrates from. */
 export interface ChatProps {
   me: User;
+  /** The first page of the list (and the open conversation, wherever it stands). */
   conversations: Conversation[];
+  /** Where the list's next page starts (`GET /api/conversations?cursor=`), null at its end. */
+  nextCursor?: string | null;
   openId: string | null;
   messages: Message[];
   hasMore: boolean;
@@ -84,6 +87,14 @@ export class ChatState {
   /** Unsent drafts by conversation (the message box keeps them in sessionStorage; the list
    * marks them). Empty on the server: drafts are the tab's own. */
   readonly drafts = signal<Readonly<Record<string, string>>>({});
+  /** The list's pages: where the next one starts (null: none left), for the main list and
+   * the archived one (undefined: no archived page loaded yet). */
+  readonly listCursor = signal<string | null>(null);
+  readonly archivedCursor = signal<string | null | undefined>(undefined);
+  /** The sidebar shows the archived conversations instead of the others. */
+  readonly showArchived = signal(false);
+  /** A page of the list is on its way. */
+  readonly loadingMore = signal(false);
   /** Whether the open conversation is scrolled to its end (set by the message list). */
   atBottom = true;
   /** The server's form state for the conversation the page opened with (see `ChatProps`). */
@@ -94,6 +105,7 @@ export class ChatState {
     this.me = { ...props.me };
     this.blocked.value = new Set(props.blocked ?? []);
     this.conversations.value = [...props.conversations].sort(r.byActivity);
+    this.listCursor.value = props.nextCursor ?? null;
     this.openId.value = props.openId;
     this.form = props.form && props.openId ? { ...props.form, conversationId: props.openId } : null;
     this.notice.value = props.form?.notice ?? null;

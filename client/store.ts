@@ -245,6 +245,11 @@ export class ChatStore extends ChatState {
       new Set(msgs.map((m) => m.senderId)),
     );
     this.update(convId, (c) => withChanged(r.withMessages(c, msgs, this.me.id), msgs));
+    // Another member's message brings an archived conversation back, unless it is muted.
+    const c = this.conversation(convId);
+    if (live && c?.archived && !c.muted && msgs.some((m) => m.senderId !== this.me.id)) {
+      this.update(convId, (x) => ({ ...x, archived: false }));
+    }
     const top = Math.max(...msgs.map((m) => m.seq));
     if (t.loaded) {
       t.messages.value = applyMessages(t.messages.value, msgs, t.hasMore.value);
@@ -488,19 +493,69 @@ export class ChatStore extends ChatState {
     }
   }
 
-  /** Reloads the conversation list (after a reconnect, or on news of an unknown one). */
+  /**
+   * Reloads the list's first page (after a reconnect, or on news of an unknown conversation:
+   * one that rose from further down comes first). Conversations the page should hold but does
+   * not (their activity is within its span) were left; those further down stay as they are.
+   */
   async refreshList(): Promise<void> {
     // A conversation that arrives (by frame) while the list is being fetched is not missing
     // from it: only those known before the request can have been left.
     const before = new Set(this.conversations.value.map((c) => c.id));
-    const { conversations } = await api.listConversations();
+    const { conversations, nextCursor } = await api.listConversations();
     const ids = new Set(conversations.map((c) => c.id));
+    const floor = nextCursor ? conversations.at(-1)?.lastActivityTs ?? Infinity : -Infinity;
     for (const c of this.conversations.value) {
-      if (!ids.has(c.id) && before.has(c.id)) this.removed(c.id);
+      if (!ids.has(c.id) && before.has(c.id) && !c.archived && c.lastActivityTs > floor) {
+        this.removed(c.id);
+      }
     }
     for (const c of conversations) {
       this.upsert(c);
       this.#catchUp(c.id);
+    }
+    if (!this.#pagedFurther) this.listCursor.value = nextCursor;
+  }
+
+  /** Whether the main list holds pages beyond the first (its cursor is then its own). */
+  #pagedFurther = false;
+
+  /** Loads the next page of the list shown (main or archived), if any is left. */
+  async loadMore(): Promise<void> {
+    const archived = this.showArchived.value;
+    const cursor = archived ? this.archivedCursor.value : this.listCursor.value;
+    if (this.loadingMore.value || cursor === null) return;
+    this.loadingMore.value = true;
+    try {
+      const page = await api.listConversations({ cursor, archived });
+      for (const c of page.conversations) this.upsert(c);
+      if (archived) this.archivedCursor.value = page.nextCursor;
+      else {
+        this.listCursor.value = page.nextCursor;
+        this.#pagedFurther = true;
+      }
+    } catch {
+      this.notice.value = "More conversations could not be loaded. Scroll to try again.";
+    } finally {
+      this.loadingMore.value = false;
+    }
+  }
+
+  /** Shows the archived conversations (loading their first page) or the others. */
+  showArchivedList(on: boolean): void {
+    this.showArchived.value = on;
+    if (on && this.archivedCursor.value === undefined) this.loadMore();
+  }
+
+  /** Archives or unarchives a conversation for this user; the list follows at once. */
+  async setArchived(id: string, archived: boolean): Promise<void> {
+    try {
+      await api.setSettings(id, { archived });
+      this.update(id, (c) => ({ ...c, archived }));
+    } catch {
+      this.notice.value = archived
+        ? "That conversation could not be archived. Please try again."
+        : "That conversation could not be unarchived. Please try again.";
     }
   }
 

@@ -45,6 +45,8 @@ function page(): string {
     unread: 0,
     lastActivityTs: T0 + 7,
     unreadMentions: 0,
+    muted: false,
+    archived: false,
   };
   const props: ChatProps = {
     me: cy,

@@ -1,6 +1,6 @@
 import type { Conversation } from "../lib/protocol.ts";
 import type { Conv } from "../client/changes.ts";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { previewText, shortWhen } from "../client/format.ts";
 import { systemText } from "../client/system.ts";
 import { authorName } from "../client/timeline.ts";
@@ -29,7 +29,7 @@ function Item(props: { c: Conversation; active: boolean }) {
   const draft = active ? "" : store.drafts.value[c.id]?.trim() ?? "";
   const online = c.kind === "direct" ? !!c.peer?.online : undefined;
   return (
-    <li>
+    <li class="group relative flex items-stretch">
       <a
         href={`/chat/${encodeURIComponent(c.id)}`}
         aria-current={active ? "page" : undefined}
@@ -41,7 +41,7 @@ function Item(props: { c: Conversation; active: boolean }) {
           e.preventDefault();
           store.open(c.id);
         }}
-        class={`flex items-center gap-3 px-4 py-3 outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500 ${
+        class={`flex min-w-0 flex-1 items-center gap-3 px-4 py-3 outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500 ${
           active ? "bg-indigo-50" : "hover:bg-slate-50"
         }`}
       >
@@ -112,19 +112,55 @@ function Item(props: { c: Conversation; active: boolean }) {
           </span>
         </span>
       </a>
+      <button
+        type="button"
+        data-testid="archive-toggle"
+        aria-label={`${c.archived ? "Unarchive" : "Archive"} ${c.title}`}
+        title={c.archived ? "Move back to your chats" : "Archive: hide until someone writes"}
+        onClick={() => store.setArchived(c.id, !c.archived)}
+        class="shrink-0 min-h-11 px-2 text-xs font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
+      >
+        {c.archived ? "Unarchive" : "Archive"}
+      </button>
     </li>
   );
 }
 
-/** The conversation list, most recent activity first. */
+/** Pixels from the list's end at which the next page is asked for. */
+const LOAD_AHEAD_PX = 300;
+
+/** The conversation list, most recent activity first: the main one or the archived one, the
+ * next page loaded as it scrolls near its end (and while it does not fill its box). */
 export function Sidebar() {
   const store = useStore();
-  const list = store.conversations.value;
+  const archivedView = store.showArchived.value;
+  const list = store.conversations.value.filter((c) => c.archived === archivedView);
   const open = store.openId.value;
+  const more = archivedView ? store.archivedCursor.value !== null : store.listCursor.value !== null;
+  const nav = useRef<HTMLElement>(null);
+  const nearEnd = () => {
+    const el = nav.current;
+    if (el && more && el.scrollTop + el.clientHeight >= el.scrollHeight - LOAD_AHEAD_PX) {
+      store.loadMore();
+    }
+  };
+  // After each page (or switch of view): a list shorter than its box cannot be scrolled on.
+  useEffect(nearEnd, [list.length, archivedView, more, store.loadingMore.value]);
   return (
     <div class="flex h-full min-h-0 flex-col">
       <div class="flex items-center gap-2 border-b border-slate-200 px-4 py-3">
-        <h2 class="mr-auto text-sm font-semibold tracking-wide text-slate-500 uppercase">Chats</h2>
+        <h2 class="mr-auto text-sm font-semibold tracking-wide text-slate-500 uppercase">
+          {archivedView ? "Archived" : "Chats"}
+        </h2>
+        <button
+          type="button"
+          data-testid="archived-view"
+          aria-pressed={archivedView}
+          onClick={() => store.showArchivedList(!archivedView)}
+          class="min-h-11 whitespace-nowrap rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 md:min-h-0"
+        >
+          Archived
+        </button>
         <ThemeSwitch />
         <button
           type="button"
@@ -136,7 +172,13 @@ export function Sidebar() {
         </button>
       </div>
       <NotificationsOffer />
-      {list.length === 0
+      {list.length === 0 && archivedView
+        ? (
+          <div class="px-4 py-8 text-center text-sm text-slate-600" data-testid="list-empty">
+            {more ? "Loading…" : "No archived conversations."}
+          </div>
+        )
+        : list.length === 0 && !more
         ? (
           <div class="px-4 py-8 text-center text-sm text-slate-600" data-testid="list-empty">
             <p>No conversations yet.</p>
@@ -150,10 +192,23 @@ export function Sidebar() {
           </div>
         )
         : (
-          <nav aria-label="Conversations" class="min-h-0 flex-1 overflow-y-auto">
+          <nav
+            ref={nav}
+            onScroll={nearEnd}
+            aria-label={archivedView ? "Archived conversations" : "Conversations"}
+            aria-busy={store.loadingMore.value}
+            class="min-h-0 flex-1 overflow-y-auto"
+          >
             <ul class="divide-y divide-slate-100" data-testid="conversation-list">
               {list.map((c) => <Item key={c.id} c={c} active={c.id === open} />)}
             </ul>
+            {more
+              ? (
+                <p class="px-4 py-3 text-center text-sm text-slate-600" data-testid="list-more">
+                  {store.loadingMore.value ? "Loading…" : "Scroll for more"}
+                </p>
+              )
+              : null}
           </nav>
         )}
     </div>

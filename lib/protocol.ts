@@ -154,6 +154,18 @@ export interface Conversation {
   lastActivityTs: number;
   /** Unread messages that mention the user. */
   unreadMentions: number;
+  /** Set per member (`PATCH /api/conversations/:id/settings`): raises no notifications and
+   * does not count in the title's unread total. */
+  muted: boolean;
+  /** Left the default list: archived, and no other member's message came since (or muted). */
+  archived: boolean;
+}
+
+/** One page of `GET /api/conversations`: most recent activity first; `nextCursor` (opaque)
+ * asks for the page after, null on the last page. */
+export interface ConversationPage {
+  conversations: Conversation[];
+  nextCursor: string | null;
 }
 
 /**

@@ -14,6 +14,7 @@ import { type GaugeSource, startPublisher } from "./metrics.ts";
 import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
 import { ensureSchema } from "./store/schema.ts";
+import { buildListIndex } from "./store/inbox.ts";
 import { AccountService } from "./people/accounts.ts";
 import { buildUserSessionIndex } from "./store/sessions.ts";
 
@@ -53,6 +54,8 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
   // Sessions from before the per-user index get their entries (once; a no-op after).
   await buildUserSessionIndex(kv);
+  // Conversations from before the list index get their entries (once; a no-op after).
+  await buildListIndex(kv);
   // Avatars share the blob store and the preview worker with attachments.
   const accounts = new AccountService(kv, attachments.blobs, attachments.previews, realtime);
   await realtime.start();

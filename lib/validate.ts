@@ -102,6 +102,17 @@ export const ReactInput = v.object({
 /** The client id of a change carried in a query (`DELETE …/messages/:seq?id=`). */
 export const ChangeIdInput = v.object({ id: field.id("id") });
 export const ReadInput = v.object({ seq: field.seq("seq") });
+/** `PATCH /api/conversations/:id/settings`: either or both, nothing else. */
+export const SettingsInput = v.pipe(
+  v.strictObject({
+    muted: v.optional(v.boolean("muted must be true or false.")),
+    archived: v.optional(v.boolean("archived must be true or false.")),
+  }, "Only muted and archived can be set."),
+  v.check(
+    (s) => s.muted !== undefined || s.archived !== undefined,
+    "Set muted, archived or both.",
+  ),
+);
 
 /**
  * What the schema cannot say alone: a text message has a body that is not blank and no

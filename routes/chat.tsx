@@ -36,10 +36,12 @@ export function chatRoutes(rt: Runtime) {
     const principal = await principalOf(rt, c);
     if (!principal) return c.redirect("/login", 302);
     const me = principal.user;
-    const [conversations, blocked] = await Promise.all([
+    // The first page of the list; the island loads more as it scrolls.
+    const [list, blocked] = await Promise.all([
       rt.chat.listConversations(me.id),
       listBlocked(rt.kv, me.id),
     ]);
+    const conversations = list.conversations;
     c.header("Cache-Control", "no-store");
     if (openId === null) {
       return page(
@@ -47,6 +49,7 @@ export function chatRoutes(rt: Runtime) {
         <ChatPage
           me={me}
           conversations={conversations}
+          nextCursor={list.nextCursor}
           openId={null}
           messages={[]}
           hasMore={false}
@@ -57,8 +60,13 @@ export function chatRoutes(rt: Runtime) {
         opts.status,
       );
     }
-    // Membership is the list itself: a conversation not in it is "not found", never revealed.
-    if (!conversations.some((x) => x.id === openId)) return page(c, <ChatNotFound />, 404);
+    // A conversation the user is not in is "not found", never revealed. One further down the
+    // list (or archived) is shown all the same, and held beside the first page.
+    if (!conversations.some((x) => x.id === openId)) {
+      const view = await rt.chat.view(me.id, openId);
+      if (!view) return page(c, <ChatNotFound />, 404);
+      conversations.push(view);
+    }
     const [history, detail] = await Promise.all([
       rt.chat.history(me.id, openId, { before: opts.before, limit: LIMITS.pageDefault }),
       rt.chat.detail(me.id, openId),
@@ -69,6 +77,7 @@ export function chatRoutes(rt: Runtime) {
       <ChatPage
         me={me}
         conversations={conversations}
+        nextCursor={list.nextCursor}
         openId={openId}
         messages={history.messages}
         hasMore={history.hasMore}

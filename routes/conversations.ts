@@ -1,10 +1,11 @@
 /**
- * The conversations API: list, create, read, rename, membership, history, send, message
- * changes (edit, delete, reactions), read cursor.
+ * The conversations API: list (paged), create, read, rename, membership, history, send,
+ * message changes (edit, delete, reactions), read cursor, a member's settings (muted, archived).
  * @module
  */
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
+import { LIMITS } from "../lib/protocol.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import type { ChangeAck } from "../lib/chat/service.ts";
 import {
@@ -17,6 +18,7 @@ import {
   ReadInput,
   RoleInput,
   SendInput,
+  SettingsInput,
   TitleInput,
 } from "../lib/validate.ts";
 import { type Env, jsonBody, requireAuth } from "./context.ts";
@@ -55,7 +57,23 @@ export function conversationRoutes(rt: Runtime) {
   return new Hono<Env>()
     .use("*", requireAuth(rt))
     .get("/", async (c) => {
-      return c.json({ conversations: await chat.listConversations(c.get("principal").user.id) });
+      const limit = seqParam(c.req.query("limit"), "limit");
+      if (limit !== undefined && (limit < 1 || limit > LIMITS.pageMax)) {
+        throw new AppError("invalid_input", `limit must be from 1 to ${LIMITS.pageMax}.`, {
+          field: "limit",
+        });
+      }
+      const archived = c.req.query("archived");
+      if (archived !== undefined && archived !== "0" && archived !== "1") {
+        throw new AppError("invalid_input", "archived must be 1 or 0.", { field: "archived" });
+      }
+      return c.json(
+        await chat.listConversations(c.get("principal").user.id, {
+          limit,
+          cursor: c.req.query("cursor"),
+          archived: archived === "1",
+        }),
+      );
     })
     .post("/", async (c) => {
       const me = c.get("principal").user.id;
@@ -146,6 +164,11 @@ export function conversationRoutes(rt: Runtime) {
     .post("/:id/read", async (c) => {
       const { seq } = parse(ReadInput, await jsonBody(c));
       await chat.read(c.get("principal").user.id, c.req.param("id"), seq, null);
+      return c.body(null, 204);
+    })
+    .patch("/:id/settings", async (c) => {
+      const patch = parse(SettingsInput, await jsonBody(c));
+      await chat.setSettings(c.get("principal").user.id, c.req.param("id"), patch);
       return c.body(null, 204);
     });
 }

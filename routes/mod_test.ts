@@ -66,6 +66,7 @@ const EXPECTED = [
   "POST   /api/conversations/:id/messages/:seq/reactions",
   "GET    /api/conversations/:id/messages/:seq/reactions",
   "POST   /api/conversations/:id/read",
+  "PATCH  /api/conversations/:id/settings",
   "GET    /api/ws",
   "GET    /",
   "GET    /login",

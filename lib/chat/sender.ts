@@ -13,6 +13,7 @@ import {
   type IdemRecord,
   type MemberCache,
 } from "../store/messages.ts";
+import { INBOX_MAX_MEMBERS, inboxMutations } from "../store/inbox.ts";
 import { hot } from "../metrics_hot.ts";
 import type { Message } from "../protocol.ts";
 
@@ -95,17 +96,21 @@ export class SendBatcher {
   #take(): Map<string, Map<string, Pending[]>> {
     const batch = new Map<string, Map<string, Pending[]>>();
     const senders = new Map<string, Set<string>>();
-    let checks = 0, bytes = 0, taken = 0, muts = 0;
+    let checks = 0, bytes = 0, taken = 0, mutations = 0;
     for (const p of this.#queue) {
       let conv = batch.get(p.convId);
       const same = conv?.get(p.draft.id);
       const newSender = !same && !senders.get(p.convId)?.has(p.draft.senderId);
       const cost = same ? 0 : (conv ? 1 : 2) + (newSender ? 1 : 0);
-      const writes = same ? 0 : 5 + (p.draft.mentions?.length ?? 0);
+      // Per message its value, version and idempotency entries and its mentions, per sender a
+      // cursor, per conversation its head and the list index moves (as the cached head lists
+      // them; unknown: the most).
+      const writes = same ? 0 : 3 + (p.draft.mentions?.length ?? 0) + (newSender ? 1 : 0) +
+        (conv ? 0 : 1 + this.#indexWrites(p.convId));
       if (
         taken > 0 &&
         (checks + cost > MAX_CHECKS || bytes + p.bytes > MAX_BATCH_BYTES ||
-          muts + writes > MAX_MUTATIONS)
+          mutations + writes > MAX_MUTATIONS)
       ) break;
       if (!conv) batch.set(p.convId, conv = new Map());
       if (newSender) {
@@ -115,12 +120,17 @@ export class SendBatcher {
       if (same) same.push(p); // the same id twice: one message, one answer for both
       else conv.set(p.draft.id, [p]);
       checks += cost;
-      muts += writes;
+      mutations += writes;
       bytes += p.bytes;
       taken++;
     }
     this.#queue.splice(0, taken);
     return batch;
+  }
+
+  #indexWrites(convId: string): number {
+    const head = this.#heads.get(convId);
+    return head ? inboxMutations(head.value) : 2 * INBOX_MAX_MEMBERS;
   }
 
   async #commit(batch: Map<string, Map<string, Pending[]>>): Promise<void> {

@@ -7,6 +7,7 @@ import { AppError, notFound } from "../errors.ts";
 import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../roles.ts";
 import {
   type Conversation,
+  type ConversationPage,
   type HistoryPage,
   LIMITS,
   type Member,
@@ -25,7 +26,6 @@ import {
   getConversations,
   getMember,
   listMembers,
-  listMemberships,
   type MemberRecord,
   removeMember,
   setRole,
@@ -40,6 +40,7 @@ import {
   messagesByVersion,
   present,
 } from "../store/messages.ts";
+import { decodeCursor, encodeCursor, listPage, updateSettings } from "../store/inbox.ts";
 import { lookupPresence } from "../store/presence.ts";
 import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";
 import { type ChangeAck, Changing } from "./changes.ts";
@@ -99,12 +100,36 @@ export class ChatService {
     return conversationView(this.kv, userId, convId);
   }
 
-  /** A user's conversations, most recent activity first. */
-  async listConversations(userId: string): Promise<Conversation[]> {
-    const ids = await listMemberships(this.kv, userId);
+  /**
+   * One page of a user's conversations, most recent activity first (archived ones only with
+   * `archived`). `cursor` is a page's `nextCursor`; `limit` is clamped to 1–100 by the route.
+   * @throws AppError `invalid_input` (field `cursor`) for a cursor this server did not make.
+   */
+  async listConversations(
+    userId: string,
+    opts: { limit?: number; cursor?: string; archived?: boolean } = {},
+  ): Promise<ConversationPage> {
+    const cursor = opts.cursor === undefined ? null : decodeCursor(opts.cursor);
+    const { ids, next } = await listPage(this.kv, userId, {
+      limit: opts.limit ?? LIMITS.pageDefault,
+      cursor,
+      archived: opts.archived ?? false,
+    });
     const convs = await getConversations(this.kv, ids);
-    const views = await conversationViews(this.kv, userId, convs);
-    return views.sort((a, b) => b.lastActivityTs - a.lastActivityTs);
+    return {
+      conversations: await conversationViews(this.kv, userId, convs),
+      nextCursor: next && encodeCursor(next),
+    };
+  }
+
+  /** Sets a member's `muted` and `archived` for a conversation; 404 for non-members. */
+  async setSettings(
+    userId: string,
+    convId: string,
+    patch: { muted?: boolean; archived?: boolean },
+  ): Promise<void> {
+    await this.#member(userId, convId);
+    if (!(await updateSettings(this.kv, convId, userId, patch))) throw notFound();
   }
 
   /** A conversation with its members, for a member. */

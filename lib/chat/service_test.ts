@@ -108,7 +108,7 @@ Deno.test("putting people into conversations is rate limited after a burst of 20
     await rejects(chat.createDirect("ann", "bea"), code("rate_limited"));
     await chat.createDirect("bea", "ann");
     equal((await chat.createDirect("ann", "bea")).created, false);
-    equal((await chat.listConversations("ann")).length, 21);
+    equal((await chat.listConversations("ann")).conversations.length, 21);
   });
 });
 
@@ -257,11 +257,11 @@ Deno.test("listConversations puts the most recent activity first", async () => {
     const a = await chat.createGroup("ann", "A", ["bea"]);
     await new Promise((r) => setTimeout(r, 5));
     const b = await chat.createGroup("ann", "B", ["bea"]);
-    eq((await chat.listConversations("bea")).map((c) => c.title), ["B", "A"]);
+    eq((await chat.listConversations("bea")).conversations.map((c) => c.title), ["B", "A"]);
     await new Promise((r) => setTimeout(r, 5));
     await send(chat, "ann", a.id, "bump");
-    eq((await chat.listConversations("bea")).map((c) => c.id), [a.id, b.id]);
-    eq(await chat.listConversations("dan"), []);
+    eq((await chat.listConversations("bea")).conversations.map((c) => c.id), [a.id, b.id]);
+    eq((await chat.listConversations("dan")).conversations, []);
   });
 });
 

@@ -8,10 +8,11 @@ import { type Conversation, DELETED_ACCOUNT, type Message, type Reaction } from 
 import { getConversation, getMember } from "../store/conversations.ts";
 import { keys } from "../store/keys.ts";
 import { getMany } from "../store/kv.ts";
+import { type ConvSettings, getSettings, stillArchived } from "../store/inbox.ts";
 import { excerptOf, headCount, headsAndCounters, mentionsOf } from "../store/messages.ts";
 import { lookupPresence } from "../store/presence.ts";
 import { blockersAmong } from "../store/blocks.ts";
-import type { ConversationRecord } from "../store/records.ts";
+import type { ConversationRecord, Head } from "../store/records.ts";
 import { getUsers, publicUser } from "../store/users.ts";
 
 /** A user's views of conversations, in the order given. */
@@ -20,11 +21,16 @@ export async function conversationViews(
   userId: string,
   convs: ConversationRecord[],
 ): Promise<Conversation[]> {
-  const [{ heads, cursors }, mentions] = await Promise.all([
-    headsAndCounters(kv, convs.map((c) => c.id), userId),
+  const ids = convs.map((c) => c.id);
+  const [{ heads, cursors }, mentions, settings] = await Promise.all([
+    headsAndCounters(kv, ids, userId),
     mentionsOf(kv, userId),
+    getSettings(kv, ids, userId),
   ]);
-  const lasts = await lastMessages(kv, heads.map((h) => h?.last ?? null));
+  const [lasts, marks] = await Promise.all([
+    lastMessages(kv, heads.map((h) => h?.last ?? null)),
+    listMarks(kv, userId, ids, settings, heads),
+  ]);
   const peerIds = convs.map((c) => c.pair?.find((id) => id !== userId) ?? null);
   const wanted = [...new Set(peerIds.filter((p): p is string => !!p))];
   const [peers, presence, blockers] = await Promise.all([
@@ -56,6 +62,8 @@ export async function conversationViews(
       unread: Math.max(0, headCount(head) - cursor.n),
       lastActivityTs: Math.max(head.ts, c.createdAt),
       unreadMentions: (mentions.get(c.id) ?? []).filter((seq) => seq > lastReadSeq).length,
+      muted: marks[i].muted,
+      archived: marks[i].archived,
     };
   });
 }
@@ -85,6 +93,21 @@ async function lastMessages(kv: Deno.Kv, lasts: (Message | null)[]): Promise<(Me
       replyTo: m.replyTo ? { ...m.replyTo, excerpt: excerpt ?? "" } : null,
     };
   });
+}
+
+/** A user's `muted` and `archived` for each conversation (see store/inbox.ts), judged against
+ * the heads the views show. */
+function listMarks(
+  kv: Deno.Kv,
+  userId: string,
+  ids: string[],
+  settings: ConvSettings[],
+  heads: (Head | null)[],
+) {
+  return Promise.all(ids.map(async (id, i) => ({
+    muted: settings[i].muted,
+    archived: await stillArchived(kv, id, userId, settings[i], heads[i]),
+  })));
 }
 
 /** A user's view of one conversation, or null when they are not a member. */

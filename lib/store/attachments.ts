@@ -6,6 +6,7 @@
 import { AppError, notFound } from "../errors.ts";
 import { type Attachment, type Message, type ReplyTo, unchanged } from "../protocol.ts";
 import type { MemberRecord } from "./conversations.ts";
+import { moveInbox } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { listAll, retry } from "./kv.ts";
 import type { BlobStore, StagedBlob } from "./blobs.ts";
@@ -247,7 +248,7 @@ export async function commitAttachmentMessage(
     };
     const stored = forStorage(message);
     const n = headCount(head.value) + 1;
-    const newHead: Head = { seq, ts, last: stored, n };
+    const newHead: Head = { ...head.value, seq, ts, last: stored, n };
     const op = kv.atomic()
       .check(head)
       .check(member)
@@ -260,6 +261,7 @@ export async function commitAttachmentMessage(
     for (const u of message.mentions) {
       if (u !== draft.senderId) op.set(keys.mention(u, convId, seq), true);
     }
+    moveInbox(op, convId, head.value, ts);
     claimAttachment(op, att as Deno.KvEntry<AttachmentRecord>, seq);
     const res = await retry(() => op.commit());
     if (res.ok) {

@@ -21,6 +21,7 @@
  */
 import type { Message } from "../protocol.ts";
 import { decodeKey, decodeValue, encodeKey, encodeValue, type Json } from "./codec.ts";
+import { buildListIndex } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { isTransient, retry } from "./kv.ts";
 import type { Head, IdemRecord } from "./messages.ts";
@@ -49,6 +50,9 @@ const SKIPPED = new Set([
   "login_fail",
   "registrations",
   "meta",
+  // The conversation list's index: import builds it again from the heads and members.
+  "inbox",
+  "big_groups",
 ]);
 /** Prefixes whose values carry an `expiresAt` that becomes `expireIn` again on import. */
 const EXPIRING = new Set<string>([keys.session("")[0], keys.userSession("", "")[0]]);
@@ -268,6 +272,8 @@ export async function importStore(
   }
   // The byte counter of the blob store, like the heads, may be older than the chunks after it.
   await recountBlobBytes(kv);
+  // Raised heads left the list index behind (and the export was no snapshot): built again.
+  await buildListIndex(kv, true);
   await retry(() => kv.set(keys.schemaVersion(), header.schemaVersion ?? SCHEMA_VERSION));
   return { header, imported, expiredSkipped, headsRaised };
 }

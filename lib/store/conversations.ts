@@ -9,6 +9,7 @@
 import { AppError } from "../errors.ts";
 import { count, LIMITS, type Message, type Role } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
+import { indexedPerMember, joinIndex, leaveIndex, reindex } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
 import { addSystemMessage, headCount } from "./messages.ts";
@@ -23,7 +24,9 @@ import type {
 
 export type { ConversationRecord, MemberRecord } from "./records.ts";
 
-const MEMBERS_PER_COMMIT = 300;
+/** Members written per commit: four mutations each (member, membership, cursor, list index),
+ * under KV's 1,000 per commit. */
+const MEMBERS_PER_COMMIT = 240;
 
 /** Reads a conversation. */
 export async function getConversation(
@@ -111,13 +114,14 @@ export async function createDirect(
       conversationId: conv.id,
       userId,
     }));
+    const head: Head = { seq: 0, ts: now, last: null, n: 0, inbox: [a, b] };
     const logged = await appendEvents(kv, events, (op) => {
       op = op.check({ key: keys.direct(a, b), versionstamp: null })
         .set(keys.direct(a, b), conv.id)
         .set(keys.conversation(conv.id), conv)
-        .set(keys.head(conv.id), { seq: 0, ts: now, last: null } satisfies Head);
-      op = addMemberOps(op, conv.id, a, "member", START, now);
-      return addMemberOps(op, conv.id, b, "member", START, now);
+        .set(keys.head(conv.id), head);
+      op = joinIndex(addMemberOps(op, conv.id, a, "member", START, now), conv.id, a, head);
+      return joinIndex(addMemberOps(op, conv.id, b, "member", START, now), conv.id, b, head);
     });
     if (logged) return { conversation: conv, created: true };
   }
@@ -143,10 +147,20 @@ export async function createGroup(
     createdBy: ownerId,
     memberCount: others.length + 1,
   };
+  // A small group lists its members in its head, for the message commit to move their list
+  // entries; a large one gives each member a big-group entry instead (store/inbox.ts).
+  const head: Head = indexedPerMember(conv.memberCount)
+    ? { seq: 0, ts: now, last: null, n: 0, inbox: [ownerId, ...others] }
+    : { seq: 0, ts: now, last: null, n: 0 };
   for (let i = 0; i < others.length; i += MEMBERS_PER_COMMIT) {
     let op = kv.atomic();
     for (const userId of others.slice(i, i + MEMBERS_PER_COMMIT)) {
-      op = addMemberOps(op, conv.id, userId, "member", START, now);
+      op = joinIndex(
+        addMemberOps(op, conv.id, userId, "member", START, now),
+        conv.id,
+        userId,
+        head,
+      );
     }
     await retry(() => op.commit());
   }
@@ -162,12 +176,14 @@ export async function createGroup(
     await appendEvents(kv, slice, (op) => {
       if (!last) return op;
       op = op.set(keys.conversation(conv.id), conv);
-      addSystemMessage(op, conv.id, { seq: 0, ts: now, last: null, n: 0 }, {
+      // The "created" line is the stream's first entry; its head carries the members' list.
+      const created = addSystemMessage(op, conv.id, head, {
         action: "created",
         actorId: ownerId,
         title,
       }, now);
-      return addMemberOps(op, conv.id, ownerId, "owner", START, now);
+      op = addMemberOps(op, conv.id, ownerId, "owner", START, now);
+      return joinIndex(op, conv.id, ownerId, created.head);
     });
   }
   return conv;
@@ -253,7 +269,9 @@ export async function addMember(
         }
         // A new member sees the history, nothing unread (the system message included).
         const start = head ? { seq: head.seq, n: headCount(head) } : START;
-        return addMemberOps(op, convId, userId, "member", start, now);
+        op = addMemberOps(op, convId, userId, "member", start, now);
+        // Last: the list index may write the head again, with the new member in it.
+        return head ? indexJoin(op, convId, userId, head) : op;
       },
     );
     if (logged) {
@@ -300,6 +318,12 @@ export async function removeMember(
     );
     const conv = convEntry.value;
     if (!conv || !memberEntry.value) return null;
+    // A group that falls to the threshold is indexed per member again: it needs everyone.
+    const head = headEntry.value;
+    const regain = head && !head.inbox && indexedPerMember(conv.memberCount - 1)
+      ? (await listAll(kv, { prefix: keys.membersOf(convId) }))
+        .map((e) => e.key[2] as string).filter((id) => id !== userId)
+      : null;
     let successor: { userId: string; entry: Deno.KvEntry<MemberRecord> } | null = null;
     if (memberEntry.value.role === "owner") {
       const rest = (await listAll<MemberRecord>(kv, { prefix: keys.membersOf(convId) }))
@@ -339,6 +363,16 @@ export async function removeMember(
         .delete(keys.member(convId, userId))
         .delete(keys.membership(userId, convId))
         .delete(keys.cursor(convId, userId));
+      op = leaveIndex(op.check(headEntry), convId, userId, head);
+      if (head?.inbox) {
+        op = op.set(keys.head(convId), {
+          ...head,
+          inbox: head.inbox.filter((id) => id !== userId),
+        });
+      } else if (head && regain) {
+        const next = reindex(op, convId, regain, head, true);
+        op = next.op.set(keys.head(convId), next.head);
+      }
       if (successor) {
         op = op.check(successor.entry).set(keys.member(convId, successor.userId), {
           ...successor.entry.value,
@@ -358,4 +392,16 @@ export async function removeMember(
 export async function getConversations(kv: Deno.Kv, ids: string[]) {
   const entries = await getMany<ConversationRecord>(kv, ids.map(keys.conversation));
   return entries.flatMap((e) => (e.value ? [e.value] : []));
+}
+
+/** The list index of a member joining: their own entry, the head's list of members, and the
+ * re-indexing of everyone when the group grows past `INBOX_MAX_MEMBERS`. */
+function indexJoin(op: Deno.AtomicOperation, convId: string, userId: string, head: Head) {
+  if (!head.inbox) return joinIndex(op, convId, userId, head);
+  const members = [...head.inbox.filter((id) => id !== userId), userId];
+  if (indexedPerMember(members.length)) {
+    return joinIndex(op, convId, userId, head).set(keys.head(convId), { ...head, inbox: members });
+  }
+  const next = reindex(op, convId, members, head, false);
+  return next.op.set(keys.head(convId), next.head);
 }

@@ -44,6 +44,11 @@
  * | ["meta", "user_sessions_built"]       | true, once index is built  | store/sessions.ts, at start |
  * | ["blocks", blockerId, blockedId]      | {at}                       | store/blocks.ts (atomic)    |
  * | ["blocked_by", blockedId, blockerId]  | {at} (reverse of blocks)   | store/blocks.ts (atomic)    |
+ * | ["inbox", userId, activityTs, convId] | true (small conversations) | store/inbox.ts, in commits  |
+ * | ["big_groups", userId, convId]        | true (groups > 50 members) | store/inbox.ts              |
+ * | ["conv_settings", convId, userId]     | ConvSettings {muted, ...}  | store/inbox.ts              |
+ * | ["archived", userId, convId]          | true (archive view index)  | store/inbox.ts              |
+ * | ["meta", "list_index_built"]          | true, once index is built  | store/inbox.ts, at start    |
  *
  * Uniqueness (usernames, direct pairs, message ids) and sequence numbers come from
  * `kv.atomic().check(...)`, never from a read followed by an unchecked write.
@@ -133,4 +138,18 @@ export const keys = {
   blockedBy: (blockedId: string, blockerId: string) =>
     ["blocked_by", blockedId, blockerId] as const,
   blockedByOf: (blockedId: string) => ["blocked_by", blockedId] as const,
+  /** A user's direct chats and groups of at most 50 members by last activity: moved in the
+   * message's own commit (see store/inbox.ts). */
+  inbox: (userId: string, ts: number, convId: string) => ["inbox", userId, ts, convId] as const,
+  inboxOf: (userId: string) => ["inbox", userId] as const,
+  /** A user's groups of more than 50 members, read at query time (no write per message). */
+  bigGroup: (userId: string, convId: string) => ["big_groups", userId, convId] as const,
+  bigGroupsOf: (userId: string) => ["big_groups", userId] as const,
+  convSettings: (convId: string, userId: string) => ["conv_settings", convId, userId] as const,
+  convSettingsOf: (convId: string) => ["conv_settings", convId] as const,
+  archived: (userId: string, convId: string) => ["archived", userId, convId] as const,
+  archivedOf: (userId: string) => ["archived", userId] as const,
+  /** Set once every conversation has its list index (built at start for older data). */
+  listIndexBuilt: () => ["meta", "list_index_built"] as const,
+  conversationsPrefix: () => ["conversations"] as const,
 };

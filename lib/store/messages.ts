@@ -13,6 +13,7 @@ import {
   unchanged,
 } from "../protocol.ts";
 import { appendEvents } from "./events.ts";
+import { inboxMutations, moveInbox } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
 import type { CursorRecord, Head, IdemRecord, MemberRecord, VersionRecord } from "./records.ts";
@@ -82,8 +83,9 @@ export function addSystemMessage(
     ...unchanged(seq),
     system,
   };
-  const next: Head = { seq, ts, last: message, n: headCount(head) };
-  op.set(keys.message(convId, seq), message)
+  // The rest of the head (the list's member index) carries over; its entries move to `ts`.
+  const next: Head = { ...head, seq, ts, last: message, n: headCount(head) };
+  moveInbox(op, convId, head, ts).set(keys.message(convId, seq), message)
     .set(keys.version(convId, seq), seq satisfies VersionRecord)
     .set(keys.head(convId), next);
   return { message, head: next };
@@ -191,6 +193,23 @@ export async function commitGroups(
       let j = 0;
       heads = heads.map((h) => h ?? read[j++]);
     }
+    if (groups.length > 1 && mutationsOf(groups, pending, heads) > MAX_MUTATIONS) {
+      // Heads read since the batch was taken list more members than it allowed for: one
+      // conversation per commit keeps each under KV's limit.
+      const out: BatchResult[] = [];
+      for (const [i, g] of groups.entries()) {
+        const known = heads[i] ? new Map([[g.convId, heads[i] as Deno.KvEntry<Head>]]) : undefined;
+        const [r] = await commitGroups(
+          kv,
+          [{ convId: g.convId, drafts: pending[i] }],
+          known,
+          members,
+        );
+        for (const [id, rec] of existing[i]) r.existing.set(id, rec);
+        out.push({ ...r, refused: [...refused[i], ...r.refused] });
+      }
+      return out;
+    }
     const ts = Date.now();
     let op = kv.atomic();
     let writes = 0;
@@ -236,8 +255,8 @@ export async function commitGroups(
         cursors.set(m.senderId, { seq: m.seq, n: ++n });
       }
       for (const [userId, c] of cursors) op = op.set(keys.cursor(g.convId, userId), c);
-      newHeads[i] = { seq, ts, last, n };
-      op = op.set(keys.head(g.convId), newHeads[i]!);
+      newHeads[i] = { ...head.value, seq, ts, last, n };
+      op = moveInbox(op, g.convId, head.value, ts).set(keys.head(g.convId), newHeads[i]!);
       writes++;
       return msgs;
     });
@@ -262,6 +281,24 @@ export async function commitGroups(
     }
     if (attempt > 1000) throw new Error("send could not commit after many attempts");
   }
+}
+
+/** KV's limit of mutations in one commit. */
+export const MAX_MUTATIONS = 1000;
+
+/** The mutations a group commit would make: per message its value and idempotency entry, per
+ * conversation its head, a cursor per sender and the list index moves. */
+function mutationsOf(
+  groups: ConversationDrafts[],
+  pending: Draft[][],
+  heads: (Deno.KvEntryMaybe<Head> | undefined)[],
+): number {
+  return groups.reduce(
+    (n, _, i) =>
+      n + pending[i].reduce((k, d) => k + 3 + (d.mentions?.length ?? 0), 0) + 1 +
+      new Set(pending[i].map((d) => d.senderId)).size + inboxMutations(heads[i]?.value),
+    0,
+  );
 }
 
 /** Reads the member entries `members` lacks; moves drafts of non-members to `refused`. */

@@ -61,6 +61,18 @@ export interface Head {
   /** How many messages other than system ones the stream holds: `unread` is this minus the
    * reader's cursor's `n`. Absent on heads from before it (then every seq was a message). */
   n?: number;
+  /** The members of a conversation of at most 50 (absent when larger): the message commit,
+   * which checks the head anyway, moves each one's `inbox` entry from `ts` to its own ts.
+   * Every writer of a head must carry it over. */
+  inbox?: string[];
+}
+
+/** One member's settings of a conversation. */
+export interface ConvSettings {
+  muted: boolean;
+  /** The head's seq when archived, null when not archived. The conversation stays archived
+   * while no other member's message has a seq above it (or while muted). */
+  archivedSeq: number | null;
 }
 
 /**
