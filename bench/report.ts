@@ -43,6 +43,10 @@ export interface PhaseSummary {
   serverCpuPct: number | null;
   serverRssMb: number | null;
   serverRssPeakMb: number | null;
+  /** Server CPU per thread name, % of one core (see `threadCpuSeconds`). */
+  serverThreadsCpuPct?: Record<string, number> | null;
+  /** Server CPU time per acked (stored) message, in µs: serverCpuPct over acked/s. */
+  serverCpuUsPerMessage?: number | null;
   generator: ProcessUse[];
   generatorSaturated: boolean;
   /** Lateness of a 10 ms timer in the workers during the window (stalls of the generator). */
@@ -72,6 +76,7 @@ export function summarize(
     serverCpuPct: number | null;
     serverRssMb: number | null;
     serverRssPeakMb: number | null;
+    serverThreadsCpuPct?: Record<string, number> | null;
     generator: ProcessUse[];
   },
 ): PhaseSummary {
@@ -142,6 +147,9 @@ export function summarize(
     ackLatencyMs: ack.summary(),
     deliveryLatencyMs: del.summary(),
     ...use,
+    serverCpuUsPerMessage: use.serverCpuPct === null || acked.size === 0
+      ? null
+      : Math.round((use.serverCpuPct / 100) * 1e6 / (acked.size / d)),
     generatorSaturated: use.generator.some((g) => (g.cpuPct ?? 0) > 90),
     generatorLoopLagMs: lag.summary(),
     coalescedBatches: batches,
