@@ -305,6 +305,9 @@ async function runPhase(
     clearTimeout(t1);
     clearTimeout(t2);
   }
+  // CPU from the window's start until every answer came (the drain): a server that fell behind
+  // does part of the window's work after it, which the window's CPU% leaves out.
+  const drained = cpuMark(server.proc.pid);
   const rss = sampler.stop();
   const cpu = (i: number) =>
     marks.start && marks.end ? cpuPercent(marks.start[i], marks.end[i]) : null;
@@ -327,6 +330,9 @@ async function runPhase(
     serverCpuPct: cpu(0),
     serverRssMb: mb(rss.last),
     serverRssPeakMb: mb(rss.peak),
+    serverCpuSecondsToDrain: marks.start && marks.start[0].cpu !== null && drained.cpu !== null
+      ? Math.round((drained.cpu - marks.start[0].cpu) * 100) / 100
+      : null,
     serverThreadsCpuPct: threads.start && threads.end && marks.start && marks.end
       ? threadCpuPercent(
         threads.start,

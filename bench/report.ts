@@ -45,7 +45,10 @@ export interface PhaseSummary {
   serverRssPeakMb: number | null;
   /** Server CPU per thread name, % of one core (see `threadCpuSeconds`). */
   serverThreadsCpuPct?: Record<string, number> | null;
-  /** Server CPU time per acked (stored) message, in µs: serverCpuPct over acked/s. */
+  /** Server CPU seconds from the window's start until the last answer (drain included). */
+  serverCpuSecondsToDrain?: number | null;
+  /** Server CPU time per acked (stored) message, in µs: serverCpuSecondsToDrain over acked,
+   * so that work a server left for after the window still counts. */
   serverCpuUsPerMessage?: number | null;
   generator: ProcessUse[];
   generatorSaturated: boolean;
@@ -76,6 +79,7 @@ export function summarize(
     serverCpuPct: number | null;
     serverRssMb: number | null;
     serverRssPeakMb: number | null;
+    serverCpuSecondsToDrain?: number | null;
     serverThreadsCpuPct?: Record<string, number> | null;
     generator: ProcessUse[];
   },
@@ -147,9 +151,9 @@ export function summarize(
     ackLatencyMs: ack.summary(),
     deliveryLatencyMs: del.summary(),
     ...use,
-    serverCpuUsPerMessage: use.serverCpuPct === null || acked.size === 0
+    serverCpuUsPerMessage: use.serverCpuSecondsToDrain == null || acked.size === 0
       ? null
-      : Math.round((use.serverCpuPct / 100) * 1e6 / (acked.size / d)),
+      : Math.round((use.serverCpuSecondsToDrain * 1e6) / acked.size),
     generatorSaturated: use.generator.some((g) => (g.cpuPct ?? 0) > 90),
     generatorLoopLagMs: lag.summary(),
     coalescedBatches: batches,
