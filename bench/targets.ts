@@ -57,9 +57,10 @@ export async function startParley(
   core: number | undefined,
   kvPath: string,
   jwtSecret: string,
-  extra: { parallel?: boolean; flags?: string[] } = {},
+  extra: { parallel?: boolean; flags?: string[]; port?: number } = {},
 ): Promise<Server> {
-  const port = freePort();
+  // A restart (bench/population.ts) comes back on the port its clients know.
+  const port = extra.port ?? freePort();
   const proc = spawn(
     "parley",
     Deno.execPath(),
