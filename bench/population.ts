@@ -35,7 +35,7 @@ import { keys } from "../lib/store/keys.ts";
 import type { Head } from "../lib/store/messages.ts";
 import type { ConversationRecord } from "../lib/store/records.ts";
 import { Histogram } from "./histogram.ts";
-import { stop, stopAll } from "./proc.ts";
+import { cpuSeconds, stop, stopAll } from "./proc.ts";
 import { seedUsers } from "./seed.ts";
 import { startParley } from "./targets.ts";
 
@@ -414,8 +414,10 @@ try {
   server = await startParley(undefined, kvPath, secret, { port });
   port = server.port;
   const healthy = performance.now();
+  const cpuAtHealthy = cpuSeconds(server.proc.pid);
   const all = await waitAll(() => clients.every((c) => c.caughtUpAt > down), 120_000);
   const done = performance.now();
+  const cpuAtDone = cpuSeconds(server.proc.pid);
   await sleep(6000); // the isolates' metrics snapshot (every METRICS_INTERVAL_MS, 5 s)
   const kvOps = await metricsCount();
   phase = "after";
@@ -458,6 +460,11 @@ try {
       catchUpMsFromHealthy: Math.round(done - healthy),
       reconnects,
       kvReadsPerReconnect: per(kvOps),
+      // Server CPU from its first healthy answer to the last client's catch-up, per client:
+      // on a loaded machine the time above is mostly waiting for a core; this is not.
+      serverCpuMsPerReconnect: cpuAtHealthy === null || cpuAtDone === null
+        ? null
+        : Math.round(((cpuAtDone - cpuAtHealthy) * 1000 / ONLINE) * 10) / 10,
     },
     sent,
     acked,
@@ -488,8 +495,8 @@ const r = result as {
 console.log(
   `population: ${U} users, ${members.size} conversations, ${ONLINE} online; after the restart ` +
     `${r.restart.caughtUp}/${ONLINE} caught up in ${r.restart.catchUpMsFromExit} ms ` +
-    `(${r.restart.catchUpMsFromHealthy} ms after healthy), ${r.restart.kvReadsPerReconnect} KV reads ` +
-    `per reconnect; delivery p99 before/catch-up/after ${r.deliveryMs.before.p99}/` +
+    `(${r.restart.catchUpMsFromHealthy} ms after healthy), ${r.restart.kvReadsPerReconnect} KV reads and ` +
+    `${r.restart.serverCpuMsPerReconnect} ms of server CPU per reconnect; delivery p99 before/catch-up/after ${r.deliveryMs.before.p99}/` +
     `${r.deliveryMs.duringCatchUp.p99}/${r.deliveryMs.after.p99} ms; lost ${result.lost}, ` +
     `duplicated ${result.duplicates}`,
 );
