@@ -22,6 +22,8 @@ import {
   stop,
   stopAll,
   taskset,
+  threadCpuPercent,
+  threadCpuSeconds,
 } from "./proc.ts";
 import {
   pct,
@@ -284,12 +286,16 @@ async function runPhase(
   // Server, workers, this process, and last the whole machine (to see other load on it).
   const pids = [server.proc.pid, ...workers.map((w) => w.proc.pid), Deno.pid];
   const mark = () => [...pids.map(cpuMark), hostMark()];
+  const threads: { start?: Map<string, number>; end?: Map<string, number> } = {};
   const sampler = rssSampler(server.proc.pid);
-  const t1 = setTimeout(() => marks.start = mark(), Math.max(0, startAt - now()));
-  const t2 = setTimeout(
-    () => marks.end = mark(),
-    Math.max(0, startAt + durationMs - now()),
-  );
+  const t1 = setTimeout(() => {
+    marks.start = mark();
+    threads.start = threadCpuSeconds(server.proc.pid);
+  }, Math.max(0, startAt - now()));
+  const t2 = setTimeout(() => {
+    marks.end = mark();
+    threads.end = threadCpuSeconds(server.proc.pid);
+  }, Math.max(0, startAt + durationMs - now()));
   let evs: PhaseEv[];
   try {
     evs = await Promise.all(
@@ -299,6 +305,9 @@ async function runPhase(
     clearTimeout(t1);
     clearTimeout(t2);
   }
+  // CPU from the window's start until every answer came (the drain): a server that fell behind
+  // does part of the window's work after it, which the window's CPU% leaves out.
+  const drained = cpuMark(server.proc.pid);
   const rss = sampler.stop();
   const cpu = (i: number) =>
     marks.start && marks.end ? cpuPercent(marks.start[i], marks.end[i]) : null;
@@ -321,6 +330,16 @@ async function runPhase(
     serverCpuPct: cpu(0),
     serverRssMb: mb(rss.last),
     serverRssPeakMb: mb(rss.peak),
+    serverCpuSecondsToDrain: marks.start && marks.start[0].cpu !== null && drained.cpu !== null
+      ? Math.round((drained.cpu - marks.start[0].cpu) * 100) / 100
+      : null,
+    serverThreadsCpuPct: threads.start && threads.end && marks.start && marks.end
+      ? threadCpuPercent(
+        threads.start,
+        threads.end,
+        (marks.end[0].wall - marks.start[0].wall) / 1000,
+      )
+      : null,
     generator,
   });
 }
@@ -792,6 +811,14 @@ function print(r: Result) {
       );
     }
   }
+  const threads = (r as { serverThreadsCpuPct?: Record<string, number> | null })
+    .serverThreadsCpuPct;
+  if (threads) {
+    out(
+      "server cpu% by thread: " +
+        Object.entries(threads).map(([k, v]) => `${k} ${v}`).join(", "),
+    );
+  }
   for (const w of r.warnings ?? []) out(`WARNING: ${w}`);
   console.log(`BENCH_JSON ${JSON.stringify(r)}`);
 }
@@ -814,6 +841,7 @@ function compare(results: Result[]) {
       ["delivery p50 ms", b.deliveryLatencyMs?.p50, p.deliveryLatencyMs?.p50],
       ["delivery p99 ms", b.deliveryLatencyMs?.p99, p.deliveryLatencyMs?.p99],
       ["server cpu%", b.serverCpuPct, p.serverCpuPct],
+      ["server cpu µs/msg", b.serverCpuUsPerMessage ?? null, p.serverCpuUsPerMessage ?? null],
       ["server rss peak MB", b.serverRssPeakMb, p.serverRssPeakMb],
     ];
   out("");

@@ -250,3 +250,47 @@ export function hostBusySeconds(): number | null {
 export function hostMark(): CpuMark {
   return { wall: performance.now(), cpu: hostBusySeconds() };
 }
+
+/**
+ * CPU seconds per thread name over a process tree (threads of one name summed: tokio's
+ * workers, V8's platform threads). The V8 profile shows only the JavaScript thread; this says
+ * how much went to the others (KV's SQLite writer `sw-0`, the runtime's I/O threads).
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of tree(pid)) {
+    let tids: Deno.DirEntry[];
+    try {
+      tids = [...Deno.readDirSync(`/proc/${p}/task`)];
+    } catch {
+      continue;
+    }
+    for (const t of tids) {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${p}/task/${t.name}/stat`);
+        const open = stat.indexOf("(");
+        const close = stat.lastIndexOf(")");
+        // The main thread carries the process's name; call it what it runs.
+        const name = t.name === String(p) ? "main (JS)" : stat.slice(open + 1, close);
+        const rest = stat.slice(close + 2).split(" ");
+        const s = (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+        out.set(name, (out.get(name) ?? 0) + s);
+      } catch { /* thread gone */ }
+    }
+  }
+  return out;
+}
+
+/** CPU % of one core per thread name between two readings (names under 0.5% left out). */
+export function threadCpuPercent(
+  a: Map<string, number>,
+  b: Map<string, number>,
+  seconds: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, s] of b) {
+    const pct = Math.round(((s - (a.get(name) ?? 0)) / seconds) * 1000) / 10;
+    if (pct >= 0.5) out[name] = pct;
+  }
+  return Object.fromEntries(Object.entries(out).sort((x, y) => y[1] - x[1]));
+}

@@ -43,6 +43,13 @@ export interface PhaseSummary {
   serverCpuPct: number | null;
   serverRssMb: number | null;
   serverRssPeakMb: number | null;
+  /** Server CPU per thread name, % of one core (see `threadCpuSeconds`). */
+  serverThreadsCpuPct?: Record<string, number> | null;
+  /** Server CPU seconds from the window's start until the last answer (drain included). */
+  serverCpuSecondsToDrain?: number | null;
+  /** Server CPU time per acked (stored) message, in µs: serverCpuSecondsToDrain over acked,
+   * so that work a server left for after the window still counts. */
+  serverCpuUsPerMessage?: number | null;
   generator: ProcessUse[];
   generatorSaturated: boolean;
   /** Lateness of a 10 ms timer in the workers during the window (stalls of the generator). */
@@ -72,6 +79,8 @@ export function summarize(
     serverCpuPct: number | null;
     serverRssMb: number | null;
     serverRssPeakMb: number | null;
+    serverCpuSecondsToDrain?: number | null;
+    serverThreadsCpuPct?: Record<string, number> | null;
     generator: ProcessUse[];
   },
 ): PhaseSummary {
@@ -142,6 +151,9 @@ export function summarize(
     ackLatencyMs: ack.summary(),
     deliveryLatencyMs: del.summary(),
     ...use,
+    serverCpuUsPerMessage: use.serverCpuSecondsToDrain == null || acked.size === 0
+      ? null
+      : Math.round((use.serverCpuSecondsToDrain * 1e6) / acked.size),
     generatorSaturated: use.generator.some((g) => (g.cpuPct ?? 0) > 90),
     generatorLoopLagMs: lag.summary(),
     coalescedBatches: batches,

@@ -3,6 +3,7 @@
  * and the small HTTP client the set-up uses against Parley's real API.
  * @module
  */
+import { serverMallocEnv } from "../lib/malloc.ts";
 import { freePort, type Owned, spawn, stop } from "./proc.ts";
 import type { TargetName } from "./options.ts";
 
@@ -56,9 +57,10 @@ export async function startParley(
   core: number | undefined,
   kvPath: string,
   jwtSecret: string,
-  extra: { parallel?: boolean; flags?: string[] } = {},
+  extra: { parallel?: boolean; flags?: string[]; port?: number } = {},
 ): Promise<Server> {
-  const port = freePort();
+  // A restart (bench/population.ts) comes back on the port its clients know.
+  const port = extra.port ?? freePort();
   const proc = spawn(
     "parley",
     Deno.execPath(),
@@ -77,7 +79,13 @@ export async function startParley(
     {
       core,
       cwd: ROOT,
-      env: { KV_PATH: kvPath, JWT_SECRET: jwtSecret, LOG_LEVEL: "warn" },
+      // As scripts/serve.ts starts it in production (lib/malloc.ts).
+      env: {
+        KV_PATH: kvPath,
+        JWT_SECRET: jwtSecret,
+        LOG_LEVEL: "warn",
+        ...serverMallocEnv(Deno.env.toObject()),
+      },
     },
   );
   const http = `http://127.0.0.1:${port}`;

@@ -132,6 +132,12 @@ export async function snapshot(gauges: readonly GaugeSource[] = []): Promise<Fam
       "counter",
       hot.kvRetries,
     ),
+    scalar(
+      "parley_kv_reads_total",
+      "KV reads made through the retrying helper",
+      "counter",
+      hot.kvReads,
+    ),
     histogramFamily(hot.sendAck),
     histogramFamily(hot.kvCommit),
   );

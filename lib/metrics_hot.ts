@@ -32,6 +32,9 @@ export const hot = {
   deliveries: 0,
   /** KV operations that hit a transient lock error and were run again. */
   kvRetries: 0,
+  /** KV reads (get, getMany, list) made through `retry` (bench/population.ts counts them per
+   * reconnect). */
+  kvReads: 0,
   /** Seconds from a `send` frame's arrival to its `ack` going out. */
   sendAck: new FixedHistogram(
     "parley_send_ack_seconds",

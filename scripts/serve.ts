@@ -10,6 +10,7 @@
  */
 // deno-lint-ignore-file no-console
 import { loadConfig } from "../lib/config.ts";
+import { serverMallocEnv } from "../lib/malloc.ts";
 
 const config = loadConfig();
 const root = new URL("../", import.meta.url).pathname;
@@ -28,6 +29,8 @@ const child = new Deno.Command(Deno.execPath(), {
     "main.ts",
   ],
   cwd: root,
+  // Memory of password hashes goes back to the system after a sign-up burst (lib/malloc.ts).
+  env: serverMallocEnv(Deno.env.toObject()),
   stdin: "null",
 }).spawn();
 console.error(

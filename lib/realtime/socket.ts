@@ -10,8 +10,8 @@ import { log, securityEvent } from "../log.ts";
 import { observeClose, observeRefused } from "../metrics.ts";
 import { hot } from "../metrics_hot.ts";
 import { type ClientFrame, CLOSE, LIMITS } from "../protocol.ts";
-import { ClientFrameSchema, parse } from "../validate.ts";
 import { WsConnection } from "./connection.ts";
+import { readClientFrame } from "./frames.ts";
 import { defaultScheduler } from "./scheduler.ts";
 import type { Realtime } from "./engine.ts";
 
@@ -77,22 +77,19 @@ export function serveSocket(
     } catch {
       return fail(new AppError("invalid_input", "A frame must be a JSON object."), {});
     }
-    const ids = {
-      id: typeof (raw as { id?: unknown })?.id === "string"
-        ? (raw as { id: string }).id
-        : undefined,
-      reqId: typeof (raw as { reqId?: unknown })?.reqId === "string"
-        ? (raw as { reqId: string }).reqId
-        : undefined,
-    };
     let frame: ClientFrame;
     try {
       if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
         throw new AppError("invalid_input", "A frame must be a JSON object.");
       }
-      frame = parse(ClientFrameSchema, raw);
+      frame = readClientFrame(raw);
     } catch (err) {
-      return fail(err, ids);
+      // The ids to echo are read only for a refused frame: most frames are fine.
+      const r = raw as { id?: unknown; reqId?: unknown } | null;
+      return fail(err, {
+        id: typeof r?.id === "string" ? r.id : undefined,
+        reqId: typeof r?.reqId === "string" ? r.reqId : undefined,
+      });
     }
     try {
       switch (frame.type) {
@@ -167,7 +164,10 @@ export function serveSocket(
           break;
       }
     } catch (err) {
-      fail(err, "id" in frame ? { id: frame.id } : { reqId: ids.reqId });
+      fail(
+        err,
+        "id" in frame ? { id: frame.id } : { reqId: "reqId" in frame ? frame.reqId : undefined },
+      );
     }
   };
 

@@ -68,7 +68,7 @@ export async function findDirect(kv: Deno.Kv, a: string, b: string): Promise<str
   return (await retry(() => kv.get<string>(keys.direct(a, b)))).value;
 }
 
-function addMemberOps(
+export function addMemberOps(
   op: Deno.AtomicOperation,
   convId: string,
   userId: string,

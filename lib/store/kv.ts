@@ -48,6 +48,7 @@ export async function retry<T>(fn: () => Promise<T>): Promise<T> {
     try {
       const res = await fn();
       if (isCommitResult(res)) hot.kvCommit.observe((performance.now() - t0) / 1000);
+      else hot.kvReads++;
       return res;
     } catch (err) {
       if (!isTransient(err) || attempt >= 30) throw err;
@@ -80,4 +81,83 @@ export async function listAll<T>(
     for await (const entry of kv.list<T>(selector, options)) out.push(entry);
     return out;
   });
+}
+
+/** A plain write for `WriteBatcher`: a set (with an optional expiry), or a delete. */
+type PlainWrite = { key: Deno.KvKey; value: unknown; expireIn?: number } | {
+  key: Deno.KvKey;
+  delete: true;
+};
+
+/** Writes per commit: within KV's 1,000 mutations and 800 KB (these values are small). */
+const MAX_PLAIN_WRITES = 500;
+
+/**
+ * Group commit for plain writes, the ones without a check (a socket count, an online mark):
+ * every commit on a KV file waits for the disk (one fsync each), and a crowd reconnecting after
+ * a restart made two such commits per socket, one after the other on KV's one writer. Writes
+ * that arrive while a commit is in flight go together in the next one; each caller still
+ * resolves only once its write is committed. A key written twice in one group keeps the later
+ * write (what writing them one after the other would leave).
+ */
+export class WriteBatcher {
+  #queue: { w: PlainWrite; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #running = false;
+  /** Commits made (for tests). */
+  commits = 0;
+
+  constructor(private kv: Deno.Kv) {}
+
+  /** Sets `key` in the next group commit. */
+  set(key: Deno.KvKey, value: unknown, options: { expireIn?: number } = {}): Promise<void> {
+    return this.#push({ key, value, expireIn: options.expireIn });
+  }
+
+  /** Deletes `key` in the next group commit. */
+  delete(key: Deno.KvKey): Promise<void> {
+    return this.#push({ key, delete: true });
+  }
+
+  #push(w: PlainWrite): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ w, resolve, reject });
+      if (this.#running) return;
+      this.#running = true;
+      // After the current task: writes made in one synchronous run share the commit.
+      queueMicrotask(() => this.#run());
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (this.#queue.length) {
+      const batch = this.#queue.splice(0, MAX_PLAIN_WRITES);
+      const last = new Map<string, PlainWrite>();
+      for (const { w } of batch) {
+        const id = JSON.stringify(w.key, (_, v) => typeof v === "bigint" ? `${v}n` : v);
+        last.delete(id); // re-inserted: the later write, in the later place
+        last.set(id, w);
+      }
+      try {
+        let op = this.kv.atomic();
+        for (const w of last.values()) {
+          op = "delete" in w ? op.delete(w.key) : op.set(w.key, w.value, { expireIn: w.expireIn });
+        }
+        await retry(() => op.commit());
+        this.commits++;
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.#running = false;
+  }
+}
+
+const writeBatchers = new WeakMap<Deno.Kv, WriteBatcher>();
+
+/** The write batcher of a KV handle (one per handle, so all its plain writes group). */
+export function writeBatcher(kv: Deno.Kv): WriteBatcher {
+  let b = writeBatchers.get(kv);
+  if (!b) writeBatchers.set(kv, b = new WriteBatcher(kv));
+  return b;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { keys } from "./keys.ts";
-import { listAll, retry } from "./kv.ts";
+import { listAll, retry, writeBatcher } from "./kv.ts";
 import type { OnlineRecord } from "./records.ts";
 
 /** Users written per atomic commit (well under KV's limit of mutations per commit). */
@@ -25,13 +25,11 @@ export async function markOnline(
   ttlMs: number,
 ): Promise<void> {
   const value: OnlineRecord = { since: Date.now() };
-  for (let i = 0; i < userIds.length; i += PER_COMMIT) {
-    let op = kv.atomic();
-    for (const u of userIds.slice(i, i + PER_COMMIT)) {
-      op = op.set(keys.online(u, isolateId), value, { expireIn: ttlMs });
-    }
-    await retry(() => op.commit());
-  }
+  // Group-committed with the other plain writes: a crowd connecting at once shares commits.
+  const writes = writeBatcher(kv);
+  await Promise.all(
+    userIds.map((u) => writes.set(keys.online(u, isolateId), value, { expireIn: ttlMs })),
+  );
 }
 
 /**

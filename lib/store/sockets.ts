@@ -5,7 +5,7 @@
  * @module
  */
 import { keys } from "./keys.ts";
-import { listAll, retry } from "./kv.ts";
+import { listAll, retry, writeBatcher } from "./kv.ts";
 
 export type SocketScope = "user" | "addr";
 
@@ -22,7 +22,9 @@ export async function writeSocketCount(
   ttlMs: number,
 ): Promise<void> {
   const key = keys.sockets(scope, subject, isolateId);
-  await retry<unknown>(() => count > 0 ? kv.set(key, count, { expireIn: ttlMs }) : kv.delete(key));
+  // Group-committed with the other plain writes: a crowd connecting at once shares commits.
+  const writes = writeBatcher(kv);
+  await (count > 0 ? writes.set(key, count, { expireIn: ttlMs }) : writes.delete(key));
 }
 
 /** The sockets other isolates hold for a subject, by their live entries. */
