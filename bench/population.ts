@@ -29,7 +29,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { LIMITS, type Message } from "../lib/protocol.ts";
+import { LIMITS, type Message, unchanged } from "../lib/protocol.ts";
 import { addMemberOps } from "../lib/store/conversations.ts";
 import { keys } from "../lib/store/keys.ts";
 import type { Head } from "../lib/store/messages.ts";
@@ -108,7 +108,7 @@ let seedMs = 0;
         let last: Message | null = null;
         for (let seq = 1; seq <= HISTORY; seq++) {
           const sender = m[j][(seq - 1) % m[j].length];
-          last = {
+          const msg: Message = {
             id: crypto.randomUUID(),
             conversationId: conv.id,
             seq,
@@ -116,17 +116,23 @@ let seedMs = 0;
             kind: "text",
             body: `history ${seq}`,
             ts: now - HISTORY + seq,
+            ...unchanged(seq),
           };
-          op = op.set(keys.message(conv.id, seq), last)
-            .set(keys.idem(conv.id, last.id), { seq, ts: last.ts, senderId: last.senderId });
+          last = msg;
+          op = op.set(keys.message(conv.id, seq), msg)
+            .set(keys.version(conv.id, seq), seq)
+            .set(keys.idem(conv.id, msg.id), { seq, ts: msg.ts, senderId: msg.senderId });
           cursor.set(sender, seq);
         }
         op = op.set(keys.conversation(conv.id), conv)
-          .set(keys.head(conv.id), { seq: HISTORY, ts: now, last } satisfies Head);
+          .set(keys.head(conv.id), { seq: HISTORY, ts: now, last, n: HISTORY } satisfies Head);
         if (conv.pair) op = op.set(keys.direct(conv.pair[0], conv.pair[1]), conv.id);
         m[j].forEach((u, k) => {
           const role = conv.kind === "group" && k === 0 ? "owner" : "member";
-          op = addMemberOps(op, conv.id, ids[u], role, cursor.get(u) ?? 0, now);
+          op = addMemberOps(op, conv.id, ids[u], role, {
+            seq: cursor.get(u) ?? 0,
+            n: cursor.get(u) ?? 0,
+          }, now);
         });
         messages += HISTORY;
       }
