@@ -115,7 +115,11 @@ export function initials(name: string): string {
 }
 
 /** What the conversation list shows for a message: its text, "Photo", or the file's name. */
-export function previewText(m: Pick<Message, "kind" | "body" | "attachment">): string {
+export function previewText(
+  m: Pick<Message, "kind" | "body" | "attachment"> & { deleted?: boolean },
+): string {
+  if (m.deleted) return "Message deleted";
+  if (m.kind === "system") return "Group updated";
   if (m.kind === "image") return "Photo";
   if (m.kind === "file") return m.attachment?.name ?? "File";
   return m.body;

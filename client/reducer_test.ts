@@ -140,6 +140,7 @@ Deno.test("an ack turns our pending send into the message it became", () => {
     ts: 77,
     kind: "text",
     senderId: ME,
+    ...unchanged(12),
   });
 });
 

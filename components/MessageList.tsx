@@ -2,7 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fullWhen, linkify, timeOf } from "../client/format.ts";
 import { type Row, timeline, unseenCount } from "../client/timeline.ts";
-import type { Attachment } from "../lib/protocol.ts";
+import type { Attachment, SystemEvent } from "../lib/protocol.ts";
 import { FileAttachment, ImageAttachment, Uploading } from "./Attachment.tsx";
 import { useStore } from "./context.ts";
 
@@ -43,11 +43,15 @@ function Bubble(
     meta?: boolean;
     /** What an image or file message carries; its `body` is then the caption. */
     attachment?: Attachment | null;
+    /** When the body was last edited (shown as "edited", the time on hover). */
+    editedTs?: number | null;
+    /** A deleted message shows only that it was deleted. */
+    deleted?: boolean;
   },
 ) {
   const store = useStore();
   const local = store.localTime.value;
-  const a = props.attachment;
+  const a = props.deleted ? null : props.attachment;
   return (
     <li
       data-testid="message"
@@ -81,7 +85,20 @@ function Bubble(
                 : "border border-slate-200 bg-white text-slate-900"
             }`}
           >
-            <MessageText body={props.body} />
+            {props.deleted
+              ? <em data-testid="message-deleted" class="opacity-80">Message deleted</em>
+              : <MessageText body={props.body} />}
+            {props.editedTs && !props.deleted
+              ? (
+                <span
+                  data-testid="message-edited"
+                  title={`Edited ${fullWhen(props.editedTs, local)}`}
+                  class="ml-1.5 text-[11px] opacity-70"
+                >
+                  (edited)
+                </span>
+              )
+              : null}
           </div>
         )}
         {props.meta === false
@@ -97,6 +114,25 @@ function Bubble(
       </div>
     </li>
   );
+}
+
+/** A group change as a line of the conversation ("Ann added Bob"). */
+export function systemText(s: SystemEvent, name: (id?: string) => string): string {
+  const who = name(s.actorId);
+  switch (s.action) {
+    case "created":
+      return `${who} created the group${s.title ? ` “${s.title}”` : ""}`;
+    case "renamed":
+      return `${who} renamed the group to “${s.title ?? ""}”`;
+    case "added":
+      return `${who} added ${name(s.userId)}`;
+    case "removed":
+      return `${who} removed ${name(s.userId)}`;
+    case "left":
+      return `${name(s.userId)} left`;
+    case "owner_changed":
+      return `${name(s.userId)} is now the owner`;
+  }
 }
 
 function Divider(props: { label: string; accent?: boolean; testid?: string }) {
@@ -184,6 +220,11 @@ export function MessageList(props: { id: string }) {
         return <Divider key="new" label="New messages" accent testid="new-marker" />;
       case "message": {
         const m = r.message;
+        if (m.kind === "system" && m.system) {
+          const name = (id?: string) =>
+            id === me ? "You" : members?.find((u) => u.id === id)?.displayName ?? "Someone";
+          return <Divider key={m.id + m.seq} label={systemText(m.system, name)} testid="system" />;
+        }
         return (
           <Bubble
             key={m.id + m.seq}
@@ -193,6 +234,8 @@ export function MessageList(props: { id: string }) {
             sender={r.sender}
             body={m.body}
             attachment={m.attachment}
+            editedTs={m.editedTs}
+            deleted={m.deleted}
             ts={m.ts}
             meta={r.meta}
             status={r.status ? <span data-testid="message-status">· {r.status}</span> : undefined}

@@ -100,7 +100,7 @@ export const ReactInput = v.object({
   on: v.boolean("on must be true or false."),
 });
 /** The client id of a change carried in a query (`DELETE …/messages/:seq?id=`). */
-export const ChangeIdInput = field.id("id");
+export const ChangeIdInput = v.object({ id: field.id("id") });
 export const ReadInput = v.object({ seq: field.seq("seq") });
 
 /**

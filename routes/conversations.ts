@@ -125,7 +125,7 @@ export function conversationRoutes(rt: Runtime) {
       return c.json(changeBody(ack), ack.duplicate ? 200 : 201);
     })
     .delete("/:id/messages/:seq", async (c) => {
-      const id = parse(ChangeIdInput, c.req.query("id"));
+      const { id } = parse(ChangeIdInput, { id: c.req.query("id") });
       const seq = messageSeq(c.req.param("seq"));
       const me = c.get("principal").user.id;
       const ack = await chat.deleteMessage(me, c.req.param("id"), { id, seq }, null);

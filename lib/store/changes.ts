@@ -167,6 +167,8 @@ export async function commitChange(
       };
     }
     if (attempt > 1000) throw new Error("change could not commit after many attempts");
+    // Many changes to one conversation at once: spread the retries out a little.
+    if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, attempt)));
   }
 }
 

@@ -408,12 +408,15 @@ export async function streamBetween(
     kv,
     entries.map((e) => keys.message(convId, targetOf(e.value))),
   );
+  // As served: with reactions and reply excerpts (the stored copies have neither).
+  const found = read.flatMap((r) => (r.value ? [r.value] : []));
+  const shown = new Map((await present(kv, convId, found)).map((m) => [m.seq, m]));
   const byVersion = new Map<number, StreamItem>();
   entries.forEach((e, j) => {
     const v = e.key[2] as number;
     byVersion.set(v, {
       seq: v,
-      message: read[j].value,
+      message: read[j].value ? shown.get(read[j].value!.seq)! : null,
       ...(typeof e.value === "number" ? {} : { changeId: e.value.id }),
     });
   });

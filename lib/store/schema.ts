@@ -10,7 +10,7 @@ import { keys } from "./keys.ts";
 import { retry } from "./kv.ts";
 
 /** The version of the record shapes this code reads and writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** One step from `from` to `from + 1`. It must be safe to run again if it was interrupted. */
 export interface Migration {
@@ -30,7 +30,31 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "stores from before the version key: the record shapes are those of version 1",
     run: () => Promise.resolve(),
   },
+  {
+    from: 1,
+    description: "message changes: every message gets its entry in the version index (sync)",
+    run: indexVersions,
+  },
 ];
+
+/**
+ * Writes `["versions", convId, version] → seq` for every stored message (all unchanged before
+ * version 2, so version = seq), in commits of 200. Setting an entry again is harmless.
+ */
+async function indexVersions(kv: Deno.Kv): Promise<void> {
+  let op = kv.atomic();
+  let n = 0;
+  for await (const e of kv.list<{ seq: number; version?: number }>({ prefix: ["messages"] })) {
+    const [, convId, seq] = e.key as [string, string, number];
+    op = op.set(keys.version(convId, e.value.version ?? seq), seq);
+    if (++n % 200 === 0) {
+      const full = op;
+      await retry(() => full.commit());
+      op = kv.atomic();
+    }
+  }
+  if (n % 200) await retry(() => op.commit());
+}
 
 /** Thrown when the store is newer than this code, or a step is missing. */
 export class SchemaError extends Error {

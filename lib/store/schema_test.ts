@@ -82,3 +82,27 @@ Deno.test("ensureSchema() names a missing step instead of skipping it", async ()
     );
   });
 });
+
+Deno.test("the step to version 2 indexes every stored message by version, so sync finds it", async () => {
+  await withKv(async (kv) => {
+    await kv.set(keys.schemaVersion(), 1);
+    for (let seq = 1; seq <= 250; seq++) {
+      await kv.set(keys.message("c1", seq), { id: `m${seq}`, seq, body: `b${seq}` });
+    }
+    assertEquals(await ensureSchema(kv), { from: 1, to: 2 });
+    const { messagesByVersion } = await import("./messages.ts");
+    const page = await messagesByVersion(kv, "c1", 240, 100);
+    assertEquals(page.messages.map((m) => m.seq), [
+      241,
+      242,
+      243,
+      244,
+      245,
+      246,
+      247,
+      248,
+      249,
+      250,
+    ]);
+  });
+});

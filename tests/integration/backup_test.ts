@@ -6,6 +6,7 @@
 import { deepStrictEqual as eq, equal, match, ok } from "node:assert/strict";
 import { keys } from "../../lib/store/keys.ts";
 import { openKv } from "../../lib/store/kv.ts";
+import { SCHEMA_VERSION } from "../../lib/store/schema.ts";
 import { api, register, startServer, WsClient } from "../helpers/server.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -92,7 +93,7 @@ Deno.test("export, import into a fresh KV and serve: every API answer and login 
     const lines = (await Deno.readTextFile(file)).trim().split("\n");
     const header = JSON.parse(lines[0]);
     equal(header.format, "parley-kv-export");
-    equal(header.schemaVersion, 1);
+    equal(header.schemaVersion, SCHEMA_VERSION);
     equal(header.counts.users, 3);
     equal(header.counts.messages >= 10, true);
     equal(header.entries, lines.length - 1);

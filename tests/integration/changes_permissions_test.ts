@@ -90,6 +90,10 @@ Deno.test("edit, delete and react: the right people succeed, others get 403, non
     eq((await c.react(bea, 1, "👍", true)).status, 404);
     eq((await c.edit(bea, 9999, "x")).status, 404);
     eq((await c.del(bea, 9999)).status, 404);
+    const noId = await api(srv.url, "DELETE", `/api/conversations/${convId}/messages/${seq}`, {
+      token: bea.accessToken,
+    });
+    eq([noId.status, noId.body.error.field], [400, "id"], "a delete names its id");
     eq((await c.edit(bea, Number.NaN, "x")).status, 404);
 
     // Reactions: any member; one per user and emoji; a non-member 404.
