@@ -356,6 +356,8 @@ export async function removeMember(
             userId: successor.userId,
           });
           systems.push(owner.message);
+          // The head written last below must be this one: it holds the stream's newest seq.
+          head = owner.head;
         }
       }
       op = op.check(convEntry).check(memberEntry).check(headEntry)

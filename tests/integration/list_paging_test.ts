@@ -164,7 +164,8 @@ Deno.test("a group crossing 50 members either way stays listed, in order, for ev
       return out;
     };
     ok(!(await inboxOf(alice.user.id)).includes(big));
-    eq(await order(alice), [newer, big, older]);
+    // The "added" line is the group's newest message: the group rises, as a message would.
+    eq(await order(alice), [big, newer, older]);
     await say(srv.kv, big, bob);
     eq(await order(alice), [big, newer, older]);
     eq(await order(bob), [big, newer, older]);
@@ -173,7 +174,8 @@ Deno.test("a group crossing 50 members either way stays listed, in order, for ev
     // Back to 50: indexed per member again, still in its place.
     await removeMember(srv.kv, big, "ghost-0");
     ok((await inboxOf(alice.user.id)).includes(big));
-    eq(await order(alice), [older, big, newer]);
+    // Indexed again, at the time of its newest line (the "removed" one).
+    eq(await order(alice), [big, older, newer]);
     await say(srv.kv, big, bob);
     eq(await order(alice), [big, older, newer]);
     // Someone leaving takes the conversation out of their list only.
