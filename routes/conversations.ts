@@ -176,5 +176,8 @@ export function conversationRoutes(rt: Runtime) {
 export function userRoutes(rt: Runtime) {
   return new Hono<Env>()
     .use("*", requireAuth(rt))
-    .get("/", async (c) => c.json({ users: await rt.chat.searchUsers(c.req.query("q") ?? "") }));
+    .get("/", async (c) =>
+      c.json({
+        users: await rt.chat.searchUsers(c.req.query("q") ?? "", c.get("principal").user.id),
+      }));
 }

@@ -430,13 +430,22 @@ export class ChatService {
   }
 
   /** Users by username or display-name prefix, with their online state. */
-  async searchUsers(q: string): Promise<UserWithPresence[]> {
+  /** People whose name or username has a word starting with `q`. Someone who blocks the
+   * viewer (`viewerId`) shows offline to them, as everywhere else (contract part C). */
+  async searchUsers(q: string, viewerId?: string): Promise<UserWithPresence[]> {
     if (q.length > LIMITS.searchQueryMax) {
       const message = `q must be at most ${LIMITS.searchQueryMax} characters.`;
       throw new AppError("invalid_input", message, { field: "q" });
     }
     const users: User[] = q.trim() ? await searchUsers(this.kv, q.trim(), LIMITS.searchMax) : [];
-    const presence = await lookupPresence(this.kv, users.map((u) => u.id));
-    return users.map((u) => ({ ...u, online: presence.get(u.id)?.online ?? false }));
+    const ids = users.map((u) => u.id);
+    const [presence, blockers] = await Promise.all([
+      lookupPresence(this.kv, ids),
+      viewerId ? blockersAmong(this.kv, viewerId, ids) : new Set<string>(),
+    ]);
+    return users.map((u) => ({
+      ...u,
+      online: !blockers.has(u.id) && (presence.get(u.id)?.online ?? false),
+    }));
   }
 }

@@ -186,7 +186,7 @@ Deno.test("a direct chat starts by username from a plain form; a blocked user's 
   });
 });
 
-Deno.test("the list and the members show a blocked user the blocker as offline", async () => {
+Deno.test("the list, the members and search show a blocked user the blocker as offline", async () => {
   await withServer(async (srv) => {
     const { alice, bob, convId } = await directPair(srv.url);
     const carol = await register(srv.url);
@@ -206,11 +206,20 @@ Deno.test("the list and the members show a blocked user the blocker as offline",
           { token },
         );
         const member = detail.body.members.find((m: { id: string }) => m.id === alice.user.id);
-        return [direct?.peer.online ?? null, member.online];
+        const search = await api(
+          srv.url,
+          "GET",
+          `/api/users?q=${encodeURIComponent(alice.user.username)}`,
+          { token },
+        );
+        const found = search.body.users.find((u: { id: string }) => u.id === alice.user.id);
+        return [direct?.peer.online ?? null, member.online, found?.online ?? null];
       };
-      deepStrictEqual(await online(bob.accessToken), [true, true]);
+      deepStrictEqual(await online(bob.accessToken), [true, true, true]);
       await api(srv.url, "PUT", `/api/me/blocks/${bob.user.id}`, { token: alice.accessToken });
-      deepStrictEqual(await online(bob.accessToken), [false, false]);
+      deepStrictEqual(await online(bob.accessToken), [false, false, false]);
+      // Someone the blocker did not block still sees them online in search.
+      deepStrictEqual((await online(carol.accessToken))[2], true);
       const seenByCarol = await api(
         srv.url,
         "GET",
