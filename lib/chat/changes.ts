@@ -17,6 +17,7 @@ import { getMany, retry } from "../store/kv.ts";
 import { excerptOf, type Head, present } from "../store/messages.ts";
 import type { MemberRecord } from "../store/records.ts";
 import type { RealtimePort } from "./port.ts";
+import { type Limiter, SharedRateLimiter } from "./ratelimit.ts";
 
 /** The answer to a change: the ack fields, with the message after it. */
 export interface ChangeAck {
@@ -75,12 +76,16 @@ function checkEditBody(target: Message, body: string): void {
 
 export class Changing {
   /** @param noteHead tells the send batcher of a head written here, so the next text send in
-   * the conversation does not fail its head check and read it again. */
+   * the conversation does not fail its head check and read it again.
+   * @param limiter changes per user over the whole server (edits, deletes and reactions
+   * together): a burst of 30, then 10 a second, like sends, so a script cannot fill a
+   * conversation's stream with toggles. */
   constructor(
     private kv: Deno.Kv,
     private realtime: RealtimePort,
     private blobs: BlobStore,
     private noteHead: (convId: string, head: Deno.KvEntry<Head>) => void,
+    private limiter: Limiter = new SharedRateLimiter(kv, "change", 30, 10),
   ) {}
 
   /**
@@ -160,6 +165,18 @@ export class Changing {
     authorize: (target: Message, actor: MemberRecord) => void,
     originConnId: string | null,
   ): Promise<ChangeAck> {
+    const taken = this.limiter.take(actorId);
+    const wait = typeof taken === "number" ? taken : await taken;
+    // A retry of a change already stored is answered whatever the rate: it costs nothing.
+    if (wait > 0 && !(await getMany(this.kv, [keys.idem(convId, input.id)]))[0].value) {
+      throw new AppError(
+        "rate_limited",
+        "You are changing messages too fast. Slow down a little.",
+        {
+          retryAfterMs: wait,
+        },
+      );
+    }
     const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
     let res;
     try {
@@ -175,8 +192,12 @@ export class Changing {
       );
     } catch (err) {
       forget?.();
+      // A refused change (not found, forbidden, bad input) took no seq: nor does it take a token.
+      if (wait === 0) this.limiter.refund(actorId);
       throw err;
     }
+    // A retry or a change that changes nothing stores nothing: its token goes back.
+    if (res.kind !== "stored" && wait === 0) this.limiter.refund(actorId);
     const ack = (seq: number, ts: number, message: Message, duplicate: boolean) => ({
       id: input.id,
       conversationId: convId,

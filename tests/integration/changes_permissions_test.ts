@@ -206,3 +206,57 @@ Deno.test("over the socket a change is acked with the message and every other co
     await srv.close();
   }
 });
+
+Deno.test("changes share a rate limit: a burst past 30 is refused with retryAfterMs; a stored change's retry is answered", async () => {
+  const srv = await startServer();
+  try {
+    const [ann, bob] = await Promise.all([register(srv.url), register(srv.url)]);
+    const convId = await group(srv.url, ann, [bob]);
+    const ws = await WsClient.connect(srv.wsUrl, ann.accessToken);
+    try {
+      const sent = await ws.sendMessage(convId, "v0");
+      const ids = Array.from({ length: 100 }, () => crypto.randomUUID());
+      ids.forEach((id, i) =>
+        ws.send({ type: "edit", id, conversationId: convId, seq: sent.seq, body: `v${i + 1}` })
+      );
+      const answers = new Map<
+        string,
+        { type: string; error?: { code: string; retryAfterMs?: number } }
+      >();
+      for (const id of ids) {
+        answers.set(
+          id,
+          await ws.next((f) => f.id === id && (f.type === "ack" || f.type === "error"), 30_000),
+        );
+      }
+      const acked = ids.filter((id) => answers.get(id)!.type === "ack");
+      const refused = ids.filter((id) => answers.get(id)!.type === "error");
+      ok(acked.length >= 30, `the burst of 30 goes through (${acked.length} acked)`);
+      ok(refused.length > 0, "a hundred edits at once are not all taken");
+      for (const id of refused) {
+        const e = answers.get(id)!.error!;
+        eq(e.code, "rate_limited");
+        ok((e.retryAfterMs ?? 0) > 0, "the refusal says when to retry");
+      }
+      // Each acked edit took a seq of its own; the refused ones took none.
+      const history = await api(srv.url, "GET", `/api/conversations/${convId}/messages`, {
+        token: bob.accessToken,
+      });
+      const msg = history.body.messages.find((m: { seq: number }) => m.seq === sent.seq);
+      eq(msg.version, sent.seq + acked.length);
+      // A retry of a stored edit is answered with its first ack, even while limited.
+      const last = acked[acked.length - 1];
+      ws.send({ type: "edit", id: last, conversationId: convId, seq: sent.seq, body: "again" });
+      const retry = await ws.next(
+        (f) => f.id === last && f.type !== "update",
+        5_000,
+        ws.frames.length,
+      );
+      eq(retry.type, "ack");
+    } finally {
+      await ws.close();
+    }
+  } finally {
+    await srv.close();
+  }
+});
