@@ -25,8 +25,9 @@ import type {
 export type { ConversationRecord, MemberRecord } from "./records.ts";
 
 /** Members written per commit: four mutations each (member, membership, cursor, list index),
- * under KV's 1,000 per commit. */
-const MEMBERS_PER_COMMIT = 240;
+ * under KV's 1,000 per commit, and four keys of two ids each (up to about 100 bytes a key with
+ * UUIDs), under KV's 80 KiB of keys per commit: 240 went over once the list index came. */
+const MEMBERS_PER_COMMIT = 160;
 
 /** Reads a conversation. */
 export async function getConversation(

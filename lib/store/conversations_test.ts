@@ -211,3 +211,14 @@ Deno.test("when the owner leaves, the earliest admin becomes owner, else the ear
     equal((await getConversation(kv, conv.id)).value?.memberCount, 0, "kept, empty");
   });
 });
+
+Deno.test("a group of 1,000 members with UUID ids is created whole (commits stay under KV's key-size limit)", async () => {
+  await withKv(async (kv) => {
+    const owner = crypto.randomUUID();
+    const others = Array.from({ length: 999 }, () => crypto.randomUUID());
+    const conv = await createGroup(kv, owner, "Everyone", others);
+    equal(conv.memberCount, 1000);
+    equal((await listMembers(kv, conv.id)).length, 1000);
+    equal((await listMemberships(kv, others[998])).length, 1);
+  });
+});
