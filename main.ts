@@ -5,11 +5,18 @@
  * @module
  */
 import { loadConfig } from "./lib/config.ts";
-import { setLogLevel } from "./lib/log.ts";
+import { log, setLogLevel } from "./lib/log.ts";
 import { createRuntime } from "./lib/runtime.ts";
 import { installShutdown } from "./lib/shutdown.ts";
 import { openKv } from "./lib/store/kv.ts";
 import { createApp } from "./routes/mod.ts";
+
+// A rejection nothing handled is a bug: it is logged with its stack. Left alone it would end
+// this isolate, and under `deno serve --parallel` the whole process and every socket with it.
+addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  log.error("unhandled rejection", { error: String(e.reason), stack: e.reason?.stack });
+});
 
 const config = loadConfig();
 setLogLevel(config.logLevel);

@@ -13,6 +13,7 @@ import { log } from "./log.ts";
 import { type GaugeSource, startPublisher } from "./metrics.ts";
 import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
+import { retryStartup } from "./store/kv.ts";
 import { ensureSchema } from "./store/schema.ts";
 import { buildListIndex } from "./store/inbox.ts";
 import { AccountService } from "./people/accounts.ts";
@@ -41,11 +42,14 @@ const SWEEP_EVERY_MS = 10 * 60 * 1000;
 export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtime> {
   const isolateId = crypto.randomUUID().slice(0, 8);
   // Before anything reads a record: a store newer than this code is refused here.
-  await ensureSchema(kv, {
-    onStep: (m) => log.info("migrating the store", { from: m.from, step: m.description }),
-  });
+  // Each start-up step is idempotent, so one that meets another isolate's lock runs again.
+  await retryStartup(() =>
+    ensureSchema(kv, {
+      onStep: (m) => log.info("migrating the store", { from: m.from, step: m.description }),
+    })
+  );
   const signer = new TokenSigner(
-    await resolveSecret(kv, config.jwtSecret),
+    await retryStartup(() => resolveSecret(kv, config.jwtSecret)),
     config.accessTokenTtlSec,
   );
   // The engine builds `conversation` frames from the same views the service answers with.
@@ -53,12 +57,12 @@ export async function createRuntime(config: Config, kv: Deno.Kv): Promise<Runtim
   const chat = new ChatService(kv, realtime);
   const attachments = new AttachmentService(kv, new KvBlobStore(kv), config);
   // Sessions from before the per-user index get their entries (once; a no-op after).
-  await buildUserSessionIndex(kv);
+  await retryStartup(() => buildUserSessionIndex(kv));
   // Conversations from before the list index get their entries (once; a no-op after).
-  await buildListIndex(kv);
+  await retryStartup(() => buildListIndex(kv));
   // Avatars share the blob store and the preview worker with attachments.
   const accounts = new AccountService(kv, attachments.blobs, attachments.previews, realtime);
-  await realtime.start();
+  await retryStartup(() => realtime.start());
   // Unreferenced uploads and abandoned chunks: every isolate sweeps now and then (the sweep is
   // idempotent, so isolates that overlap only repeat each other's reads).
   const sweeper = setInterval(() => {

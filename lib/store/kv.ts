@@ -14,7 +14,25 @@ export async function openKv(path: string): Promise<Deno.Kv> {
     const dir = path.replace(/[\\/][^\\/]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }
-  return await Deno.openKv(path);
+  // Two isolates opening a new file at the same moment race to create its tables.
+  return await retryStartup(() => Deno.openKv(path));
+}
+
+/**
+ * Runs an idempotent start-up step again while another isolate starting at the same moment
+ * holds SQLite's lock (a loaded machine can hold it past `retry`'s ~2 s), for up to `budgetMs`.
+ * A start-up error ends the process, and under `deno serve --parallel` every isolate with it.
+ */
+export async function retryStartup<T>(fn: () => Promise<T>, budgetMs = 30_000): Promise<T> {
+  const end = Date.now() + budgetMs;
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() >= end) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(250, 10 + attempt * 20 * Math.random())));
+    }
+  }
 }
 
 /**

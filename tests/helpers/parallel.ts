@@ -5,7 +5,11 @@
 import { spawnServer } from "./logsink.ts";
 import { freePort, root } from "./net.ts";
 
-/** Starts two isolates on one KV file with `env` on top of test defaults. */
+/** How long the isolates get to come up: a loaded machine starts the second one late. */
+const START_MS = 60_000;
+
+/** Starts two isolates on one KV file with `env` on top of test defaults, and waits until
+ * both answer. @throws when the server exits first or an isolate never answers. */
 export async function startParallel(env: Record<string, string> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "parley-parallel-" });
   const port = freePort();
@@ -21,26 +25,47 @@ export async function startParallel(env: Record<string, string> = {}) {
       ...env,
     },
   });
+  let exited: Deno.CommandStatus | null = null;
+  const status = child.status.then((s) => exited = s);
   const url = `http://127.0.0.1:${port}`;
-  // Each isolate listens once it is up; fresh connections (no keep-alive) reach either.
+  const stop = async () => {
+    if (!exited) child.kill("SIGTERM");
+    const s = await status;
+    await drained;
+    await Deno.remove(dir, { recursive: true });
+    return s;
+  };
+  // Each isolate listens once it is up; a new connection per probe (a kept-alive one stays
+  // with the isolate that accepted it) reaches either.
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   const isolates = new Set<string>();
-  for (let i = 0; i < 300 && isolates.size < 2; i++) {
-    try {
-      const res = await fetch(`${url}/health`, { headers: { connection: "close" } });
-      isolates.add((await res.json()).isolate);
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
+  try {
+    const deadline = Date.now() + START_MS;
+    while (isolates.size < 2 && !exited && Date.now() < deadline) {
+      try {
+        const res = await fetch(`${url}/health`, { client });
+        isolates.add((await res.json()).isolate);
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((r) => setTimeout(r, isolates.size ? 10 : 100));
     }
+  } finally {
+    client.close();
+  }
+  if (isolates.size < 2) {
+    const why = exited
+      ? `the server exited (code ${(exited as Deno.CommandStatus).code}) first`
+      : `only ${isolates.size} answered in ${START_MS / 1000} s`;
+    await stop();
+    throw new Error(`deno serve --parallel did not start two isolates: ${why}`);
   }
   return {
     url,
     wsUrl: `ws://127.0.0.1:${port}/api/ws`,
-    async stop() {
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await drained;
-      await Deno.remove(dir, { recursive: true });
-      return status;
-    },
+    /** The isolate ids that answered `/health`. */
+    isolates,
+    /** SIGTERM (unless it already exited); resolves with how it ended. */
+    stop,
   };
 }

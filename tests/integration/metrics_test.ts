@@ -8,9 +8,7 @@ import { createRuntime } from "../../lib/runtime.ts";
 import { openKv } from "../../lib/store/kv.ts";
 import { createApp } from "../../routes/mod.ts";
 import { api, directPair, register, startServer, withServer, WsClient } from "../helpers/server.ts";
-import { spawnServer } from "../helpers/logsink.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { startParallel } from "../helpers/parallel.ts";
 
 async function scrape(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/metrics`, { headers, redirect: "manual" });
@@ -211,57 +209,23 @@ Deno.test({
   name: "one scrape of a deno serve --parallel server covers every isolate",
   sanitizeResources: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "parley-metrics-" });
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    const { child, drained } = spawnServer({
-      args: ["serve", "--parallel", "-A", "--port", String(port), "--host", "127.0.0.1", "main.ts"],
-      cwd: root,
-      env: {
-        KV_PATH: `${dir}/parley.kv`,
-        LOG_LEVEL: "error",
-        DENO_JOBS: "2",
-        METRICS_INTERVAL_MS: "1000",
-      },
-    });
-    const url = `http://127.0.0.1:${port}`;
-    // A new connection per probe: a kept-alive one stays with the isolate that accepted it.
-    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const srv = await startParallel({ METRICS_INTERVAL_MS: "1000" });
     try {
-      const isolates = new Set<string>();
-      for (let i = 0; i < 300 && isolates.size < 2; i++) {
-        try {
-          const res = await fetch(`${url}/health`, { client });
-          isolates.add((await res.json()).isolate);
-        } catch {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      equal(isolates.size, 2, "two isolates answer");
       // Snapshots are written every second; give each isolate time for one after the probes.
       let text = "";
+      const inScrape = (iso: string) =>
+        (value(text, "parley_http_requests_total", { route: "/health", isolate: iso }) ?? 0) > 0;
       for (let i = 0; i < 50; i++) {
         await new Promise((r) => setTimeout(r, 200));
-        text = (await scrape(url)).text;
-        const all = [...isolates].every((iso) =>
-          (value(text, "parley_http_requests_total", { route: "/health", isolate: iso }) ?? 0) > 0
-        );
-        if (all) break;
+        text = (await scrape(srv.url)).text;
+        if ([...srv.isolates].every(inScrape)) break;
       }
-      for (const iso of isolates) {
-        ok(
-          (value(text, "parley_http_requests_total", { route: "/health", isolate: iso }) ?? 0) > 0,
-          `isolate ${iso} is in the scrape`,
-        );
+      for (const iso of srv.isolates) {
+        ok(inScrape(iso), `isolate ${iso} is in the scrape`);
         ok(value(text, "parley_metrics_snapshot_age_seconds", { isolate: iso }) !== null);
       }
     } finally {
-      client.close();
-      child.kill("SIGTERM");
-      await child.status;
-      await drained;
-      await Deno.remove(dir, { recursive: true });
+      await srv.stop();
     }
   },
 });
