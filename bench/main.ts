@@ -36,6 +36,7 @@ import {
 } from "./report.ts";
 import { type SeededUser, seedHistory, seedUsers } from "./seed.ts";
 import { runAttachments } from "./attachments.ts";
+import { changesTable, compareRuns, comparisonText, type RunFigures } from "./changes.ts";
 import { api, ROOT, type Server, startBaseline, startParley } from "./targets.ts";
 import {
   type ClientSpec,
@@ -257,6 +258,7 @@ async function runPhase(
   senders: SenderSpec[],
   rate: number,
   members: Map<string, number>,
+  changes = 0,
 ): Promise<PhaseSummary> {
   const durationMs = opts.duration * 1000;
   const drainMaxMs = drainMaxSec(opts.duration) * 1000;
@@ -280,6 +282,8 @@ async function runPhase(
       quietMs: 1000,
       senders: bySender[i],
       pad,
+      changes,
+      mark: opts.changes > 0,
     })
   ));
   const marks: { start?: CpuMark[]; end?: CpuMark[] } = {};
@@ -322,6 +326,7 @@ async function runPhase(
     rate,
     senders: senders.length,
     durationS: opts.duration,
+    changes,
   }, {
     hostCpuPct,
     otherCpuPct: hostCpuPct === null
@@ -459,7 +464,7 @@ function membersOf(plan: Plan, failed: Set<number>): Map<string, number> {
 // deno-lint-ignore no-explicit-any
 type Result = Record<string, any>;
 
-async function runTarget(target: TargetName): Promise<Result> {
+async function runTarget(target: TargetName, changes = 0): Promise<Result> {
   const base: Result = {
     scenario: opts.scenario,
     target,
@@ -476,7 +481,9 @@ async function runTarget(target: TargetName): Promise<Result> {
       bodyBytes: opts.bodyBytes,
       parallel: opts.parallel,
       serverFlags: opts.serverFlags,
+      changes,
     },
+    ...(opts.changes > 0 ? { run: changes ? "mixed" : "text-only" } : {}),
     warnings: [] as string[],
   };
   if (opts.scenario === "history" && target === "baseline") {
@@ -597,8 +604,14 @@ async function runTarget(target: TargetName): Promise<Result> {
             `rate limit (10/s after a burst of 30): expect rate_limited errors`,
         );
       }
+      if (target === "parley" && perSender * changes > opts.maxSenderRate) {
+        base.warnings.push(
+          `${(perSender * changes).toFixed(1)} changes/s per sender exceeds Parley's per-user ` +
+            `change rate limit (10/s after a burst of 30): expect rate_limited errors`,
+        );
+      }
       log(`step ${step}: ${rate.toFixed(0)} msgs/s from ${senders.length} senders...`);
-      const p = await runPhase(step, server, workers, senders, rate, members);
+      const p = await runPhase(step, server, workers, senders, rate, members, changes);
       steps.push(p);
       log(
         `  delivered ${p.deliveredPerSec}/s, ack p99 ${p.ackLatencyMs.p99} ms, delivery p99 ` +
@@ -802,6 +815,7 @@ function print(r: Result) {
   } else if (r.steps || r.sent !== undefined) {
     const phases: PhaseSummary[] = r.steps ?? [r as unknown as PhaseSummary];
     out(table(PHASE_HEADER, phaseRows(r.target, phases)));
+    if (r.changes?.fraction) out(changesTable(r.changes, table, pct));
     if (r.saturation !== undefined) {
       out(
         r.saturation
@@ -876,10 +890,20 @@ if (opts.scenario === "attachments") {
   clearTimeout(watchdog);
   Deno.exit(code);
 }
-for (const target of opts.targets) {
+for (const [i, target] of opts.targets.entries()) {
   let r: Result;
+  // With --changes, Parley runs twice: text-only (but with the same bodies), then mixed.
+  const changes = opts.changes > 0 && i === 1 ? opts.changes : 0;
   try {
-    r = await runTarget(target);
+    r = await runTarget(target, changes);
+    if (changes && !results[0]?.error && !r.error) {
+      const figures = (x: Result): RunFigures => ({
+        allDeliveredPerSec: x.allDeliveredPerSec ?? x.deliveredPerSec,
+        deliveryP99Ms: x.deliveryLatencyMs?.p99 ?? null,
+        ackP99Ms: x.ackLatencyMs?.p99 ?? null,
+      });
+      r.vsTextOnly = compareRuns(figures(results[0]), figures(r));
+    }
   } catch (err) {
     exitCode = 1;
     r = {
@@ -894,6 +918,7 @@ for (const target of opts.targets) {
   print(r);
 }
 compare(results);
+if (results[1]?.vsTextOnly) out(comparisonText(opts.changes, results[1].vsTextOnly));
 await stopAll();
 cleanupTemp();
 clearTimeout(watchdog);

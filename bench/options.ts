@@ -36,6 +36,8 @@ export interface Options {
   serverFlags: string[];
   /** Extra `deno run` flags for the generator's worker processes (e.g. to profile them). */
   workerFlags: string[];
+  /** Fan-out: fraction of sends that are edits and reactions (bench/changes.ts); 0 for none. */
+  changes: number;
 }
 
 export const USAGE = `deno task bench [options]
@@ -67,6 +69,9 @@ export const USAGE = `deno task bench [options]
   --server-flags "F" extra deno flags for Parley, split on spaces (also PARLEY_SERVER_FLAGS),
                      e.g. --server-flags "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --worker-flags "F" extra deno flags for the generator's workers (also BENCH_WORKER_FLAGS)
+  --changes F        fanout, Parley only: fraction F (0..1] of each sender's sends are changes,
+                     half reactions and half edits; runs text-only first, then mixed, each on a
+                     fresh server, and prints the mixed run's ratios to the text-only run
 `;
 
 function num(v: string | undefined, name: string, fallback: number, min = 0): number {
@@ -107,6 +112,7 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
       parallel: { type: "boolean" },
       "server-flags": { type: "string" },
       "worker-flags": { type: "string" },
+      changes: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -152,7 +158,18 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
       .split(/\s+/).filter(Boolean),
     workerFlags: (values["worker-flags"] ?? Deno.env.get("BENCH_WORKER_FLAGS") ?? "")
       .split(/\s+/).filter(Boolean),
+    changes: num(values.changes, "changes", 0, 0),
   };
+  if (o.changes > 1) throw new Error("--changes must be a fraction between 0 and 1");
+  if (o.changes > 0) {
+    if (scenario !== "fanout") throw new Error("--changes is for --scenario fanout");
+    if (target !== "parley") {
+      throw new Error("--changes needs --target parley (the baseline server has no changes)");
+    }
+    if (o.ramp) throw new Error("--changes does not combine with --ramp");
+    // Two runs: text-only, then mixed.
+    o.targets = ["parley", "parley"];
+  }
   if (o.bodyBytes > 3900) throw new Error("--body-bytes must be at most 3900");
   if (o.clients > 5000 && scenario === "fanout") {
     throw new Error("--clients must be at most 5000 for fanout (a group's member limit)");

@@ -3,6 +3,7 @@
  * and printing results as tables.
  * @module
  */
+import { type ChangesSummary, summarizeChanges } from "./changes.ts";
 import { Histogram, type Percentiles } from "./histogram.ts";
 import type { PhaseStats } from "./wire.ts";
 
@@ -58,6 +59,11 @@ export interface PhaseSummary {
   maxBatch: number;
   closes: Record<string, number>;
   otherFrames: Record<string, number>;
+  /** With `--changes`: edits and reactions, counted apart (`deliveredPerSec`, `sent`, `acked`,
+   * `lost`, `ackLatencyMs` and `deliveryLatencyMs` above are of messages only). */
+  changes?: ChangesSummary;
+  /** Deliveries of messages and changes together per second of the window. */
+  allDeliveredPerSec?: number;
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>) {
@@ -72,7 +78,7 @@ export function summarize(
   step: number,
   stats: PhaseStats[],
   members: Map<string, number>,
-  offered: { rate: number; senders: number; durationS: number },
+  offered: { rate: number; senders: number; durationS: number; changes?: number },
   use: {
     hostCpuPct: number | null;
     otherCpuPct: number | null;
@@ -123,8 +129,14 @@ export function summarize(
     if (got < want) lost += want - got;
     if (got > want) unexpected += got - want;
   }
-  for (const [key, n] of received) if (!acked.has(key)) unexpected += n;
   const d = offered.durationS;
+  const changeStats = stats.flatMap((s) => (s.changes ? [s.changes] : []));
+  const changes = changeStats.length
+    ? summarizeChanges(offered.changes ?? 0, changeStats, received, members, d)
+    : null;
+  for (const [key, n] of received) {
+    if (!acked.has(key) && !changes?.keys.has(key)) unexpected += n;
+  }
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
     step,
@@ -160,6 +172,15 @@ export function summarize(
     maxBatch,
     closes,
     otherFrames,
+    ...(changes
+      ? {
+        changes: changes.summary,
+        allDeliveredPerSec: round(
+          inWindow / d + changes.summary.edit.deliveredPerSec +
+            changes.summary.react.deliveredPerSec,
+        ),
+      }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * line, commands on the worker's stdin, events on its stdout.
  * @module
  */
+import type { ChangeStats } from "./changes.ts";
 import type { HistogramData } from "./histogram.ts";
 
 /** One WebSocket client a worker holds; `gi` is its index across all workers. */
@@ -46,6 +47,11 @@ export interface PhaseCmd {
   senders: SenderSpec[];
   /** Extra characters in each body, to model message size. */
   pad: string;
+  /** Fraction of each sender's sends that are changes (bench/changes.ts); 0 for none. */
+  changes?: number;
+  /** Mark bodies editable or reactable (bench/changes.ts), also with no changes, so that a
+   * text-only run sends the same bodies as the mixed run it is compared with. */
+  mark?: boolean;
 }
 
 export interface CloseCmd {
@@ -101,6 +107,8 @@ export interface PhaseStats {
   maxBatch: number;
   batches: number;
   lastEventAt: number;
+  /** With `mark`: edits and reactions of the phase (their deliveries are also in `received`). */
+  changes?: ChangeStats;
 }
 
 export interface PhaseEv {

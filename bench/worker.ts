@@ -4,6 +4,7 @@
  * stdin/stdout. It exits when stdin closes (the parent is gone) or its lifetime runs out.
  * @module
  */
+import { isEditableBody, PhaseChanges, SenderMix } from "./changes.ts";
 import { Histogram } from "./histogram.ts";
 import { lines } from "./proc.ts";
 import { type FrameSink, type MessageFields, scanFrames } from "./scan.ts";
@@ -62,7 +63,11 @@ class Phase {
   duplicates = 0;
   echoes = 0;
   lastEventAt = 0;
-  constructor(readonly cmd: PhaseCmd) {}
+  /** With `cmd.mark`: the phase's edits and reactions (bench/changes.ts). */
+  changes: PhaseChanges | null;
+  constructor(readonly cmd: PhaseCmd) {
+    this.changes = cmd.mark ? new PhaseChanges(cmd.phase, cmd.pad) : null;
+  }
 }
 
 let clients: Client[] = [];
@@ -72,6 +77,8 @@ let closes: Record<string, number> = {};
 let otherFrames: Record<string, number> = {};
 let maxBatch = 0;
 let batches = 0;
+/** Per sending client (by gi): its mix of messages and changes, across phases. */
+const mixes = new Map<number, SenderMix>();
 
 /** How a message is known across workers and in the report: its conversation and seq. */
 const key = (conversationId: string, seq: number) => `${conversationId}#${seq}`;
@@ -99,7 +106,12 @@ function onDelivery(c: Client, message: MessageFields, t: number) {
     ph.echoes++;
     return;
   }
-  const conv = message.conversationId;
+  ph.changes?.noteMessage(message.conversationId, message.seq, body);
+  tally(c, ph, message.conversationId, message.seq);
+}
+
+/** Counts stream position `seq` of `conv` as received by `c` (once; again is a duplicate). */
+function tally(c: Client, ph: Phase, conv: string, seq: number) {
   let tally = c.last;
   if (tally?.conv !== conv) {
     tally = c.seen.get(conv) ?? null;
@@ -110,24 +122,60 @@ function onDelivery(c: Client, message: MessageFields, t: number) {
     }
     c.last = tally;
   }
-  if (!tally.seen.add(message.seq)) {
+  if (!tally.seen.add(seq)) {
     ph.duplicates++;
     return;
   }
-  tally.counts.add(message.seq);
+  tally.counts.add(seq);
+}
+
+/** An `update` (a change) arrived at `c`: counted with messages by position, timed by kind. */
+// deno-lint-ignore no-explicit-any
+function onUpdate(c: Client, f: any, t: number) {
+  const m = f.message;
+  const body = typeof m?.body === "string" ? m.body : "";
+  if (!body.startsWith("t:") || typeof f.seq !== "number") {
+    otherFrames["update_foreign"] = (otherFrames["update_foreign"] ?? 0) + 1;
+    return;
+  }
+  const bar = body.indexOf("|p:");
+  const ph = phase;
+  if (!ph?.changes || ph.cmd.phase !== parseInt(body.slice(bar + 3), 10)) {
+    late++;
+    return;
+  }
+  ph.lastEventAt = t;
+  const conv = String(f.conversationId);
+  ph.changes.onUpdate(
+    key(conv, f.seq),
+    body,
+    Number(body.slice(2, bar)),
+    t,
+    t <= ph.cmd.startAt + ph.cmd.durationMs,
+  );
+  // Only its sender edits a message: an edit's update at the sender's own connection is an echo.
+  if (m.senderId === c.userId && isEditableBody(body)) {
+    ph.echoes++;
+    return;
+  }
+  tally(c, ph, conv, f.seq);
 }
 
 // deno-lint-ignore no-explicit-any
-function onFrame(f: any, t: number) {
+function onFrame(f: any, t: number, c: Client) {
   switch (f?.type) {
     case "message":
       otherFrames["message_malformed"] = (otherFrames["message_malformed"] ?? 0) + 1;
       return;
+    case "update":
+      return onUpdate(c, f, t);
     case "ack": {
       const ph = phase;
       const p = ph?.pending.get(f.id);
+      if (ph?.changes?.onAck(f, t)) return void (ph.lastEventAt = t);
       if (!ph || !p) return void late++;
       ph.pending.delete(f.id);
+      ph.changes?.noteMessageAck(f.id, f.seq);
       ph.ackLatency.record(t - p[1]);
       ph.acks.push([key(f.conversationId, f.seq), f.conversationId]);
       ph.lastEventAt = t;
@@ -138,6 +186,9 @@ function onFrame(f: any, t: number) {
       const ph = phase;
       if (ph && typeof f.id === "string" && ph.pending.delete(f.id)) {
         ph.errors[code] = (ph.errors[code] ?? 0) + 1;
+        ph.lastEventAt = t;
+        ph.changes?.forgetMessage(f.id);
+      } else if (ph?.changes && typeof f.id === "string" && ph.changes.onError(f.id, code)) {
         ph.lastEventAt = t;
       } else {
         otherFrames[`error_${code}`] = (otherFrames[`error_${code}`] ?? 0) + 1;
@@ -155,7 +206,7 @@ function sinkFor(c: Client): { sink: FrameSink; at: (t: number) => void } {
   return {
     sink: {
       message: (m) => onDelivery(c, m, t),
-      other: (f) => onFrame(f, t),
+      other: (f) => onFrame(f, t, c),
     },
     at: (now) => void (t = now),
   };
@@ -282,10 +333,14 @@ async function runPhase(cmd: PhaseCmd) {
   const byGi = new Map(clients.map((c) => [c.spec.gi, c]));
   const senders = cmd.senders.flatMap((s) => {
     const c = byGi.get(s.gi);
-    return c && s.rate > 0
-      ? [{ c, conv: s.conv, interval: 1000 / s.rate, nextAt: cmd.startAt + s.offsetMs }]
-      : [];
+    if (!c || s.rate <= 0) return [];
+    let mix = mixes.get(s.gi);
+    if (!mix) mixes.set(s.gi, mix = new SenderMix(s.gi));
+    mix.reset();
+    return [{ c, conv: s.conv, interval: 1000 / s.rate, nextAt: cmd.startAt + s.offsetMs, mix }];
   });
+  const changes = ph.changes;
+  const fraction = cmd.changes ?? 0;
   const end = cmd.startAt + cmd.durationMs;
   const loopLag = new Histogram();
   let expectAt = 0;
@@ -305,10 +360,25 @@ async function runPhase(cmd: PhaseCmd) {
           if (!s.c.ready) continue;
           const id = crypto.randomUUID();
           const sentAt = now();
-          s.c.ws!.send(
-            `{"type":"send","id":"${id}","conversationId":"${s.conv}","body":"t:${sentAt}${prefix}"}`,
-          );
           s.c.lastSentAt = sentAt;
+          if (changes) {
+            const kind = s.mix.next(fraction);
+            const change = kind === "message"
+              ? null
+              : changes.frame(kind, s.mix, s.c.userId, s.conv, id, sentAt);
+            if (change) {
+              s.c.ws!.send(change);
+              continue;
+            }
+            const body = changes.messageBody(s.mix, id, sentAt);
+            s.c.ws!.send(
+              `{"type":"send","id":"${id}","conversationId":"${s.conv}","body":"${body}"}`,
+            );
+          } else {
+            s.c.ws!.send(
+              `{"type":"send","id":"${id}","conversationId":"${s.conv}","body":"t:${sentAt}${prefix}"}`,
+            );
+          }
           ph.pending.set(id, [s.c.spec.gi, sentAt]);
           ph.sent++;
         }
@@ -325,7 +395,8 @@ async function runPhase(cmd: PhaseCmd) {
   while (true) {
     const t = now();
     if (t >= hardEnd) break;
-    if (ph.pending.size === 0 && t - Math.max(ph.lastEventAt, end) >= cmd.quietMs) break;
+    const waiting = ph.pending.size + (ph.changes?.pending.size ?? 0);
+    if (waiting === 0 && t - Math.max(ph.lastEventAt, end) >= cmd.quietMs) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   clearInterval(lagTimer);
@@ -357,6 +428,7 @@ async function runPhase(cmd: PhaseCmd) {
     maxBatch,
     batches,
     lastEventAt: ph.lastEventAt,
+    ...(ph.changes ? { changes: ph.changes.toJSON(senders.map((s) => s.mix)) } : {}),
   };
   late = 0;
   closes = {};
