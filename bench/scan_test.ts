@@ -4,7 +4,7 @@
  * `JSON.parse` reads, whatever the server sends.
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { type MessageFields, scanFrames, scanMessages } from "./scan.ts";
+import { type MessageFields, scanFrames, scanMessages, scanMixed } from "./scan.ts";
 import { SeqCounts, SeqSet } from "./seqs.ts";
 
 function message(seq: number, body = `t:${1700000000000 + seq}.5|p:1|`) {
@@ -127,4 +127,67 @@ Deno.test("SeqCounts counts per seq in either direction of the first", () => {
   assertEquals([...counts.entries()], [[2, 1], [700, 3], [701, 1], [5000, 1]]);
   assertEquals(counts.get(700), 3);
   assertEquals(counts.get(699), 0);
+});
+
+/** A message frame as the server writes it since issue 11: the change fields after `ts`. */
+function current(seq: number, changes: Record<string, unknown> = {}) {
+  const f = message(seq);
+  return {
+    type: "message",
+    message: {
+      ...f.message,
+      version: seq,
+      editedTs: null,
+      deleted: false,
+      reactions: [],
+      replyTo: null,
+      mentions: [],
+      ...changes,
+    },
+  };
+}
+
+Deno.test("scanFrames reads messages with unchanged change fields on the fast path", () => {
+  const frames = [current(10), current(11)];
+  const text = JSON.stringify(frames);
+  assertEquals(scanMessages(text)?.length, 2);
+  assertEquals(read(text).messages, frames.map((f) => fields(f as ReturnType<typeof message>)));
+  assertEquals(scanMessages(JSON.stringify(current(12)))?.length, 1, "a single frame too");
+});
+
+Deno.test("scanFrames reads a changed message (version, reactions) as JSON.parse does", () => {
+  const edited = current(20, { version: 25, editedTs: 5 });
+  const reacted = current(21, {
+    version: 26,
+    reactions: [{ emoji: "👍", count: 1, userIds: ["u"] }],
+  });
+  for (const f of [edited, reacted]) {
+    assertEquals(scanMessages(JSON.stringify([f])), null, "not the unchanged layout");
+    const got = read(JSON.stringify([current(19), f]));
+    assertEquals(got.messages.map((m) => m.seq), [19, f.message.seq]);
+  }
+});
+
+Deno.test("scanFrames reads arrays of messages and updates frame by frame, in order", () => {
+  const update = {
+    type: "update",
+    conversationId: "c",
+    seq: 31,
+    message: current(30, { version: 31, reactions: [{ emoji: "🎉", count: 1, userIds: ["u"] }] })
+      .message,
+  };
+  const tricky = { ...update, seq: 33, message: { ...update.message, body: "t:1|p:0|{]}[ ," } };
+  const frames = [current(29), update, current(32), tricky];
+  const text = JSON.stringify(frames);
+  assertEquals(scanMessages(text), null);
+  assertEquals(scanMixed(text)?.length, 4, "read frame by frame, brackets in a body skipped");
+  const got = read(text);
+  assertEquals(got.n, 4);
+  assertEquals(got.order, ["message 29", "update", "message 32", "update"]);
+  assertEquals(got.others, [update, tricky]);
+  // The same with an escape somewhere: the whole text goes through JSON.parse, same result.
+  const escaped = [...frames, current(34, { body: 't:2|p:0|say "hi"' })];
+  const slow = read(JSON.stringify(escaped));
+  assertEquals(slow.order, [...got.order, "message 34"]);
+  assertEquals(slow.others, [update, tricky]);
 });
