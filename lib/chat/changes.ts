@@ -75,6 +75,16 @@ function checkEditBody(target: Message, body: string): void {
 }
 
 export class Changing {
+  /**
+   * Per conversation, the last change commit this isolate started: changes to one conversation
+   * commit here one after another. Each takes the head's next seq, so any two in flight at once
+   * make all but one fail the head check and go again, and under load those retries piled up
+   * (in the fan-out benchmark 127 changes took 2,039 failed commits, which starved the message
+   * batch of the single KV writer: docs/benchmarks.md, "Issue 11: changes in the fan-out").
+   * Taken in turn they also store in the order they were made.
+   */
+  #lanes = new Map<string, Promise<unknown>>();
+
   /** @param noteHead tells the send batcher of a head written here, so the next text send in
    * the conversation does not fail its head check and read it again.
    * @param limiter changes per user over the whole server (edits, deletes and reactions
@@ -180,16 +190,17 @@ export class Changing {
     const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
     let res;
     try {
-      res = await commitChange(
-        this.kv,
-        this.blobs,
-        convId,
-        actorId,
-        input.id,
-        input.seq,
-        change,
-        authorize,
-      );
+      res = await this.#inTurn(convId, () =>
+        commitChange(
+          this.kv,
+          this.blobs,
+          convId,
+          actorId,
+          input.id,
+          input.seq,
+          change,
+          authorize,
+        ));
     } catch (err) {
       forget?.();
       // A refused change (not found, forbidden, bad input) took no seq: nor does it take a token.
@@ -219,5 +230,16 @@ export class Changing {
       : res.message;
     this.realtime.publishItems(convId, [{ seq: res.seq, message, changeId: input.id }]);
     return ack(res.seq, res.ts, message, false);
+  }
+
+  /** Runs `commit` after every change commit of `convId` started before it has settled. */
+  #inTurn<T>(convId: string, commit: () => Promise<T>): Promise<T> {
+    const run = (this.#lanes.get(convId) ?? Promise.resolve()).then(commit, commit);
+    const tail = run.then(() => {}, () => {});
+    this.#lanes.set(convId, tail);
+    tail.then(() => {
+      if (this.#lanes.get(convId) === tail) this.#lanes.delete(convId);
+    });
+    return run;
   }
 }
