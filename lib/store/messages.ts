@@ -30,6 +30,12 @@ export interface Draft {
   replyTo?: ReplyTo | null;
   /** Members named in the body (see `resolveMentions` in lib/chat). */
   mentions?: string[];
+  /**
+   * A key that must not exist when the message is stored: in a direct conversation, the
+   * peer's block of the sender. The commit checks it, so a block that lands first refuses the
+   * message, and a send reads it only when the isolate has not seen it yet.
+   */
+  absent?: Deno.KvKey;
 }
 
 /** The message counter of a head (heads from before it counted every seq as a message). */
@@ -91,12 +97,14 @@ export function addSystemMessage(
   return { message, head: next };
 }
 
-/** The outcome of committing a batch: stored messages, drafts that were already stored, and
- * drafts refused because their sender is not a member (only when membership is checked). */
+/** The outcome of committing a batch: stored messages, drafts that were already stored,
+ * drafts refused because their sender is not a member (only when membership is checked), and
+ * drafts whose `absent` key exists (the sender is blocked). */
 export interface BatchResult {
   stored: Message[];
   existing: Map<string, IdemRecord>;
   refused: Draft[];
+  blocked: Draft[];
   head: Deno.KvEntry<Head>;
 }
 
@@ -108,6 +116,10 @@ export interface BatchResult {
 export type MemberCache = Map<string, Deno.KvEntryMaybe<MemberRecord>>;
 
 const memberCacheKey = (convId: string, userId: string) => convId + "\u0000" + userId;
+
+/** `absent` entries by conversation and sender, as a commit last read them (see `Draft`):
+ * like member entries, kept for the next commit and checked in it. */
+export type GuardCache = Map<string, Deno.KvEntryMaybe<unknown>>;
 
 /** Drafts of one conversation within a group commit. */
 export interface ConversationDrafts {
@@ -164,9 +176,11 @@ export async function commitGroups(
   groups: ConversationDrafts[],
   knownHeads: Map<string, Deno.KvEntry<Head>> = new Map(),
   members?: MemberCache,
+  guards: GuardCache = new Map(),
 ): Promise<BatchResult[]> {
   const existing = groups.map(() => new Map<string, IdemRecord>());
   const refused = groups.map((): Draft[] => []);
+  const blocked = groups.map((): Draft[] => []);
   const pending = groups.map((g) => g.drafts);
   let heads: (Deno.KvEntryMaybe<Head> | undefined)[] = groups.map((g) => knownHeads.get(g.convId));
   // Optimistic: the commit itself checks that no id is stored yet; only when it fails do we
@@ -177,6 +191,7 @@ export async function commitGroups(
     // Membership first, on every attempt: a non-member's draft is refused, also when it is a
     // resend of something stored while they were a member.
     if (members) await checkMembers(kv, groups, pending, refused, members);
+    await checkGuards(kv, groups, pending, blocked, guards);
     if (!checkedIdem) {
       const found = await Promise.all(
         groups.map((g, i) => getIdem(kv, g.convId, pending[i].map((d) => d.id))),
@@ -204,9 +219,14 @@ export async function commitGroups(
           [{ convId: g.convId, drafts: pending[i] }],
           known,
           members,
+          guards,
         );
         for (const [id, rec] of existing[i]) r.existing.set(id, rec);
-        out.push({ ...r, refused: [...refused[i], ...r.refused] });
+        out.push({
+          ...r,
+          refused: [...refused[i], ...r.refused],
+          blocked: [...blocked[i], ...r.blocked],
+        });
       }
       return out;
     }
@@ -238,6 +258,9 @@ export async function commitGroups(
           op = op.check(members.get(memberCacheKey(g.convId, senderId))!);
         }
       }
+      for (const senderId of new Set(pending[i].filter((d) => d.absent).map((d) => d.senderId))) {
+        op = op.check(guards.get(memberCacheKey(g.convId, senderId))!);
+      }
       const cursors = new Map<string, CursorRecord>();
       let last = msgs[0];
       for (const m of msgs) {
@@ -267,18 +290,25 @@ export async function commitGroups(
         const head: Deno.KvEntry<Head> = msgs.length && res
           ? { key: keys.head(g.convId), value: newHeads[i]!, versionstamp: res.versionstamp }
           : heads[i] as Deno.KvEntry<Head>;
-        return { stored: msgs, existing: existing[i], refused: refused[i], head };
+        return {
+          stored: msgs,
+          existing: existing[i],
+          refused: refused[i],
+          blocked: blocked[i],
+          head,
+        };
       });
     }
     // Another writer moved a head, one of these ids is stored already, or a sender's member
     // entry changed: look again.
     heads = groups.map(() => undefined);
     checkedIdem = false;
-    if (members) {
-      groups.forEach((g, i) => {
-        for (const d of pending[i]) members.delete(memberCacheKey(g.convId, d.senderId));
-      });
-    }
+    groups.forEach((g, i) => {
+      for (const d of pending[i]) {
+        members?.delete(memberCacheKey(g.convId, d.senderId));
+        guards.delete(memberCacheKey(g.convId, d.senderId));
+      }
+    });
     if (attempt > 1000) throw new Error("send could not commit after many attempts");
   }
 }
@@ -327,6 +357,38 @@ async function checkMembers(
       // Not cached: someone added back later must be read again, not refused from memory.
       members.delete(k);
       refused[i].push(d);
+      return false;
+    });
+  });
+}
+
+/** Reads the `absent` entries `guards` lacks; moves drafts whose key exists to `blocked`. */
+async function checkGuards(
+  kv: Deno.Kv,
+  groups: ConversationDrafts[],
+  pending: Draft[][],
+  blocked: Draft[][],
+  guards: GuardCache,
+): Promise<void> {
+  const need = new Map<string, Deno.KvKey>();
+  groups.forEach((g, i) => {
+    for (const d of pending[i]) {
+      const k = memberCacheKey(g.convId, d.senderId);
+      if (d.absent && !guards.has(k)) need.set(k, d.absent);
+    }
+  });
+  if (need.size) {
+    const read = await getMany<unknown>(kv, [...need.values()]);
+    [...need.keys()].forEach((k, j) => guards.set(k, read[j]));
+  }
+  groups.forEach((g, i) => {
+    pending[i] = pending[i].filter((d) => {
+      if (!d.absent) return true;
+      const k = memberCacheKey(g.convId, d.senderId);
+      if (guards.get(k)?.value === null) return true;
+      // Read again next time: a block lifted later must not be remembered.
+      guards.delete(k);
+      blocked[i].push(d);
       return false;
     });
   });
