@@ -7,14 +7,8 @@
  */
 import { notFound } from "../errors.ts";
 import { blockedError, SEND_BLOCKED } from "./blocking.ts";
-import {
-  commitGroups,
-  type Draft,
-  type GuardCache,
-  type Head,
-  type IdemRecord,
-  type MemberCache,
-} from "../store/messages.ts";
+import { type Draft, type Head, type IdemRecord } from "../store/messages.ts";
+import { commitGroups, type GuardCache, type MemberCache } from "../store/commit.ts";
 import { INBOX_MAX_MEMBERS, inboxMutations } from "../store/inbox.ts";
 import { hot } from "../metrics_hot.ts";
 import type { Message } from "../protocol.ts";

@@ -7,7 +7,8 @@ import { deepStrictEqual as eq, equal } from "node:assert/strict";
 import { addBlock, removeBlock } from "./blocks.ts";
 import { addMember, createDirect, createGroup, removeMember } from "./conversations.ts";
 import { keys } from "./keys.ts";
-import { commitGroups, type GuardCache, type MemberCache, messagesAfter } from "./messages.ts";
+import { messagesAfter } from "./messages.ts";
+import { commitGroups, type GuardCache, type MemberCache } from "./commit.ts";
 import { withKv } from "./testing.ts";
 
 const draft = (senderId: string, body: string) => ({
