@@ -31,6 +31,7 @@
 import { parseArgs } from "node:util";
 import { LIMITS, type Message, unchanged } from "../lib/protocol.ts";
 import { addMemberOps } from "../lib/store/conversations.ts";
+import { indexedPerMember } from "../lib/store/inbox.ts";
 import { keys } from "../lib/store/keys.ts";
 import type { Head } from "../lib/store/messages.ts";
 import type { ConversationRecord } from "../lib/store/records.ts";
@@ -94,7 +95,7 @@ let seedMs = 0;
   log(`${U} users in ${Math.round(performance.now() - t0)} ms`);
   // Conversations are written as createDirect and createGroup write them (the same records,
   // the member writes of `addMemberOps`), with HISTORY messages each as commitGroups writes
-  // them (message, idempotency entry, head with the last message, the senders' cursors), many
+  // them (message, version and idempotency entries, head with the last message, the senders' cursors), many
   // conversations per commit, without the event log's member_added announcements, which only
   // a running server's listeners would read.
   const now = Date.now();
@@ -124,8 +125,25 @@ let seedMs = 0;
             .set(keys.idem(conv.id, msg.id), { seq, ts: msg.ts, senderId: msg.senderId });
           cursor.set(sender, seq);
         }
-        op = op.set(keys.conversation(conv.id), conv)
-          .set(keys.head(conv.id), { seq: HISTORY, ts: now, last, n: HISTORY } satisfies Head);
+        // The conversation list's index, as the message commit keeps it (lib/store/inbox.ts):
+        // every member's entry at the last activity, and the members on the head.
+        const memberIds = m[j].map((u) => ids[u]);
+        const indexed = indexedPerMember(memberIds.length);
+        op = op.set(keys.conversation(conv.id), conv).set(
+          keys.head(conv.id),
+          {
+            seq: HISTORY,
+            ts: now,
+            last,
+            n: HISTORY,
+            ...(indexed ? { inbox: memberIds } : {}),
+          } satisfies Head,
+        );
+        for (const id of memberIds) {
+          op = indexed
+            ? op.set(keys.inbox(id, now, conv.id), true)
+            : op.set(keys.bigGroup(id, conv.id), true);
+        }
         if (conv.pair) op = op.set(keys.direct(conv.pair[0], conv.pair[1]), conv.id);
         m[j].forEach((u, k) => {
           const role = conv.kind === "group" && k === 0 ? "owner" : "member";
@@ -160,7 +178,7 @@ let seedMs = 0;
       pair: [ids[a], ids[b]],
     })),
     pairs,
-    Math.max(1, Math.floor(900 / (9 + 2 * HISTORY))),
+    Math.max(1, Math.floor(900 / (11 + 3 * HISTORY))),
   );
   log(`${pairs.length} direct conversations at ${Math.round(performance.now() - t0)} ms`);
   // Groups: GROUPS layers, each a partition of the users into groups of GROUP_SIZE, by a
@@ -183,9 +201,13 @@ let seedMs = 0;
       memberCount: m.length,
     })),
     groups,
-    Math.max(1, Math.floor(900 / (3 * GROUP_SIZE + 3 + 2 * HISTORY))),
+    Math.max(1, Math.floor(900 / (4 * GROUP_SIZE + 2 + 3 * HISTORY))),
   );
   log(`${groups.length} groups at ${Math.round(performance.now() - t0)} ms`);
+  // Sessions came with their per-user index (createSession) and the list index with each
+  // conversation: the server starts as on a store it wrote, not as after an upgrade.
+  await kv.set(keys.listIndexBuilt(), true);
+  await kv.set(keys.userSessionsBuilt(), true);
   kv.close();
   log(`${messages} history messages; seeded in ${Math.round(performance.now() - t0)} ms`);
   for await (const f of Deno.readDir(shm)) {

@@ -18,7 +18,8 @@ import { WsConnection } from "../../lib/realtime/connection.ts";
 import { createRuntime, type Runtime } from "../../lib/runtime.ts";
 import { createGroup } from "../../lib/store/conversations.ts";
 import { keys } from "../../lib/store/keys.ts";
-import { commitGroups, commitMessages, type Head } from "../../lib/store/messages.ts";
+import { type Head } from "../../lib/store/messages.ts";
+import { commitGroups, commitMessages } from "../../lib/store/commit.ts";
 import { createUser } from "../../lib/store/users.ts";
 import {
   atExit,

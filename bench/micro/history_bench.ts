@@ -7,12 +7,8 @@
  */
 import { LIMITS } from "../../lib/protocol.ts";
 import { keys } from "../../lib/store/keys.ts";
-import {
-  commitMessages,
-  type Head,
-  messagesAfter,
-  messagesBefore,
-} from "../../lib/store/messages.ts";
+import { type Head, messagesAfter, messagesBefore } from "../../lib/store/messages.ts";
+import { commitMessages } from "../../lib/store/commit.ts";
 import { atExit, drafts, median, openBenchKv, prng, seedHead } from "./_support.ts";
 
 const TOTAL = 100_000;

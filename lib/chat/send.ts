@@ -95,7 +95,10 @@ export class Sending {
     }
     const cached = this.#acks.get(convId + "\u0000" + input.id);
     if (cached) return this.#ackOf(convId, input.id, cached, senderId, true);
-    await this.#blocks.check(senderId, convId);
+    const attachment = input.kind === "image" || input.kind === "file";
+    // A text send's block check rides in its commit; an attachment's is a read.
+    const absent = attachment ? null : await this.#blocks.guard(senderId, convId);
+    if (attachment) await this.#blocks.check(senderId, convId);
     const taken = this.limiter.take(senderId);
     // Mostly a number (tokens leased earlier): no extra turn of the event loop then.
     const wait = typeof taken === "number" ? taken : await taken;
@@ -118,11 +121,11 @@ export class Sending {
           resolveMentions(this.kv, convId, body),
         ]);
       }
-      outcome = input.kind === "image" || input.kind === "file"
+      outcome = attachment
         ? await this.#sendAttachment(convId, {
           id: input.id,
           senderId,
-          kind: input.kind,
+          kind: input.kind === "image" ? "image" : "file",
           body,
           attachmentId: input.attachmentId!,
           replyTo,
@@ -135,10 +138,14 @@ export class Sending {
           body,
           ...(replyTo ? { replyTo } : {}),
           ...(mentions.length ? { mentions } : {}),
+          ...(absent ? { absent } : {}),
         });
     } catch (err) {
-      // A refused attachment (not the sender's, already sent…) costs no rate-limit token.
-      if (err instanceof AppError && err.code === "invalid_input") this.limiter.refund(senderId);
+      // A refused attachment (not the sender's, already sent…) or a blocked send costs no
+      // rate-limit token.
+      if (err instanceof AppError && (err.code === "invalid_input" || err.code === "forbidden")) {
+        this.limiter.refund(senderId);
+      }
       forget?.();
       throw err;
     }

@@ -6,13 +6,9 @@
  * @module
  */
 import { notFound } from "../errors.ts";
-import {
-  commitGroups,
-  type Draft,
-  type Head,
-  type IdemRecord,
-  type MemberCache,
-} from "../store/messages.ts";
+import { blockedError, SEND_BLOCKED } from "./blocking.ts";
+import { type Draft, type Head, type IdemRecord } from "../store/messages.ts";
+import { commitGroups, type GuardCache, type MemberCache } from "../store/commit.ts";
 import { INBOX_MAX_MEMBERS, inboxMutations } from "../store/inbox.ts";
 import { hot } from "../metrics_hot.ts";
 import type { Message } from "../protocol.ts";
@@ -53,6 +49,8 @@ export class SendBatcher {
   #heads = new Map<string, Deno.KvEntry<Head>>();
   /** Senders' member entries as the last commits checked them (see `commitGroups`). */
   #members: MemberCache = new Map();
+  /** Direct peers' block entries as the last commits checked them (see `Draft.absent`). */
+  #guards: GuardCache = new Map();
 
   /** @param onStored called once per conversation with the messages just stored, before any
    * sender hears its ack. */
@@ -101,7 +99,9 @@ export class SendBatcher {
       let conv = batch.get(p.convId);
       const same = conv?.get(p.draft.id);
       const newSender = !same && !senders.get(p.convId)?.has(p.draft.senderId);
-      const cost = same ? 0 : (conv ? 1 : 2) + (newSender ? 1 : 0);
+      // Checks: a message's idempotency entry, a conversation's head, per sender and
+      // conversation its member entry and, in a direct one, the peer's block entry.
+      const cost = same ? 0 : (conv ? 1 : 2) + (newSender ? (p.draft.absent ? 2 : 1) : 0);
       // Per message its value, version and idempotency entries and its mentions, per sender a
       // cursor, per conversation its head and the list index moves (as the cached head lists
       // them; unknown: the most).
@@ -144,9 +144,9 @@ export class SendBatcher {
         const h = this.#heads.get(g.convId);
         if (h) known.set(g.convId, h);
       }
-      const results = await commitGroups(this.kv, groups, known, this.#members);
-      while (this.#members.size > MEMBER_CACHE) {
-        this.#members.delete(this.#members.keys().next().value!);
+      const results = await commitGroups(this.kv, groups, known, this.#members, this.#guards);
+      for (const cache of [this.#members, this.#guards]) {
+        while (cache.size > MEMBER_CACHE) cache.delete(cache.keys().next().value!);
       }
       results.forEach((res, i) => {
         const { convId } = groups[i];
@@ -160,6 +160,9 @@ export class SendBatcher {
         }
         for (const d of res.refused) {
           for (const p of byId.get(d.id) ?? []) p.reject(notFound());
+        }
+        for (const d of res.blocked) {
+          for (const p of byId.get(d.id) ?? []) p.reject(blockedError(SEND_BLOCKED));
         }
       });
     } catch (err) {

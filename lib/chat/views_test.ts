@@ -1,6 +1,7 @@
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
 import { createDirect, createGroup } from "../store/conversations.ts";
-import { advanceCursor, commitMessages } from "../store/messages.ts";
+import { advanceCursor } from "../store/messages.ts";
+import { commitMessages } from "../store/commit.ts";
 import { markOnline } from "../store/presence.ts";
 import { withKv } from "../store/testing.ts";
 import { createUser } from "../store/users.ts";

@@ -3,7 +3,7 @@ import { loadConfig } from "../config.ts";
 import { CLOSE, type Conversation } from "../protocol.ts";
 import { addMember, createDirect, createGroup, removeMember } from "../store/conversations.ts";
 import { appendEvents } from "../store/events.ts";
-import { commitMessages } from "../store/messages.ts";
+import { commitMessages } from "../store/commit.ts";
 import { withKv } from "../store/testing.ts";
 import { Realtime } from "./engine.ts";
 import { FakeConnection } from "./testing.ts";

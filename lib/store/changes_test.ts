@@ -3,7 +3,8 @@ import { AppError } from "../errors.ts";
 import { type ChangeOp, commitChange, listReactions } from "./changes.ts";
 import { KvBlobStore } from "./blobs.ts";
 import { createGroup } from "./conversations.ts";
-import { commitMessages, getHead, messagesByVersion } from "./messages.ts";
+import { getHead, messagesByVersion } from "./messages.ts";
+import { commitMessages } from "./commit.ts";
 import { withKv } from "./testing.ts";
 
 const anyone = () => {};

@@ -4,9 +4,11 @@
  * even when this isolate still remembers them as a member.
  */
 import { deepStrictEqual as eq, equal } from "node:assert/strict";
-import { addMember, createGroup, removeMember } from "./conversations.ts";
+import { addBlock, removeBlock } from "./blocks.ts";
+import { addMember, createDirect, createGroup, removeMember } from "./conversations.ts";
 import { keys } from "./keys.ts";
-import { commitGroups, type MemberCache, messagesAfter } from "./messages.ts";
+import { messagesAfter } from "./messages.ts";
+import { commitGroups, type GuardCache, type MemberCache } from "./commit.ts";
 import { withKv } from "./testing.ts";
 
 const draft = (senderId: string, body: string) => ({
@@ -95,5 +97,36 @@ Deno.test("a sender who was never a member is refused; one added back later is l
     );
     eq(back.stored.map((m) => m.body), ["back"]);
     eq(back.refused, []);
+  });
+});
+
+Deno.test("a block that lands after the sender's send was cached refuses the next one in its commit; lifting it lets sends through", async () => {
+  await withKv(async (kv) => {
+    const { conversation: conv } = await createDirect(kv, "ann", "bob");
+    const members: MemberCache = new Map();
+    const guards: GuardCache = new Map();
+    const send = async (body: string) =>
+      (await commitGroups(
+        kv,
+        [{
+          convId: conv.id,
+          drafts: [{ ...draft("ann", body), absent: keys.block("bob", "ann") }],
+        }],
+        new Map(),
+        members,
+        guards,
+      ))[0];
+    eq((await send("first")).stored.map((m) => m.body), ["first"]);
+
+    // Bob blocks Ann elsewhere; this isolate still remembers the entry as absent.
+    await addBlock(kv, "bob", "ann");
+    const refused = await send("after the block");
+    eq(refused.stored, []);
+    eq(refused.blocked.map((d) => d.body), ["after the block"]);
+
+    await removeBlock(kv, "bob", "ann");
+    eq((await send("after the unblock")).stored.map((m) => m.body), ["after the unblock"]);
+    const all = await messagesAfter(kv, conv.id, 0, 10);
+    eq(all.messages.map((m) => m.body), ["first", "after the unblock"]);
   });
 });

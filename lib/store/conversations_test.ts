@@ -16,7 +16,8 @@ import {
   setTitle,
 } from "./conversations.ts";
 import { eventsHead, readEvents } from "./events.ts";
-import { commitMessages, headsAndCursors } from "./messages.ts";
+import { headsAndCursors } from "./messages.ts";
+import { commitMessages } from "./commit.ts";
 import { withKv } from "./testing.ts";
 
 const code = (c: string, field?: string) => (e: unknown) =>

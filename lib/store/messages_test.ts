@@ -3,8 +3,6 @@ import { createDirect } from "./conversations.ts";
 import { eventsHead, readEvents } from "./events.ts";
 import {
   advanceCursor,
-  commitGroups,
-  commitMessages,
   getHead,
   getIdem,
   headsAndCursors,
@@ -13,6 +11,7 @@ import {
   messagesBefore,
   messagesBetween,
 } from "./messages.ts";
+import { commitGroups, commitMessages } from "./commit.ts";
 import { withKv } from "./testing.ts";
 
 const draft = (senderId: string, id: string, body = id) => ({

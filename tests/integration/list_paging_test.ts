@@ -6,7 +6,7 @@ import { deepStrictEqual as eq, ok } from "node:assert/strict";
 import type { Conversation } from "../../lib/protocol.ts";
 import { addMember, createGroup, removeMember } from "../../lib/store/conversations.ts";
 import { keys } from "../../lib/store/keys.ts";
-import { commitMessages } from "../../lib/store/messages.ts";
+import { commitMessages } from "../../lib/store/commit.ts";
 import { type Account, api, register, withServer, WsClient } from "../helpers/server.ts";
 
 type Page = { conversations: Conversation[]; nextCursor: string | null };
