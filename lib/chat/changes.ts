@@ -15,6 +15,7 @@ import { getMember } from "../store/conversations.ts";
 import { keys } from "../store/keys.ts";
 import { getMany, retry } from "../store/kv.ts";
 import { excerptOf, type Head, present } from "../store/messages.ts";
+import type { HeadLane } from "./sender.ts";
 import type { MemberRecord } from "../store/records.ts";
 import type { RealtimePort } from "./port.ts";
 import { type Limiter, SharedRateLimiter } from "./ratelimit.ts";
@@ -85,8 +86,9 @@ export class Changing {
    */
   #lanes = new Map<string, Promise<unknown>>();
 
-  /** @param noteHead tells the send batcher of a head written here, so the next text send in
-   * the conversation does not fail its head check and read it again.
+  /** @param lane the send batcher's: while a change commits, no message commit of this isolate
+   * touches the conversation (both take the head's next seq), and the batcher learns the head
+   * written here, so its next commit does not fail the head check and read it again.
    * @param limiter changes per user over the whole server (edits, deletes and reactions
    * together): a burst of 30, then 10 a second, like sends, so a script cannot fill a
    * conversation's stream with toggles. */
@@ -94,7 +96,7 @@ export class Changing {
     private kv: Deno.Kv,
     private realtime: RealtimePort,
     private blobs: BlobStore,
-    private noteHead: (convId: string, head: Deno.KvEntry<Head>) => void,
+    private lane: HeadLane,
     private limiter: Limiter = new SharedRateLimiter(kv, "change", 30, 10),
   ) {}
 
@@ -190,17 +192,26 @@ export class Changing {
     const forget = originConnId ? this.realtime.expectOwn(convId, input.id, originConnId) : null;
     let res;
     try {
-      res = await this.#inTurn(convId, () =>
-        commitChange(
-          this.kv,
-          this.blobs,
-          convId,
-          actorId,
-          input.id,
-          input.seq,
-          change,
-          authorize,
-        ));
+      res = await this.#inTurn(convId, async () => {
+        await this.lane.hold(convId);
+        let head: Deno.KvEntry<Head> | undefined;
+        try {
+          const out = await commitChange(
+            this.kv,
+            this.blobs,
+            convId,
+            actorId,
+            input.id,
+            input.seq,
+            change,
+            authorize,
+          );
+          if (out.kind === "stored") head = out.head;
+          return out;
+        } finally {
+          this.lane.release(convId, head);
+        }
+      });
     } catch (err) {
       forget?.();
       // A refused change (not found, forbidden, bad input) took no seq: nor does it take a token.
@@ -223,7 +234,6 @@ export class Changing {
       if (res.kind === "noop") return ack(message.version, Date.now(), message, true);
       return ack(res.seq, res.ts, message, true);
     }
-    this.noteHead(convId, res.head);
     // The excerpt of a reply, as every served copy carries it (the stored one has none).
     const message = res.message.replyTo
       ? { ...res.message, replyTo: (await present(this.kv, convId, [res.message]))[0].replyTo }

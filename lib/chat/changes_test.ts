@@ -87,3 +87,36 @@ Deno.test("changes made at once in one conversation commit in turn, each person'
     eq(reacted.map((r) => [r.emoji, r.count]), emoji.map((e) => [e, 4]));
   });
 });
+
+Deno.test("messages and changes sent at once in one conversation never fail each other's commit", async () => {
+  await withKv(async (kv) => {
+    for (const name of ["ann", "bea", "cid"]) {
+      await createUser(kv, { id: name, username: name, displayName: name, passwordHash: "x" });
+    }
+    const chat = new ChatService(kv, new QuietPort());
+    const conv = await chat.createGroup("ann", "Team", ["bea", "cid"]);
+    const target = await chat.send("ann", conv.id, { id: "t", body: "react to me" }, null);
+    const EMOJI = ["👍", "🎉", "😂", "🙏", "😮", "❤️", "🔥", "👀"];
+    const commits = countCommits(kv);
+    // Messages from two people and reactions from a third, interleaved, all at once.
+    const made = Array.from(
+      { length: 24 },
+      (_, i) => () =>
+        i % 3 === 2
+          ? chat.react(
+            "cid",
+            conv.id,
+            { id: `r${i}`, seq: target.seq, emoji: EMOJI[i % EMOJI.length], on: true },
+            null,
+          )
+          : chat.send(i % 3 ? "bea" : "ann", conv.id, { id: `m${i}`, body: `message ${i}` }, null),
+    );
+    const acks = await Promise.all(made.map((f) => f()));
+    eq(
+      acks.map((a) => a.seq).sort((a, b) => a - b),
+      acks.map((_, i) => target.seq + 1 + i),
+      "one seq each, no gap",
+    );
+    eq(commits.failed, 0, "no message commit failed against a change, nor a change against one");
+  });
+});

@@ -10,12 +10,12 @@ import { AppError, notFound } from "../errors.ts";
 import type { MessageKind, ReplyTo } from "../protocol.ts";
 import { type AttachmentDraft, commitAttachmentMessage } from "../store/attachments.ts";
 import { getMember } from "../store/conversations.ts";
-import { getIdem, type Head } from "../store/messages.ts";
+import { getIdem } from "../store/messages.ts";
 import { checkSendShape } from "../validate.ts";
 import { resolveMentions, resolveReply } from "./changes.ts";
 import type { RealtimePort } from "./port.ts";
 import { type Limiter, SharedRateLimiter } from "./ratelimit.ts";
-import { SendBatcher, type SendOutcome } from "./sender.ts";
+import { type HeadLane, SendBatcher, type SendOutcome } from "./sender.ts";
 import { SendBlocks } from "./blocking.ts";
 
 /** The answer to a send: the contract's ack fields. */
@@ -160,9 +160,9 @@ export class Sending {
     return this.#ackOf(convId, input.id, outcome.existing, senderId, true);
   }
 
-  /** A head written by a commit outside the send batcher (a change): see `SendBatcher.noteHead`. */
-  noteHead(convId: string, head: Deno.KvEntry<Head>): void {
-    this.#batcher.noteHead(convId, head);
+  /** The send batcher's lane for commits that write a head outside it (changes). */
+  get lane(): HeadLane {
+    return this.#batcher;
   }
 
   /**

@@ -41,9 +41,25 @@ const MEMBER_CACHE = 50_000;
  */
 export const PACE_MS = 2;
 
-export class SendBatcher {
+/**
+ * What a commit outside the batcher that writes a conversation's head (a change) asks of it:
+ * `hold` keeps the batcher's commits off the conversation from now on and resolves once none of
+ * its commits touching it is in flight; `release` lets them back, with the head just written.
+ * Both sides take the head's next seq, so without this they failed each other's head checks
+ * and went again (docs/benchmarks.md, "Issue 11: changes in the fan-out").
+ */
+export interface HeadLane {
+  hold(convId: string): Promise<void>;
+  release(convId: string, head?: Deno.KvEntry<Head>): void;
+}
+
+export class SendBatcher implements HeadLane {
   #queue: Pending[] = [];
   #running = false;
+  /** Conversations held by commits outside the batcher, with how many hold each. */
+  #held = new Map<string, number>();
+  /** The conversations of the commit in flight, and when it settles. */
+  #inFlight: { convs: Set<string>; done: Promise<void> } | null = null;
   #scheduled = false;
   #lastStart = -Infinity;
   #heads = new Map<string, Deno.KvEntry<Head>>();
@@ -69,8 +85,28 @@ export class SendBatcher {
     });
   }
 
+  hold(convId: string): Promise<void> {
+    this.#held.set(convId, (this.#held.get(convId) ?? 0) + 1);
+    const f = this.#inFlight;
+    return f && f.convs.has(convId) ? f.done : Promise.resolve();
+  }
+
+  release(convId: string, head?: Deno.KvEntry<Head>): void {
+    if (head) this.#rememberHead(convId, head);
+    const n = (this.#held.get(convId) ?? 1) - 1;
+    if (n > 0) this.#held.set(convId, n);
+    else this.#held.delete(convId);
+    this.#schedule();
+  }
+
+  /** Whether a queued send may go in the next commit (its conversation is not held). */
+  #ready(): boolean {
+    if (this.#held.size === 0) return this.#queue.length > 0;
+    return this.#queue.some((p) => !this.#held.has(p.convId));
+  }
+
   #schedule(): void {
-    if (this.#running || this.#scheduled || !this.#queue.length) return;
+    if (this.#running || this.#scheduled || !this.#ready()) return;
     this.#scheduled = true;
     const wait = this.#lastStart + PACE_MS - performance.now();
     // Even when quiet, wait for a microtask: sends submitted in one synchronous run share a commit.
@@ -81,21 +117,34 @@ export class SendBatcher {
   async #run(): Promise<void> {
     this.#scheduled = false;
     this.#running = true;
+    let settle = () => {};
     try {
       this.#lastStart = performance.now();
-      await this.#commit(this.#take());
+      const batch = this.#take();
+      const done = new Promise<void>((r) => settle = r);
+      this.#inFlight = { convs: new Set(batch.keys()), done };
+      await this.#commit(batch);
     } finally {
+      this.#inFlight = null;
+      settle();
       this.#running = false;
       this.#schedule();
     }
   }
 
-  /** Takes the longest prefix of the queue that fits in one commit; FIFO per conversation. */
+  /** Takes the longest prefix of the queue that fits in one commit, passing over held
+   * conversations (their sends wait in order); FIFO per conversation. */
   #take(): Map<string, Map<string, Pending[]>> {
     const batch = new Map<string, Map<string, Pending[]>>();
     const senders = new Map<string, Set<string>>();
     let checks = 0, bytes = 0, taken = 0, mutations = 0;
+    const rest: Pending[] = [];
+    let full = false;
     for (const p of this.#queue) {
+      if (full || this.#held.has(p.convId)) {
+        rest.push(p);
+        continue;
+      }
       let conv = batch.get(p.convId);
       const same = conv?.get(p.draft.id);
       const newSender = !same && !senders.get(p.convId)?.has(p.draft.senderId);
@@ -111,7 +160,11 @@ export class SendBatcher {
         taken > 0 &&
         (checks + cost > MAX_CHECKS || bytes + p.bytes > MAX_BATCH_BYTES ||
           mutations + writes > MAX_MUTATIONS)
-      ) break;
+      ) {
+        full = true;
+        rest.push(p);
+        continue;
+      }
       if (!conv) batch.set(p.convId, conv = new Map());
       if (newSender) {
         const s = senders.get(p.convId) ?? new Set<string>();
@@ -124,7 +177,7 @@ export class SendBatcher {
       bytes += p.bytes;
       taken++;
     }
-    this.#queue.splice(0, taken);
+    this.#queue = rest;
     return batch;
   }
 

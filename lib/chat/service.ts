@@ -67,7 +67,7 @@ export class ChatService {
       kv,
       realtime,
       new KvBlobStore(kv),
-      (convId, head) => this.#sending.noteHead(convId, head),
+      this.#sending.lane,
     );
     // Over the whole server; a block of one token, as placements are rare and commit anyway.
     this.#placements = new SharedRateLimiter(kv, "place", 20, 0.2, 1);
