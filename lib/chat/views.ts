@@ -24,7 +24,7 @@ export async function conversationViews(
   const ids = convs.map((c) => c.id);
   const [{ heads, cursors }, mentions, settings] = await Promise.all([
     headsAndCounters(kv, ids, userId),
-    mentionsOf(kv, userId),
+    mentionsOf(kv, userId, ids),
     getSettings(kv, ids, userId),
   ]);
   const [lasts, marks] = await Promise.all([

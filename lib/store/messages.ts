@@ -288,9 +288,24 @@ export async function headsAndCounters(kv: Deno.Kv, convIds: string[], userId: s
   return { heads: heads.map((h) => h.value), cursors: cursors.map((c) => readCursor(c.value)) };
 }
 
-/** The seqs of a user's unread mentions, by conversation (what is left above their cursors). */
-export async function mentionsOf(kv: Deno.Kv, userId: string): Promise<Map<string, number[]>> {
-  const entries = await listAll<true>(kv, { prefix: keys.mentionsOf(userId) });
+/** Up to this many conversations, their mentions are read one range each, not all of them. */
+const MENTION_RANGES = 4;
+
+/**
+ * The seqs of a user's unread mentions in `convIds`, by conversation (what is left above their
+ * cursors). One range read of all the user's mentions for a page of the list; for a view of a
+ * few conversations (a `conversation` frame), only theirs.
+ */
+export async function mentionsOf(
+  kv: Deno.Kv,
+  userId: string,
+  convIds: readonly string[],
+): Promise<Map<string, number[]>> {
+  const entries = convIds.length <= MENTION_RANGES
+    ? (await Promise.all(
+      convIds.map((c) => listAll<true>(kv, { prefix: keys.mentionsIn(userId, c) })),
+    )).flat()
+    : await listAll<true>(kv, { prefix: keys.mentionsOf(userId) });
   const out = new Map<string, number[]>();
   for (const e of entries) {
     const convId = e.key[2] as string;
