@@ -4,26 +4,10 @@
  * against another and goes again: under load those retries starved the message commits).
  */
 import { deepStrictEqual as eq } from "node:assert/strict";
-import type { Message } from "../protocol.ts";
-import type { StreamItem } from "../store/messages.ts";
-import type { LoggedEvent } from "../store/records.ts";
 import { withKv } from "../store/testing.ts";
 import { createUser } from "../store/users.ts";
-import type { RealtimePort } from "./port.ts";
 import { ChatService } from "./service.ts";
-
-/** Nobody is subscribed; what is published goes nowhere. */
-class QuietPort implements RealtimePort {
-  isSubscribed(): boolean {
-    return false;
-  }
-  expectOwn(): () => void {
-    return () => {};
-  }
-  publishMessages(_convId: string, _msgs: Message[]): void {}
-  publishItems(_convId: string, _items: StreamItem[]): void {}
-  publishEvents(_items: LoggedEvent[]): void {}
-}
+import { PortRecorder } from "./testing.ts";
 
 /** Counts the outcomes of the real KV's atomic commits (instrumentation, not a fake). */
 function countCommits(kv: Deno.Kv) {
@@ -49,7 +33,7 @@ Deno.test("changes made at once in one conversation commit in turn, each person'
     for (const name of names) {
       await createUser(kv, { id: name, username: name, displayName: name, passwordHash: "x" });
     }
-    const chat = new ChatService(kv, new QuietPort());
+    const chat = new ChatService(kv, new PortRecorder());
     const conv = await chat.createGroup("ann", "Team", ["bea", "cid", "dan"]);
     const convId = conv.id;
     const first = await chat.send("ann", convId, { id: "m1", body: "react to me" }, null);
@@ -93,7 +77,7 @@ Deno.test("messages and changes sent at once in one conversation never fail each
     for (const name of ["ann", "bea", "cid"]) {
       await createUser(kv, { id: name, username: name, displayName: name, passwordHash: "x" });
     }
-    const chat = new ChatService(kv, new QuietPort());
+    const chat = new ChatService(kv, new PortRecorder());
     const conv = await chat.createGroup("ann", "Team", ["bea", "cid"]);
     const target = await chat.send("ann", conv.id, { id: "t", body: "react to me" }, null);
     const EMOJI = ["👍", "🎉", "😂", "🙏", "😮", "❤️", "🔥", "👀"];

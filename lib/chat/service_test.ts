@@ -1,4 +1,3 @@
-import type { StreamItem } from "../store/messages.ts";
 import { deepStrictEqual as eq, equal, rejects } from "node:assert/strict";
 import { AppError } from "../errors.ts";
 import { LIMITS, type Message } from "../protocol.ts";
@@ -10,22 +9,7 @@ import { withKv } from "../store/testing.ts";
 import { createUser } from "../store/users.ts";
 import type { RealtimePort } from "./port.ts";
 import { ChatService } from "./service.ts";
-
-/** A port that records the events the service publishes; nobody is subscribed. */
-class PortRecorder implements RealtimePort {
-  events: LoggedEvent["event"][] = [];
-  isSubscribed(): boolean {
-    return false;
-  }
-  expectOwn(): () => void {
-    return () => {};
-  }
-  publishMessages(_convId: string, _msgs: Message[]): void {}
-  publishItems(_convId: string, _items: StreamItem[]): void {}
-  publishEvents(items: LoggedEvent[]): void {
-    for (const i of items) this.events.push(i.event);
-  }
-}
+import { PortRecorder } from "./testing.ts";
 
 const code = (c: string, field?: string) => (e: unknown) =>
   e instanceof AppError && e.code === c && e.field === field;
