@@ -1,13 +1,11 @@
 import { deepStrictEqual as eq, equal, rejects } from "node:assert/strict";
 import { AppError } from "../errors.ts";
-import { LIMITS, type Message } from "../protocol.ts";
+import { LIMITS } from "../protocol.ts";
 import { getMember } from "../store/conversations.ts";
 import { commitMessages } from "../store/commit.ts";
 import { markOnline } from "../store/presence.ts";
-import type { LoggedEvent } from "../store/records.ts";
 import { withKv } from "../store/testing.ts";
 import { createUser } from "../store/users.ts";
-import type { RealtimePort } from "./port.ts";
 import { ChatService } from "./service.ts";
 import { PortRecorder } from "./testing.ts";
 
