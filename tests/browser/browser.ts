@@ -201,6 +201,27 @@ export async function waitForBodies(page: Page, expected: string[], timeout = 10
   });
 }
 
+/**
+ * Reads `read` until it gives `want` (compared as JSON), for up to `timeout` ms, then asserts it:
+ * for UI state that settles a render or a round trip after the action that causes it.
+ */
+export async function settles<T>(
+  read: () => Promise<T>,
+  want: T,
+  what: string,
+  timeout = 10_000,
+): Promise<void> {
+  const end = Date.now() + timeout;
+  let got = await read();
+  while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    got = await read();
+  }
+  if (JSON.stringify(got) !== JSON.stringify(want)) {
+    throw new Error(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  }
+}
+
 /** Opens the conversation `id` from the sidebar. */
 export async function openFromList(page: Page, id: string): Promise<void> {
   await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).click();

@@ -12,6 +12,7 @@ import {
   openChat,
   postMessage,
   send,
+  settles,
   type Signed,
   waitForBodies,
 } from "./browser.ts";
@@ -55,10 +56,15 @@ browserTest("an edit and a delete show live on the other side", async (env) => {
   assert((await edited.getAttribute("title"))!.startsWith("Edited "));
   await message(alice.page, "See you at the library").getByTestId("message-edited").waitFor();
 
-  // Up in the empty box edits her last message, as in Slack.
+  // Up in the empty box edits her last message, as in Slack (once the first edit is done).
+  await alice.page.getByTestId("editing-bar").waitFor({ state: "hidden" });
   await alice.page.getByTestId("composer").press("ArrowUp");
   await alice.page.getByTestId("editing-bar").waitFor();
-  assertEquals(await alice.page.getByTestId("composer").inputValue(), "Bring the slides");
+  await settles(
+    () => alice.page.getByTestId("composer").inputValue(),
+    "Bring the slides",
+    "the composer holds the last message to edit",
+  );
   await alice.page.getByTestId("composer").fill("Bring the slides, please");
   await alice.page.getByTestId("composer").press("Enter");
   await waitForBodies(bob.page, ["See you at the library", "Bring the slides, please"]);
@@ -395,7 +401,7 @@ browserTest("@ opens a member picker; the mention is highlighted and badged", as
   // Typing narrows it to one: Bob, whatever the order.
   await box.pressSequentially(`also @${bob.user.username.slice(0, -1)}`);
   await options.filter({ hasText: bob.user.displayName }).waitFor();
-  assertEquals(await options.count(), 1);
+  await settles(() => options.count(), 1, "the picker narrows to Bob");
   await box.press("Enter");
   assertEquals(
     await box.inputValue(),
