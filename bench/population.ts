@@ -121,7 +121,6 @@ let seedMs = 0;
           };
           last = msg;
           op = op.set(keys.message(conv.id, seq), msg)
-            .set(keys.version(conv.id, seq), seq)
             .set(keys.idem(conv.id, msg.id), { seq, ts: msg.ts, senderId: msg.senderId });
           cursor.set(sender, seq);
         }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Message } from "../protocol.ts";
-import type { StreamItem } from "../store/messages.ts";
+import type { StreamItem } from "../store/stream.ts";
 import type { LoggedEvent } from "../store/records.ts";
 
 export interface RealtimePort {

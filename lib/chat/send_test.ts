@@ -1,4 +1,4 @@
-import type { StreamItem } from "../store/messages.ts";
+import type { StreamItem } from "../store/stream.ts";
 import { deepStrictEqual as eq, equal, rejects } from "node:assert/strict";
 import { AppError } from "../errors.ts";
 import type { Message } from "../protocol.ts";

@@ -27,8 +27,8 @@ interface Pending {
  * and conversation) and 800 KB. */
 const MAX_CHECKS = 96;
 const MAX_BATCH_BYTES = 360 * 1024;
-/** KV takes at most 1000 mutations per commit: a message writes 3 (itself, its version entry,
- * its idempotency entry) plus one per member it mentions, plus a cursor per sender and a head. */
+/** KV takes at most 1000 mutations per commit: a message writes 2 (itself, its idempotency
+ * entry) plus one per member it mentions, plus a cursor per sender and a head. */
 const MAX_MUTATIONS = 900;
 const HEAD_CACHE = 10_000;
 const MEMBER_CACHE = 50_000;
@@ -151,10 +151,10 @@ export class SendBatcher implements HeadLane {
       // Checks: a message's idempotency entry, a conversation's head, per sender and
       // conversation its member entry and, in a direct one, the peer's block entry.
       const cost = same ? 0 : (conv ? 1 : 2) + (newSender ? (p.draft.absent ? 2 : 1) : 0);
-      // Per message its value, version and idempotency entries and its mentions, per sender a
+      // Per message its value and idempotency entry and its mentions, per sender a
       // cursor, per conversation its head and the list index moves (as the cached head lists
       // them; unknown: the most).
-      const writes = same ? 0 : 3 + (p.draft.mentions?.length ?? 0) + (newSender ? 1 : 0) +
+      const writes = same ? 0 : 2 + (p.draft.mentions?.length ?? 0) + (newSender ? 1 : 0) +
         (conv ? 0 : 1 + this.#indexWrites(p.convId));
       if (
         taken > 0 &&

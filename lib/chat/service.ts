@@ -37,9 +37,9 @@ import {
   listCursors,
   messagesAfter,
   messagesBefore,
-  messagesByVersion,
   present,
 } from "../store/messages.ts";
+import { messagesByVersion } from "../store/stream.ts";
 import { decodeCursor, encodeCursor, listPage, updateSettings } from "../store/inbox.ts";
 import { lookupPresence } from "../store/presence.ts";
 import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";

@@ -10,7 +10,8 @@
 import { log } from "../log.ts";
 import type { Message } from "../protocol.ts";
 import { eventsHead, type LoggedEvent, readEvents } from "../store/events.ts";
-import { getHead, streamBetween, type StreamItem } from "../store/messages.ts";
+import { getHead } from "../store/messages.ts";
+import { streamBetween, type StreamItem } from "../store/stream.ts";
 import type { Head } from "../store/records.ts";
 import { type KeyWatcher, watchEventsHead, watchHeads } from "../store/watch.ts";
 import { FastBus } from "./bus.ts";

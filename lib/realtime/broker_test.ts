@@ -1,6 +1,6 @@
 import { deepStrictEqual as eq } from "node:assert/strict";
 import { addMember, createGroup } from "../store/conversations.ts";
-import { type StreamItem } from "../store/messages.ts";
+import { type StreamItem } from "../store/stream.ts";
 import { commitMessages } from "../store/commit.ts";
 import { eventsHead, readEvents } from "../store/events.ts";
 import type { LoggedEvent } from "../store/records.ts";

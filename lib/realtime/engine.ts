@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { CLOSE, DELETED_ACCOUNT, type Message } from "../protocol.ts";
 import { listMemberships } from "../store/conversations.ts";
-import type { StreamItem } from "../store/messages.ts";
+import type { StreamItem } from "../store/stream.ts";
 import { getUser, publicUser } from "../store/users.ts";
 import { BlockCache } from "./blocks.ts";
 import type { LoggedEvent } from "../store/records.ts";

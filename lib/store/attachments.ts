@@ -254,7 +254,6 @@ export async function commitAttachmentMessage(
       .check(member)
       .check({ key: keys.idem(convId, draft.id), versionstamp: null })
       .set(keys.message(convId, seq), stored)
-      .set(keys.version(convId, seq), seq)
       .set(keys.idem(convId, draft.id), { seq, ts, senderId: draft.senderId } satisfies IdemRecord)
       .set(keys.cursor(convId, draft.senderId), { seq, n })
       .set(keys.head(convId), newHead);

@@ -3,7 +3,8 @@ import { AppError } from "../errors.ts";
 import { type ChangeOp, commitChange, listReactions } from "./changes.ts";
 import { KvBlobStore } from "./blobs.ts";
 import { createGroup } from "./conversations.ts";
-import { getHead, messagesByVersion } from "./messages.ts";
+import { getHead } from "./messages.ts";
+import { messagesByVersion } from "./stream.ts";
 import { commitMessages } from "./commit.ts";
 import { withKv } from "./testing.ts";
 

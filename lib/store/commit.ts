@@ -9,7 +9,7 @@ import { inboxMutations, moveInbox } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { getMany, retry } from "./kv.ts";
 import { type Draft, forStorage, getIdem, headCount } from "./messages.ts";
-import type { CursorRecord, Head, IdemRecord, MemberRecord, VersionRecord } from "./records.ts";
+import type { CursorRecord, Head, IdemRecord, MemberRecord } from "./records.ts";
 
 /** The outcome of committing a batch: stored messages, drafts that were already stored,
  * drafts refused because their sender is not a member (only when membership is checked), and
@@ -164,7 +164,6 @@ export async function commitGroups(
         last = m.replyTo ? forStorage(m) : m;
         op = op.check({ key: keys.idem(g.convId, m.id), versionstamp: null })
           .set(keys.message(g.convId, m.seq), last)
-          .set(keys.version(g.convId, m.seq), m.seq satisfies VersionRecord)
           .set(
             keys.idem(g.convId, m.id),
             { seq: m.seq, ts, senderId: m.senderId } satisfies IdemRecord,
@@ -222,7 +221,7 @@ function mutationsOf(
 ): number {
   return groups.reduce(
     (n, _, i) =>
-      n + pending[i].reduce((k, d) => k + 3 + (d.mentions?.length ?? 0), 0) + 1 +
+      n + pending[i].reduce((k, d) => k + 2 + (d.mentions?.length ?? 0), 0) + 1 +
       new Set(pending[i].map((d) => d.senderId)).size + inboxMutations(heads[i]?.value),
     0,
   );

@@ -36,7 +36,7 @@
  * | ["meta", "schema_version"]            | number (store schema)      | store/schema.ts             |
  * | ["metrics", isolateId, part]          | gzip'd snapshot (expiring) | store/metrics.ts, every 5 s |
  * | ["blob_bytes"]                        | Deno.KvU64 (chunk bytes)   | store/blobs.ts (chunk commits) |
- * | ["versions", convId, version]         | VersionRecord (target seq) | store/messages.ts, changes  |
+ * | ["versions", convId, version]         | VersionRecord (target seq) | store/changes.ts (stream.ts)|
  * | ["reaction_sums", convId, seq]        | Reaction[] (first 50 ids)  | store/changes.ts            |
  * | ["reactions", convId, seq, emoji, uid]| number (the change's seq)  | store/changes.ts            |
  * | ["mentions", userId, convId, seq]     | true (unread mention)      | store/messages.ts, changes  |
@@ -115,8 +115,9 @@ export const keys = {
   metricsPrefix: () => ["metrics"] as const,
   /** Bytes held in blob chunks, added and taken away in the commits that write and delete them. */
   blobBytes: () => ["blob_bytes"] as const,
-  /** The stream by version: one entry per message under its current version (sync reads a
-   * range of it); a change deletes the entry it supersedes. */
+  /** The changes in the stream: one entry per changed message, at its current version (a
+   * change deletes the entry it supersedes); an unchanged message has none, its seq is its
+   * version. Stores older than schema 4 also hold `seq → seq` entries for unchanged messages. */
   version: (convId: string, version: number) => ["versions", convId, version] as const,
   versionsOf: (convId: string) => ["versions", convId] as const,
   reactionSum: (convId: string, seq: number) => ["reaction_sums", convId, seq] as const,

@@ -16,7 +16,7 @@ import { appendEvents } from "./events.ts";
 import { moveInbox } from "./inbox.ts";
 import { keys } from "./keys.ts";
 import { getMany, listAll, retry } from "./kv.ts";
-import type { CursorRecord, Head, IdemRecord, VersionRecord } from "./records.ts";
+import type { CursorRecord, Head, IdemRecord } from "./records.ts";
 
 export type { CursorRecord, Head, IdemRecord, VersionRecord } from "./records.ts";
 
@@ -92,7 +92,6 @@ export function addSystemMessage(
   // The rest of the head (the list's member index) carries over; its entries move to `ts`.
   const next: Head = { ...head, seq, ts, last: message, n: headCount(head) };
   moveInbox(op, convId, head, ts).set(keys.message(convId, seq), message)
-    .set(keys.version(convId, seq), seq satisfies VersionRecord)
     .set(keys.head(convId), next);
   return { message, head: next };
 }
@@ -150,100 +149,6 @@ export async function messagesBetween(kv: Deno.Kv, convId: string, afterSeq: num
     end: keys.message(convId, upTo + 1),
   });
   return entries.map((e) => e.value);
-}
-
-/**
- * Up to `limit` messages whose version is above `afterVersion`, in their current state,
- * ascending by version, and whether more follow: what `sync` answers. One range read of the
- * version index (one entry per message, under its current version) and the messages it names.
- * A message changed while it is read carries a newer version than its entry: the page ends
- * before it, and the next page (from the last version returned) finds it under its new entry.
- */
-export async function messagesByVersion(
-  kv: Deno.Kv,
-  convId: string,
-  afterVersion: number,
-  limit: number,
-): Promise<{ messages: Message[]; hasMore: boolean }> {
-  if (afterVersion + 1 >= Number.MAX_SAFE_INTEGER) return { messages: [], hasMore: false };
-  for (let attempt = 0;; attempt++) {
-    const entries = await listAll<VersionRecord>(kv, {
-      start: keys.version(convId, afterVersion + 1),
-      end: [...keys.versionsOf(convId), Number.MAX_SAFE_INTEGER],
-    }, { limit: limit + 1 });
-    let hasMore = entries.length > limit;
-    const wanted = entries.slice(0, limit);
-    const read = await getMany<Message>(
-      kv,
-      wanted.map((e) => keys.message(convId, targetOf(e.value))),
-    );
-    const messages: Message[] = [];
-    for (let j = 0; j < wanted.length; j++) {
-      const m = read[j].value;
-      const version = wanted[j].key[2] as number;
-      if (!m) continue;
-      if ((m.version ?? m.seq) !== version) {
-        hasMore = true;
-        break;
-      }
-      messages.push(m);
-    }
-    if (messages.length || !hasMore || attempt >= 5) return { messages, hasMore };
-  }
-}
-
-/** The message seq a version entry names. */
-export const targetOf = (v: VersionRecord): number => typeof v === "number" ? v : v.seq;
-
-/**
- * One position of a conversation's stream, as the realtime engine delivers it: a new message
- * (`seq` is its own), a change (`seq` is the change's, `message` the target after it, `changeId`
- * the client's id), or a position whose change a later one superseded (`message` null: nothing
- * to deliver, but the position is passed).
- */
-export interface StreamItem {
-  seq: number;
-  message: Message | null;
-  changeId?: string;
-}
-
-/**
- * The stream positions afterSeq < seq <= upTo (what an isolate missed), every one of them:
- * positions with no version entry any more were superseded by a later change, whose entry
- * delivers the message's state. The caller knows `upTo` is committed (the head said so).
- */
-export async function streamBetween(
-  kv: Deno.Kv,
-  convId: string,
-  afterSeq: number,
-  upTo: number,
-): Promise<StreamItem[]> {
-  if (upTo <= afterSeq) return [];
-  const entries = await listAll<VersionRecord>(kv, {
-    start: keys.version(convId, afterSeq + 1),
-    end: keys.version(convId, upTo + 1),
-  });
-  const read = await getMany<Message>(
-    kv,
-    entries.map((e) => keys.message(convId, targetOf(e.value))),
-  );
-  // As served: with reactions and reply excerpts (the stored copies have neither).
-  const found = read.flatMap((r) => (r.value ? [r.value] : []));
-  const shown = new Map((await present(kv, convId, found)).map((m) => [m.seq, m]));
-  const byVersion = new Map<number, StreamItem>();
-  entries.forEach((e, j) => {
-    const v = e.key[2] as number;
-    byVersion.set(v, {
-      seq: v,
-      message: read[j].value ? shown.get(read[j].value!.seq)! : null,
-      ...(typeof e.value === "number" ? {} : { changeId: e.value.id }),
-    });
-  });
-  const items: StreamItem[] = [];
-  for (let seq = afterSeq + 1; seq <= upTo; seq++) {
-    items.push(byVersion.get(seq) ?? { seq, message: null });
-  }
-  return items;
 }
 
 /**

@@ -11,7 +11,7 @@ import { retry } from "./kv.ts";
 import { buildUserWordIndex } from "./users.ts";
 
 /** The version of the record shapes this code reads and writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** One step from `from` to `from + 1`. It must be safe to run again if it was interrupted. */
 export interface Migration {
@@ -33,8 +33,10 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     from: 1,
-    description: "message changes: every message gets its entry in the version index (sync)",
-    run: indexVersions,
+    // Until version 4 this step wrote a version-index entry for every stored message; sync now
+    // reads an unchanged message at its seq (lib/store/stream.ts), so there is nothing to write.
+    description: "message changes: stored messages are unchanged, at their own seq (no writes)",
+    run: () => Promise.resolve(),
   },
   {
     from: 2,
@@ -45,26 +47,14 @@ export const MIGRATIONS: readonly Migration[] = [
       await buildUserWordIndex(kv);
     },
   },
+  {
+    from: 3,
+    // Nothing to rewrite: the entries older releases wrote read the same. The bump keeps an
+    // older release (which would find new messages only through those entries) off this store.
+    description: "new messages get no version-index entry until changed (sync reads them by seq)",
+    run: () => Promise.resolve(),
+  },
 ];
-
-/**
- * Writes `["versions", convId, version] → seq` for every stored message (all unchanged before
- * version 2, so version = seq), in commits of 200. Setting an entry again is harmless.
- */
-async function indexVersions(kv: Deno.Kv): Promise<void> {
-  let op = kv.atomic();
-  let n = 0;
-  for await (const e of kv.list<{ seq: number; version?: number }>({ prefix: ["messages"] })) {
-    const [, convId, seq] = e.key as [string, string, number];
-    op = op.set(keys.version(convId, e.value.version ?? seq), seq);
-    if (++n % 200 === 0) {
-      const full = op;
-      await retry(() => full.commit());
-      op = kv.atomic();
-    }
-  }
-  if (n % 200) await retry(() => op.commit());
-}
 
 /** Thrown when the store is newer than this code, or a step is missing. */
 export class SchemaError extends Error {

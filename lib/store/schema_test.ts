@@ -88,14 +88,15 @@ Deno.test("ensureSchema() names a missing step instead of skipping it", async ()
   });
 });
 
-Deno.test("the step to version 2 indexes every stored message by version, so sync finds it", async () => {
+Deno.test("a version 1 store's messages (no version field, no index entries) are found by sync", async () => {
   await withKv(async (kv) => {
     await kv.set(keys.schemaVersion(), 1);
     for (let seq = 1; seq <= 250; seq++) {
       await kv.set(keys.message("c1", seq), { id: `m${seq}`, seq, body: `b${seq}` });
     }
+    await kv.set(keys.head("c1"), { seq: 250, ts: 0, last: null });
     assertEquals(await ensureSchema(kv), { from: 1, to: SCHEMA_VERSION });
-    const { messagesByVersion } = await import("./messages.ts");
+    const { messagesByVersion } = await import("./stream.ts");
     const page = await messagesByVersion(kv, "c1", 240, 100);
     assertEquals(page.messages.map((m) => m.seq), [
       241,
