@@ -7,6 +7,8 @@
 import { type Message, unchanged } from "../../lib/protocol.ts";
 import { keys } from "../../lib/store/keys.ts";
 import type { Draft, Head } from "../../lib/store/messages.ts";
+import { commitMessages } from "../../lib/store/commit.ts";
+import { createDirect } from "../../lib/store/conversations.ts";
 
 /** A KV handle plus how to dispose of it (and of its temporary directory, for a file KV). */
 export interface BenchKv {
@@ -107,6 +109,23 @@ export function drafts(n: number, bodyLen = 200, senders = 8): Draft[] {
 export async function seedHead(kv: Deno.Kv, convId = crypto.randomUUID()): Promise<string> {
   await kv.set(keys.head(convId), { seq: 0, ts: Date.now(), last: null } satisfies Head);
   return convId;
+}
+
+/** `n` direct conversations of two new users each, with `history` messages in each. */
+export async function seedDirects(
+  kv: Deno.Kv,
+  n: number,
+  history: number,
+): Promise<{ convId: string; users: [string, string] }[]> {
+  const out: { convId: string; users: [string, string] }[] = [];
+  for (let i = 0; i < n; i++) {
+    const users: [string, string] = [crypto.randomUUID(), crypto.randomUUID()];
+    const { conversation } = await createDirect(kv, users[0], users[1]);
+    const ds = drafts(history, 40).map((d, j) => ({ ...d, senderId: users[j % 2] }));
+    await commitMessages(kv, conversation.id, ds);
+    out.push({ convId: conversation.id, users });
+  }
+  return out;
 }
 
 /** A typical stored message (UUIDs as production makes them), body `bodyLen` long. */

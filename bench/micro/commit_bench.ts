@@ -19,7 +19,12 @@ import { createRuntime, type Runtime } from "../../lib/runtime.ts";
 import { createGroup } from "../../lib/store/conversations.ts";
 import { keys } from "../../lib/store/keys.ts";
 import { type Head } from "../../lib/store/messages.ts";
-import { commitGroups, commitMessages } from "../../lib/store/commit.ts";
+import {
+  commitGroups,
+  commitMessages,
+  type GuardCache,
+  type MemberCache,
+} from "../../lib/store/commit.ts";
 import { createUser } from "../../lib/store/users.ts";
 import {
   atExit,
@@ -28,6 +33,7 @@ import {
   CountingSocket,
   drafts,
   openBenchKv,
+  seedDirects,
   seedHead,
 } from "./_support.ts";
 
@@ -74,6 +80,37 @@ for (const k of [mem, file]) {
         const res = await commitGroups(k.kv, groups, heads);
         b.end();
         heads = new Map(res.map((r, i) => [convIds[i], r.head]));
+      },
+    });
+  }
+  // The direct scenario's commit (`deno task bench --scenario direct`): one message in each of
+  // 8 direct conversations, as SendBatcher commits them under load: heads, member entries and
+  // the peers' block entries cached and checked, both members' list entries moved. 500 pairs in
+  // turn, each with 20 messages of history. Messages/s = 8 / time: the reference of issue 16's
+  // direct saturation goal ("the bare KV store with the same group commit").
+  if (k.label === "file") {
+    const pairs = await seedDirects(k.kv, 500, 20);
+    const heads = new Map<string, Deno.KvEntry<Head>>();
+    const members: MemberCache = new Map();
+    const guards: GuardCache = new Map();
+    let turn = 0;
+    Deno.bench({
+      name: `commitGroups 8 direct conversations x 1 draft [${k.label}]`,
+      group: `commit ${k.label}`,
+      async fn(b) {
+        const groups = Array.from({ length: 8 }, () => {
+          const p = pairs[turn++ % pairs.length];
+          const [senderId, peer] = turn % 2 ? p.users : [p.users[1], p.users[0]];
+          const [d] = drafts(1, 40);
+          return {
+            convId: p.convId,
+            drafts: [{ ...d, senderId, absent: keys.block(peer, senderId) }],
+          };
+        });
+        b.start();
+        const res = await commitGroups(k.kv, groups, heads, members, guards);
+        b.end();
+        res.forEach((r, i) => heads.set(groups[i].convId, r.head));
       },
     });
   }
