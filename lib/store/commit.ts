@@ -87,8 +87,8 @@ export async function commitGroups(
   for (let attempt = 0;; attempt++) {
     // Membership first, on every attempt: a non-member's draft is refused, also when it is a
     // resend of something stored while they were a member.
-    if (members) await checkMembers(kv, groups, pending, refused, members);
-    await checkGuards(kv, groups, pending, blocked, guards);
+    if (members) await checkSenders(kv, groups, pending, refused, memberCheck(members));
+    await checkSenders(kv, groups, pending, blocked, guardCheck(guards));
     if (!checkedIdem) {
       const found = await Promise.all(
         groups.map((g, i) => getIdem(kv, g.convId, pending[i].map((d) => d.id))),
@@ -227,65 +227,60 @@ function mutationsOf(
   );
 }
 
-/** Reads the member entries `members` lacks; moves drafts of non-members to `refused`. */
-async function checkMembers(
+/**
+ * An entry a commit checks once per sender and conversation, kept in `cache` for the next
+ * commit: its key for a draft (null: nothing to check) and whether its entry lets the draft in.
+ */
+interface SenderCheck<V> {
+  cache: Map<string, Deno.KvEntryMaybe<V>>;
+  keyOf(convId: string, d: Draft): Deno.KvKey | null;
+  admits(e: Deno.KvEntryMaybe<V> | undefined): boolean;
+}
+
+/** Reads the entries `check.cache` lacks; moves the drafts it does not admit to `out`, and
+ * forgets their entries (read again next time: someone added back or unblocked later must not
+ * be refused from memory). */
+async function checkSenders<V>(
   kv: Deno.Kv,
   groups: ConversationDrafts[],
   pending: Draft[][],
-  refused: Draft[][],
-  members: MemberCache,
+  out: Draft[][],
+  check: SenderCheck<V>,
 ): Promise<void> {
   const need = new Map<string, Deno.KvKey>();
   groups.forEach((g, i) => {
     for (const d of pending[i]) {
+      const key = check.keyOf(g.convId, d);
       const k = memberCacheKey(g.convId, d.senderId);
-      if (!members.has(k)) need.set(k, keys.member(g.convId, d.senderId));
+      if (key && !check.cache.has(k)) need.set(k, key);
     }
   });
   if (need.size) {
-    const read = await getMany<MemberRecord>(kv, [...need.values()]);
-    [...need.keys()].forEach((k, j) => members.set(k, read[j]));
+    const read = await getMany<V>(kv, [...need.values()]);
+    [...need.keys()].forEach((k, j) => check.cache.set(k, read[j]));
   }
   groups.forEach((g, i) => {
     pending[i] = pending[i].filter((d) => {
+      if (!check.keyOf(g.convId, d)) return true;
       const k = memberCacheKey(g.convId, d.senderId);
-      if (members.get(k)?.value) return true;
-      // Not cached: someone added back later must be read again, not refused from memory.
-      members.delete(k);
-      refused[i].push(d);
+      if (check.admits(check.cache.get(k))) return true;
+      check.cache.delete(k);
+      out[i].push(d);
       return false;
     });
   });
 }
 
-/** Reads the `absent` entries `guards` lacks; moves drafts whose key exists to `blocked`. */
-async function checkGuards(
-  kv: Deno.Kv,
-  groups: ConversationDrafts[],
-  pending: Draft[][],
-  blocked: Draft[][],
-  guards: GuardCache,
-): Promise<void> {
-  const need = new Map<string, Deno.KvKey>();
-  groups.forEach((g, i) => {
-    for (const d of pending[i]) {
-      const k = memberCacheKey(g.convId, d.senderId);
-      if (d.absent && !guards.has(k)) need.set(k, d.absent);
-    }
-  });
-  if (need.size) {
-    const read = await getMany<unknown>(kv, [...need.values()]);
-    [...need.keys()].forEach((k, j) => guards.set(k, read[j]));
-  }
-  groups.forEach((g, i) => {
-    pending[i] = pending[i].filter((d) => {
-      if (!d.absent) return true;
-      const k = memberCacheKey(g.convId, d.senderId);
-      if (guards.get(k)?.value === null) return true;
-      // Read again next time: a block lifted later must not be remembered.
-      guards.delete(k);
-      blocked[i].push(d);
-      return false;
-    });
-  });
-}
+/** The sender's member entry: drafts of non-members are refused. */
+const memberCheck = (members: MemberCache): SenderCheck<MemberRecord> => ({
+  cache: members,
+  keyOf: (convId, d) => keys.member(convId, d.senderId),
+  admits: (e) => !!e?.value,
+});
+
+/** The draft's `absent` key (a direct peer's block): drafts whose key exists are blocked. */
+const guardCheck = (guards: GuardCache): SenderCheck<unknown> => ({
+  cache: guards,
+  keyOf: (_, d) => d.absent ?? null,
+  admits: (e) => e !== undefined && e.value === null,
+});
