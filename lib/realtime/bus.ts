@@ -7,7 +7,7 @@
 import { log } from "../log.ts";
 
 /** How often an isolate tells the others it is there. */
-export const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_MS = 5_000;
 /** An isolate not heard from for this long is gone. */
 const PEER_TTL_MS = 3 * HEARTBEAT_MS;
 /** The field that marks the bus's own messages (never a field of an event). */
@@ -38,25 +38,21 @@ export class FastBus<T> {
       else onEvent(e.data as T);
     };
     this.#say("hello");
-    const timer = setInterval(() => this.#say("here"), HEARTBEAT_MS);
+    const timer = setInterval(() => {
+      this.#say("here");
+      this.#forgetSilent();
+    }, HEARTBEAT_MS);
     Deno.unrefTimer(timer);
     this.#timer = timer;
   }
 
-  /** Whether another isolate was heard from lately (posts go out only then). */
+  /** How many other isolates were heard from lately (posts go out only while there are any). */
   get peers(): number {
-    const now = Date.now();
-    for (const [id, seen] of this.#peers) if (now - seen > PEER_TTL_MS) this.#peers.delete(id);
     return this.#peers.size;
   }
 
   post(event: T): void {
-    if (!this.#channel || this.#peers.size === 0 || this.peers === 0) return;
-    try {
-      this.#channel.postMessage(event);
-    } catch (err) {
-      log.warn("broadcast failed", { error: String(err) });
-    }
+    if (this.#peers.size > 0) this.#send(event);
   }
 
   close(): void {
@@ -73,9 +69,19 @@ export class FastBus<T> {
     if (c[CONTROL] === "hello") this.#say("here");
   }
 
+  /** Forgets isolates not heard from for PEER_TTL_MS (gone without a bye); at each heartbeat. */
+  #forgetSilent(): void {
+    const now = Date.now();
+    for (const [id, seen] of this.#peers) if (now - seen > PEER_TTL_MS) this.#peers.delete(id);
+  }
+
   #say(what: Control[typeof CONTROL]): void {
+    this.#send({ [CONTROL]: what, from: this.#id } satisfies Control);
+  }
+
+  #send(data: T | Control): void {
     try {
-      this.#channel?.postMessage({ [CONTROL]: what, from: this.#id } satisfies Control);
+      this.#channel?.postMessage(data);
     } catch (err) {
       log.warn("broadcast failed", { error: String(err) });
     }
