@@ -23,7 +23,9 @@
  *   a stream position and is expected on every other member's connection.
  * @module
  */
-import { Histogram, type HistogramData, type Percentiles } from "./histogram.ts";
+import { Histogram, type Percentiles } from "./histogram.ts";
+import { addCounts, tallyDeliveries } from "./tally.ts";
+import type { SendStats } from "./wire.ts";
 
 export type ChangeKind = "edit" | "react";
 export type SendKind = "message" | ChangeKind;
@@ -123,16 +125,7 @@ interface KindCounts {
 
 /** What a worker reports about changes for one phase (bench/wire.ts `PhaseStats.changes`). */
 export interface ChangeStats {
-  kinds: Record<ChangeKind, {
-    sent: number;
-    acked: number;
-    unanswered: number;
-    errors: Record<string, number>;
-    ackLatency: HistogramData;
-    deliveryLatency: HistogramData;
-    deliveries: number;
-    deliveriesInWindow: number;
-  }>;
+  kinds: Record<ChangeKind, SendStats>;
   /** `[conversation#seq, conversationId, kind]` for every change ack this worker received. */
   acks: [string, string, ChangeKind][];
   /** Changes due while no target existed yet, made at a later send instead. */
@@ -404,7 +397,7 @@ export function summarizeChanges(
     const ack = new Histogram(), del = new Histogram();
     const errors: Record<string, number> = {};
     let sent = 0, acked = 0, unanswered = 0, total = 0, inWindow = 0;
-    let expected = 0, seen = 0, lost = 0, unexpected = 0;
+    const mine: [string, string][] = [];
     for (const s of stats) {
       const c = s.kinds[k];
       sent += c.sent;
@@ -414,18 +407,14 @@ export function summarizeChanges(
       inWindow += c.deliveriesInWindow;
       ack.merge(c.ackLatency);
       del.merge(c.deliveryLatency);
-      for (const [code, n] of Object.entries(c.errors)) errors[code] = (errors[code] ?? 0) + n;
+      addCounts(errors, c.errors);
       for (const [key, conv, kk] of s.acks) {
         if (kk !== k || keys.has(key)) continue;
         keys.add(key);
-        const want = Math.max(0, (members.get(conv) ?? 0) - 1);
-        const got = received.get(key) ?? 0;
-        expected += want;
-        seen += Math.min(want, got);
-        if (got < want) lost += want - got;
-        if (got > want) unexpected += got - want;
+        mine.push([key, conv]);
       }
     }
+    const { expected, seen, lost, unexpected } = tallyDeliveries(mine, members, received);
     return {
       sent,
       acked,

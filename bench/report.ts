@@ -5,6 +5,7 @@
  */
 import { type ChangesSummary, summarizeChanges } from "./changes.ts";
 import { Histogram, type Percentiles } from "./histogram.ts";
+import { addCounts, tallyDeliveries } from "./tally.ts";
 import type { PhaseStats } from "./wire.ts";
 
 export interface ProcessUse {
@@ -66,10 +67,6 @@ export interface PhaseSummary {
   allDeliveredPerSec?: number;
 }
 
-function addCounts(into: Record<string, number>, from: Record<string, number>) {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
-}
-
 /**
  * Merges every worker's stats for one phase. `members` gives, per conversation, how many
  * connected clients are in it: each acked message is expected on all of them but its sender.
@@ -120,15 +117,7 @@ export function summarize(
     batches += s.batches;
     maxBatch = Math.max(maxBatch, s.maxBatch);
   }
-  let expected = 0, seen = 0, lost = 0, unexpected = 0;
-  for (const [key, conv] of acked) {
-    const want = Math.max(0, (members.get(conv) ?? 0) - 1);
-    const got = received.get(key) ?? 0;
-    expected += want;
-    seen += Math.min(want, got);
-    if (got < want) lost += want - got;
-    if (got > want) unexpected += got - want;
-  }
+  let { expected, seen, lost, unexpected } = tallyDeliveries(acked, members, received);
   const d = offered.durationS;
   const changeStats = stats.flatMap((s) => (s.changes ? [s.changes] : []));
   const changes = changeStats.length

@@ -6,6 +6,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { type MessageFields, scanFrames, scanMessages, scanMixed } from "./scan.ts";
 import { SeqCounts, SeqSet } from "./seqs.ts";
+import { unchanged } from "../lib/protocol.ts";
 
 function message(seq: number, body = `t:${1700000000000 + seq}.5|p:1|`) {
   return {
@@ -134,16 +135,7 @@ function current(seq: number, changes: Record<string, unknown> = {}) {
   const f = message(seq);
   return {
     type: "message",
-    message: {
-      ...f.message,
-      version: seq,
-      editedTs: null,
-      deleted: false,
-      reactions: [],
-      replyTo: null,
-      mentions: [],
-      ...changes,
-    },
+    message: { ...f.message, ...unchanged(seq), ...changes },
   };
 }
 

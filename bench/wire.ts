@@ -69,11 +69,9 @@ export interface ConnectedEv {
   errorSample: string | null;
 }
 
-export interface PhaseStats {
-  phase: number;
-  windowStart: number;
-  windowEnd: number;
-  /** Messages sent inside the window. */
+/** What a worker counts of the sends of one kind (messages, or one kind of change). */
+export interface SendStats {
+  /** Sent inside the window. */
   sent: number;
   acked: number;
   /** Sent but neither acked nor refused when the worker reported. */
@@ -81,10 +79,16 @@ export interface PhaseStats {
   errors: Record<string, number>;
   ackLatency: HistogramData;
   deliveryLatency: HistogramData;
-  /** Every `message` frame of this phase received, duplicates included. */
+  /** Every frame of this phase that delivered one of them, duplicates included. */
   deliveries: number;
   /** Of which received before the window closed. */
   deliveriesInWindow: number;
+}
+
+export interface PhaseStats extends SendStats {
+  phase: number;
+  windowStart: number;
+  windowEnd: number;
   /** The same message (conversation and seq) received twice by one client. */
   duplicates: number;
   /** A client received the message it sent itself (the contract says it must not). */
