@@ -67,22 +67,19 @@ async function readPositions(
 }
 
 /** Merges entries and unchanged messages by position (an old store's entry for an unchanged
- * message and the message itself are one position). */
+ * message and the message itself are one position). A change whose target was in the range
+ * read takes it from there. */
 function merge(entries: Deno.KvEntry<VersionRecord>[], messages: Message[]): Found[] {
+  const bySeq = new Map(messages.map((m) => [m.seq, m]));
   const byVersion = new Map<number, Found>();
   for (const m of messages) {
     if (atOwnSeq(m)) byVersion.set(m.seq, { version: m.seq, target: m.seq, message: m });
   }
   for (const e of entries) {
     const version = e.key[2] as number;
+    const target = targetOf(e.value);
     const changeId = typeof e.value === "number" ? undefined : e.value.id;
-    const prev = byVersion.get(version);
-    byVersion.set(version, {
-      version,
-      target: targetOf(e.value),
-      message: prev?.message,
-      changeId,
-    });
+    byVersion.set(version, { version, target, message: bySeq.get(target), changeId });
   }
   return [...byVersion.values()].sort((a, b) => a.version - b.version);
 }
