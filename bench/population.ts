@@ -95,7 +95,7 @@ let seedMs = 0;
   log(`${U} users in ${Math.round(performance.now() - t0)} ms`);
   // Conversations are written as createDirect and createGroup write them (the same records,
   // the member writes of `addMemberOps`), with HISTORY messages each as commitGroups writes
-  // them (message, version and idempotency entries, head with the last message, the senders' cursors), many
+  // them (message, idempotency entry, head with the last message, the senders' cursors), many
   // conversations per commit, without the event log's member_added announcements, which only
   // a running server's listeners would read.
   const now = Date.now();
@@ -177,7 +177,7 @@ let seedMs = 0;
       pair: [ids[a], ids[b]],
     })),
     pairs,
-    Math.max(1, Math.floor(900 / (11 + 3 * HISTORY))),
+    Math.max(1, Math.floor(900 / (11 + 2 * HISTORY))),
   );
   log(`${pairs.length} direct conversations at ${Math.round(performance.now() - t0)} ms`);
   // Groups: GROUPS layers, each a partition of the users into groups of GROUP_SIZE, by a
@@ -200,7 +200,7 @@ let seedMs = 0;
       memberCount: m.length,
     })),
     groups,
-    Math.max(1, Math.floor(900 / (4 * GROUP_SIZE + 2 + 3 * HISTORY))),
+    Math.max(1, Math.floor(900 / (4 * GROUP_SIZE + 2 + 2 * HISTORY))),
   );
   log(`${groups.length} groups at ${Math.round(performance.now() - t0)} ms`);
   // Sessions came with their per-user index (createSession) and the list index with each
