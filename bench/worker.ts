@@ -361,6 +361,7 @@ async function runPhase(cmd: PhaseCmd) {
           const id = crypto.randomUUID();
           const sentAt = now();
           s.c.lastSentAt = sentAt;
+          let body = `t:${sentAt}${prefix}`;
           if (changes) {
             const kind = s.mix.next(fraction);
             const change = kind === "message"
@@ -370,15 +371,11 @@ async function runPhase(cmd: PhaseCmd) {
               s.c.ws!.send(change);
               continue;
             }
-            const body = changes.messageBody(s.mix, id, sentAt);
-            s.c.ws!.send(
-              `{"type":"send","id":"${id}","conversationId":"${s.conv}","body":"${body}"}`,
-            );
-          } else {
-            s.c.ws!.send(
-              `{"type":"send","id":"${id}","conversationId":"${s.conv}","body":"t:${sentAt}${prefix}"}`,
-            );
+            body = changes.messageBody(s.mix, id, sentAt);
           }
+          s.c.ws!.send(
+            `{"type":"send","id":"${id}","conversationId":"${s.conv}","body":"${body}"}`,
+          );
           ph.pending.set(id, [s.c.spec.gi, sentAt]);
           ph.sent++;
         }
