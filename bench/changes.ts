@@ -185,6 +185,11 @@ export class PhaseChanges {
   messageBody(sender: SenderMix, id: string, sentAt: number): string {
     const editable = sender.messages++ % 2 === 0;
     if (editable) this.#editableSent.set(id, sender);
+    return this.#body(sentAt, editable);
+  }
+
+  /** A body that carries its send time and phase and says whether it may be edited. */
+  #body(sentAt: number, editable: boolean): string {
     return `t:${sentAt}|p:${this.phase}|${editable ? "e" : "r"}|${this.pad}`;
   }
 
@@ -229,7 +234,7 @@ export class PhaseChanges {
   #edit(sender: SenderMix, userId: string, conv: string, id: string, sentAt: number) {
     if (!sender.editable.length) return null;
     const seq = sender.editable[Math.floor(Math.random() * sender.editable.length)];
-    const body = `t:${sentAt}|p:${this.phase}|e|${this.pad}`;
+    const body = this.#body(sentAt, true);
     this.pending.set(id, { kind: "edit", sentAt, sender, userId });
     this.#kinds.edit.sent++;
     return JSON.stringify({ type: "edit", id, conversationId: conv, seq, body });
