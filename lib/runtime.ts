@@ -15,7 +15,7 @@ import { Realtime } from "./realtime/engine.ts";
 import { KvBlobStore } from "./store/blobs.ts";
 import { retryStartup } from "./store/kv.ts";
 import { ensureSchema } from "./store/schema.ts";
-import { buildListIndex } from "./store/inbox.ts";
+import { buildListIndex } from "./store/inbox_build.ts";
 import { AccountService } from "./people/accounts.ts";
 import { buildUserSessionIndex } from "./store/sessions.ts";
 

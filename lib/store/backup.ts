@@ -21,7 +21,7 @@
  */
 import type { Message } from "../protocol.ts";
 import { decodeKey, decodeValue, encodeKey, encodeValue, type Json } from "./codec.ts";
-import { buildListIndex } from "./inbox.ts";
+import { buildListIndex } from "./inbox_build.ts";
 import { keys } from "./keys.ts";
 import { isTransient, retry } from "./kv.ts";
 import type { Head, IdemRecord } from "./messages.ts";
