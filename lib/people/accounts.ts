@@ -11,18 +11,11 @@ import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { clearLoginFailures, reserveLoginAttempt } from "../auth/throttle.ts";
 import { AppError } from "../errors.ts";
 import { securityEvent } from "../log.ts";
-import {
-  type Conversation,
-  LIMITS,
-  type Message,
-  type SessionInfo,
-  type User,
-} from "../protocol.ts";
-import { conversationViews } from "../chat/views.ts";
+import { LIMITS, type SessionInfo, type User } from "../protocol.ts";
 import { eraseUserTraces } from "../store/accounts.ts";
 import type { BlobManifest, BlobStore } from "../store/blobs.ts";
 import { addBlock, blocks, forgetBlocks, listBlocked, removeBlock } from "../store/blocks.ts";
-import { getConversations, listMemberships, removeMember } from "../store/conversations.ts";
+import { listMemberships, removeMember } from "../store/conversations.ts";
 import { appendEvents, type LoggedEvent } from "../store/events.ts";
 import { keys } from "../store/keys.ts";
 import { retry } from "../store/kv.ts";
@@ -42,6 +35,7 @@ import {
   updateUser,
 } from "../store/users.ts";
 import { deviceName } from "./device.ts";
+import { exportAccount } from "./export.ts";
 
 /** What the account service needs of the realtime engine. */
 export interface AccountsPort {
@@ -311,51 +305,9 @@ export class AccountService {
 
   // ---- export --------------------------------------------------------------------------------
 
-  /**
-   * The user's own data as JSON lines, streamed: their profile, then each conversation they
-   * are in, then every message they sent in it. Read lazily, a conversation at a time, so a
-   * long history never sits in memory.
-   */
+  /** The user's own data as JSON lines, streamed (see `exportAccount`). */
   export(userId: string): ReadableStream<Uint8Array> {
-    const kv = this.kv;
-    const enc = new TextEncoder();
-    const line = (o: unknown) => enc.encode(JSON.stringify(o) + "\n");
-    async function* lines(): AsyncGenerator<Uint8Array> {
-      const user = await getUser(kv, userId);
-      if (!user) return;
-      yield line({
-        type: "profile",
-        user: publicUser(user),
-        createdTs: user.createdAt,
-        blocked: await listBlocked(kv, userId),
-      });
-      const ids = await listMemberships(kv, userId);
-      for (let i = 0; i < ids.length; i += 50) {
-        const convs = await getConversations(kv, ids.slice(i, i + 50));
-        const views: Conversation[] = await conversationViews(kv, userId, convs);
-        for (const conversation of views) {
-          yield line({ type: "conversation", conversation });
-          for await (
-            const e of kv.list<Message>({ prefix: keys.messagesOf(conversation.id) }, {
-              batchSize: 500,
-            })
-          ) {
-            if (e.value.senderId === userId) yield line({ type: "message", message: e.value });
-          }
-        }
-      }
-    }
-    const it = lines();
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { done, value } = await it.next();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      },
-      async cancel() {
-        await it.return(undefined);
-      },
-    }, { highWaterMark: 0 });
+    return exportAccount(this.kv, userId);
   }
 
   // ---- blocks --------------------------------------------------------------------------------
