@@ -4,7 +4,6 @@
  * @module
  */
 import { AppError, notFound } from "../errors.ts";
-import { mayChangeRoles, mayManage, mayRemove, roleChangeable } from "../roles.ts";
 import {
   type Conversation,
   type ConversationPage,
@@ -18,18 +17,10 @@ import {
   type UserWithPresence,
 } from "../protocol.ts";
 import {
-  addMember,
-  createDirect,
-  createGroup,
-  findDirect,
-  getConversation,
   getConversations,
   getMember,
   listMembers,
   type MemberRecord,
-  removeMember,
-  setRole,
-  setTitle,
 } from "../store/conversations.ts";
 import { KvBlobStore } from "../store/blobs.ts";
 import {
@@ -42,14 +33,13 @@ import {
 import { messagesByVersion } from "../store/stream.ts";
 import { decodeCursor, encodeCursor, listPage, updateSettings } from "../store/inbox.ts";
 import { lookupPresence } from "../store/presence.ts";
-import { getUser, getUsers, publicUser, searchUsers } from "../store/users.ts";
+import { getUsers, publicUser, searchUsers } from "../store/users.ts";
 import { type ChangeAck, Changing } from "./changes.ts";
+import { Membership } from "./membership.ts";
 import type { RealtimePort } from "./port.ts";
-import { SharedRateLimiter } from "./ratelimit.ts";
 import { type Ack, Sending } from "./send.ts";
 import { conversationView, conversationViews } from "./views.ts";
-import { refuseIfBlocked } from "./blocking.ts";
-import { blockersAmong, blocks } from "../store/blocks.ts";
+import { blockersAmong } from "../store/blocks.ts";
 
 export type { Ack } from "./send.ts";
 export type { ChangeAck } from "./changes.ts";
@@ -57,9 +47,7 @@ export type { ChangeAck } from "./changes.ts";
 export class ChatService {
   #sending: Sending;
   #changing: Changing;
-  /** Putting people into conversations (new direct chats, groups, added members): a burst of
-   * 20, then one every 5 s per user, so nobody can fill someone else's list by the thousand. */
-  #placements: SharedRateLimiter;
+  #membership: Membership;
 
   constructor(private kv: Deno.Kv, private realtime: RealtimePort) {
     this.#sending = new Sending(kv, realtime);
@@ -69,8 +57,7 @@ export class ChatService {
       new KvBlobStore(kv),
       this.#sending.lane,
     );
-    // Over the whole server; a block of one token, as placements are rare and commit anyway.
-    this.#placements = new SharedRateLimiter(kv, "place", 20, 0.2, 1);
+    this.#membership = new Membership(kv, realtime);
   }
 
   // ---- membership checks -------------------------------------------------------------------
@@ -79,18 +66,6 @@ export class ChatService {
     const member = await getMember(this.kv, convId, userId);
     if (!member) throw notFound();
     return member;
-  }
-
-  async #group(actorId: string, convId: string) {
-    const [member, conv] = await Promise.all([
-      this.#member(actorId, convId),
-      getConversation(this.kv, convId),
-    ]);
-    if (!conv.value) throw notFound();
-    if (conv.value.kind !== "group") {
-      throw new AppError("forbidden", "A direct conversation always has exactly its two members.");
-    }
-    return { member, conv: conv.value };
   }
 
   // ---- views ---------------------------------------------------------------------------------
@@ -164,133 +139,36 @@ export class ChatService {
     return { conversation, members };
   }
 
-  // ---- creating and changing conversations ---------------------------------------------------
+  // ---- creating and changing conversations (lib/chat/membership.ts) -------------------------
 
   /** Finds or creates the direct conversation with another user. */
-  async createDirect(userId: string, otherId: string) {
-    if (otherId === userId) {
-      throw new AppError("invalid_input", "You cannot start a conversation with yourself.", {
-        field: "userId",
-      });
-    }
-    if (!(await getUser(this.kv, otherId))) {
-      throw new AppError("not_found", "That user does not exist.", { field: "userId" });
-    }
-    await refuseIfBlocked(
-      this.kv,
-      otherId,
-      userId,
-      "You cannot start a conversation with this person: they have blocked you.",
-    );
-    // Opening a direct chat that exists already puts nobody anywhere: only a new one counts.
-    if (!(await findDirect(this.kv, userId, otherId))) await this.#place(userId);
-    const { conversation, created } = await createDirect(this.kv, userId, otherId);
-    return { conversation: (await this.view(userId, conversation.id))!, created };
+  createDirect(userId: string, otherId: string) {
+    return this.#membership.createDirect(userId, otherId);
   }
 
   /** Creates a group owned by the caller. */
-  async createGroup(userId: string, title: string, memberIds: string[]) {
-    const wanted = [...new Set(memberIds)].filter((id) => id !== userId);
-    const found = await getUsers(this.kv, wanted);
-    if (found.length !== wanted.length) {
-      const known = new Set(found.map((u) => u.id));
-      const missing = wanted.find((id) => !known.has(id));
-      throw new AppError("invalid_input", `memberIds: user ${missing} does not exist.`, {
-        field: "memberIds",
-      });
-    }
-    const blockers = await Promise.all(wanted.map((id) => blocks(this.kv, id, userId)));
-    if (blockers.some(Boolean)) {
-      throw new AppError("forbidden", "You cannot add someone who has blocked you to a group.", {
-        field: "memberIds",
-      });
-    }
-    await this.#place(userId);
-    const conv = await createGroup(this.kv, userId, title, wanted);
-    return (await this.view(userId, conv.id))!;
-  }
-
-  async #place(userId: string): Promise<void> {
-    const wait = await this.#placements.take(userId);
-    if (wait > 0) {
-      throw new AppError(
-        "rate_limited",
-        "You are starting conversations or adding people too fast. Please wait a moment.",
-        { retryAfterMs: wait },
-      );
-    }
+  createGroup(userId: string, title: string, memberIds: string[]) {
+    return this.#membership.createGroup(userId, title, memberIds);
   }
 
   /** Renames a group (owner or admin). */
-  async rename(actorId: string, convId: string, title: string): Promise<void> {
-    const { member } = await this.#group(actorId, convId);
-    if (!mayManage(member.role)) {
-      throw new AppError("forbidden", "Only the group's owner and admins can rename it.");
-    }
-    const system: Message[] = [];
-    await setTitle(this.kv, convId, title, actorId, system);
-    this.#publishSystem(convId, system);
-  }
-
-  /** Group changes just stored as system messages go out like any message. */
-  #publishSystem(convId: string, msgs: Message[]): void {
-    if (msgs.length) this.realtime.publishMessages(convId, msgs);
+  rename(actorId: string, convId: string, title: string): Promise<void> {
+    return this.#membership.rename(actorId, convId, title);
   }
 
   /** Adds a member to a group (owner or admin). */
-  async addMember(actorId: string, convId: string, userId: string): Promise<void> {
-    const { member } = await this.#group(actorId, convId);
-    if (!mayManage(member.role)) {
-      throw new AppError("forbidden", "Only the group's owner and admins can add members.");
-    }
-    if (!(await getUser(this.kv, userId))) {
-      throw new AppError("not_found", "That user does not exist.", { field: "userId" });
-    }
-    await refuseIfBlocked(
-      this.kv,
-      userId,
-      actorId,
-      "You cannot add someone who has blocked you to a group.",
-    );
-    await this.#place(actorId);
-    // Applied here at once (other isolates hear of it by channel and by the log's watch).
-    const system: Message[] = [];
-    const logged = await addMember(this.kv, convId, userId, actorId, system);
-    if (logged) this.realtime.publishEvents(logged);
-    else this.#placements.refund(actorId); // already a member: nobody was placed
-    this.#publishSystem(convId, system);
+  addMember(actorId: string, convId: string, userId: string): Promise<void> {
+    return this.#membership.addMember(actorId, convId, userId);
   }
 
   /** Makes a member an admin or a plain member (owner only). */
-  async setRole(actorId: string, convId: string, userId: string, role: "admin" | "member") {
-    const { member } = await this.#group(actorId, convId);
-    if (!mayChangeRoles(member.role)) {
-      throw new AppError("forbidden", "Only the group's owner can change roles.");
-    }
-    const target = await getMember(this.kv, convId, userId);
-    if (!target) throw new AppError("not_found", "That user is not a member of this group.");
-    if (!roleChangeable(target.role)) {
-      throw new AppError("forbidden", "The owner's role cannot be changed.");
-    }
-    await setRole(this.kv, convId, userId, role);
+  setRole(actorId: string, convId: string, userId: string, role: "admin" | "member") {
+    return this.#membership.setRole(actorId, convId, userId, role);
   }
 
   /** Removes a member, or leaves when actor and user are the same. */
-  async removeMember(actorId: string, convId: string, userId: string): Promise<void> {
-    const { member } = await this.#group(actorId, convId);
-    if (actorId !== userId) {
-      const target = await getMember(this.kv, convId, userId);
-      if (!target) throw new AppError("not_found", "That user is not a member of this group.");
-      if (!mayRemove(member.role, target.role)) {
-        throw new AppError("forbidden", "You do not have permission to remove that member.");
-      }
-    }
-    // Applied here at once: from now on this isolate neither delivers to the removed member nor
-    // takes their sends (other isolates hear of it by channel and by the log's watch).
-    const system: Message[] = [];
-    const logged = await removeMember(this.kv, convId, userId, actorId, system);
-    if (logged) this.realtime.publishEvents(logged);
-    this.#publishSystem(convId, system);
+  removeMember(actorId: string, convId: string, userId: string): Promise<void> {
+    return this.#membership.removeMember(actorId, convId, userId);
   }
 
   // ---- messages ------------------------------------------------------------------------------
