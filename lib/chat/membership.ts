@@ -35,6 +35,15 @@ export class Membership {
     this.#placements = new SharedRateLimiter(kv, "place", 20, 0.2, 1);
   }
 
+  /** Refuses to place `otherId` anywhere for `actorId` when they do not exist (404, field
+   * `userId`) or block the actor (403, saying `blocked`). */
+  async #reachable(actorId: string, otherId: string, blocked: string): Promise<void> {
+    if (!(await getUser(this.kv, otherId))) {
+      throw new AppError("not_found", "That user does not exist.", { field: "userId" });
+    }
+    await refuseIfBlocked(this.kv, otherId, actorId, blocked);
+  }
+
   async #group(actorId: string, convId: string) {
     const [member, conv] = await Promise.all([
       getMember(this.kv, convId, actorId),
@@ -54,13 +63,9 @@ export class Membership {
         field: "userId",
       });
     }
-    if (!(await getUser(this.kv, otherId))) {
-      throw new AppError("not_found", "That user does not exist.", { field: "userId" });
-    }
-    await refuseIfBlocked(
-      this.kv,
-      otherId,
+    await this.#reachable(
       userId,
+      otherId,
       "You cannot start a conversation with this person: they have blocked you.",
     );
     // Opening a direct chat that exists already puts nobody anywhere: only a new one counts.
@@ -124,13 +129,9 @@ export class Membership {
     if (!mayManage(member.role)) {
       throw new AppError("forbidden", "Only the group's owner and admins can add members.");
     }
-    if (!(await getUser(this.kv, userId))) {
-      throw new AppError("not_found", "That user does not exist.", { field: "userId" });
-    }
-    await refuseIfBlocked(
-      this.kv,
-      userId,
+    await this.#reachable(
       actorId,
+      userId,
       "You cannot add someone who has blocked you to a group.",
     );
     await this.#place(actorId);
